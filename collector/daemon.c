@@ -1,0 +1,377 @@
+/*
+ * The sampling loop. Slots are aligned to the wall clock (ts % interval == 0);
+ * the wait is measured on the monotonic clock with a timerfd, so a wall-clock
+ * step never makes us sleep for an hour or sample twice. Signals are blocked
+ * except inside ppoll(), and their handlers only set flags.
+ */
+#include <sys/timerfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcptally/collector.h"
+#include "tcptally/db.h"
+
+#define MISSED_MAX	8640	/* missed slots remembered while the store is failing */
+
+static volatile sig_atomic_t quit, reload;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		quit = 1;
+}
+
+struct collector {
+	struct config	*cfg;
+	const char	*config_path;
+	struct diag	 diag;
+	struct store	 store;
+	struct matcher	 matcher;
+	struct tally	 tally;
+	char		 host[256];
+	int		 tfd;
+	int64_t		 last_slot;	/* last slot handled, taken or missed */
+	int64_t		 missed[MISSED_MAX];
+	size_t		 nmissed;
+	int		 store_failing;
+	long		 taken;
+};
+
+static int64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+const char *
+resolve_host(const struct config *c, char *buf, size_t len)
+{
+	if (c->host != NULL && c->host[0] != '\0') {
+		snprintf(buf, len, "%s", c->host);
+		return buf;
+	}
+	if (gethostname(buf, len) == -1 || buf[0] == '\0')
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+static void
+log_sample(const struct collector *co, int64_t ts, int64_t dur_us, unsigned flags)
+{
+	char line[512], when[32];
+	size_t off = 0;
+	time_t t = (time_t)ts;
+	struct tm tm;
+	int i;
+
+	if (log_level() < LOG_LVL_INFO)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (i = 1; i <= TT_NSTATES && off < sizeof(line); i++)
+		if (co->tally.count[0][i] != 0)
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%u",
+			    state_name(i), co->tally.count[0][i]);
+	log_info("sample %s: %llu sockets in %.1f ms%s%s%s", when,
+	    (unsigned long long)co->tally.total, (double)dur_us / 1000.0,
+	    flags & SAMPLE_RETRIED ? " (retried)" : "",
+	    flags & SAMPLE_SUSPECT ? " (suspect)" : "", off ? line : "");
+}
+
+static void
+note_missed(struct collector *co, int64_t slot)
+{
+	if (co->nmissed < MISSED_MAX)
+		co->missed[co->nmissed++] = slot;
+}
+
+static void
+flush_missed(struct collector *co)
+{
+	if (co->nmissed == 0)
+		return;
+	if (store_missed(&co->store, co->missed, co->nmissed) == 0) {
+		log_info("recorded %zu missed slot%s", co->nmissed, co->nmissed == 1 ? "" : "s");
+		co->nmissed = 0;
+	}
+}
+
+/* Take and store the sample for slot ts. 0 ok, -1 failed (slot noted as missed). */
+static int
+take_sample(struct collector *co, int64_t ts)
+{
+	int64_t t0 = clock_ns(CLOCK_MONOTONIC), dur;
+	unsigned flags;
+	int rc;
+
+	if (diag_sample(&co->diag, &co->tally, &co->matcher, &flags) == -1) {
+		log_warn("sample %lld: socket dump failed; slot recorded as missed", (long long)ts);
+		note_missed(co, ts);
+		flush_missed(co);
+		return -1;
+	}
+	dur = (clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
+	rc = store_sample(&co->store, ts, &co->tally, flags, dur);
+	if (rc == 1) {
+		log_warnx("sample %lld: a sample for this second is already stored; not "
+		    "overwriting it", (long long)ts);
+		return -1;
+	}
+	if (rc == -1) {
+		if (!co->store_failing)
+			log_warnx("%s: cannot store samples: %s; slots are kept as missed until "
+			    "it works again", co->store.path, store_errmsg(&co->store));
+		co->store_failing = 1;
+		note_missed(co, ts);
+		return -1;
+	}
+	if (co->store_failing)
+		log_warnx("%s: storing works again", co->store.path);
+	co->store_failing = 0;
+	flush_missed(co);
+	co->taken++;
+	log_sample(co, ts, dur, flags);
+	return 0;
+}
+
+static int
+setup(struct collector *co, struct config *cfg)
+{
+	char err[1024];
+
+	co->cfg = cfg;
+	resolve_host(cfg, co->host, sizeof(co->host));
+	if (matcher_init(&co->matcher, cfg) == -1 ||
+	    tally_init(&co->tally, cfg->ngroups + 1) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	if (store_open(&co->store, cfg->database, co->host, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (store_set_groups(&co->store, cfg) == -1) {
+		log_warnx("%s: %s", cfg->database, store_errmsg(&co->store));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(struct collector *co)
+{
+	store_close(&co->store);
+	matcher_free(&co->matcher);
+	tally_free(&co->tally);
+}
+
+/* SIGHUP: build everything from the new config first; on any failure keep the old. */
+static void
+do_reload(struct collector *co)
+{
+	struct errlist errs = { 0 };
+	struct collector *nw;
+	struct config *cfg;
+	size_t i;
+
+	if (co->config_path == NULL) {
+		log_info("SIGHUP: running on built-in defaults, nothing to reload");
+		return;
+	}
+	if ((cfg = config_load(co->config_path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msg[i]);
+		log_warnx("SIGHUP: %s has errors; keeping the running config", co->config_path);
+		errlist_free(&errs);
+		return;
+	}
+	if ((nw = calloc(1, sizeof(*nw))) == NULL || setup(nw, cfg) == -1) {
+		log_warnx("SIGHUP: cannot apply %s; keeping the running config",
+		    co->config_path);
+		if (nw != NULL)
+			teardown(nw);
+		free(nw);
+		config_free(cfg);
+		return;
+	}
+	teardown(co);
+	config_free(co->cfg);
+	co->cfg = cfg;
+	co->store = nw->store;
+	co->matcher = nw->matcher;
+	co->tally = nw->tally;
+	memcpy(co->host, nw->host, sizeof(co->host));
+	free(nw);
+	log_info("SIGHUP: reloaded %s: database %s, interval %llds, %zu group%s",
+	    co->config_path, cfg->database, (long long)cfg->interval, cfg->ngroups,
+	    cfg->ngroups == 1 ? "" : "s");
+}
+
+static int
+install_signals(sigset_t *oldmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &block, oldmask) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 || sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		return -1;
+	sigdelset(oldmask, SIGTERM);
+	sigdelset(oldmask, SIGINT);
+	sigdelset(oldmask, SIGHUP);
+	return 0;
+}
+
+/* The timer fired: work out which slot this is and take it. */
+static void
+on_tick(struct collector *co, int64_t floor_ts)
+{
+	int64_t step = co->cfg->interval, now = clock_ns(CLOCK_REALTIME) / 1000000;
+	int64_t slot = (now + step * 500) / (step * 1000) * step, s, n = 0;
+
+	if (slot <= floor_ts || (co->last_slot >= 0 && slot <= co->last_slot)) {
+		log_warnx("the wall clock is behind the last stored sample; skipping slot %lld",
+		    (long long)slot);
+		return;
+	}
+	if (co->last_slot >= 0)
+		for (s = co->last_slot + step; s < slot; s += step, n++)
+			note_missed(co, s);
+	if (n > 0)
+		log_warnx("%lld slot%s missed before %lld (woke late or the clock jumped)",
+		    (long long)n, n == 1 ? "" : "s", (long long)slot);
+	co->last_slot = slot;
+	take_sample(co, slot);
+}
+
+/* Arm for the next slot after now, and after the slot just handled. */
+static int
+rearm(struct collector *co)
+{
+	struct itimerspec its;
+	int64_t step = co->cfg->interval * 1000000000LL, now = clock_ns(CLOCK_REALTIME);
+	int64_t next = (now / step + 1) * step, delay;
+
+	if (co->last_slot >= 0 && next <= co->last_slot * 1000000000LL)
+		next = co->last_slot * 1000000000LL + step;
+	delay = next - now;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = delay / 1000000000;
+	its.it_value.tv_nsec = delay % 1000000000;
+	return timerfd_settime(co->tfd, 0, &its, NULL);
+}
+
+static int
+run_loop(struct collector *co, const struct collector_opts *o, int64_t floor_ts,
+    const sigset_t *mask)
+{
+	struct pollfd pfd;
+	uint64_t expirations;
+
+	if ((co->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC)) == -1 ||
+	    rearm(co) == -1) {
+		log_warn("cannot set up the timer");
+		return 1;
+	}
+	pfd.fd = co->tfd;
+	pfd.events = POLLIN;
+	while (!quit) {
+		if (ppoll(&pfd, 1, NULL, mask) == -1 && errno != EINTR) {
+			log_warn("ppoll");
+			return 1;
+		}
+		if (reload) {
+			reload = 0;
+			do_reload(co);
+			rearm(co);
+		}
+		if (quit || !(pfd.revents & POLLIN))
+			continue;
+		if (read(co->tfd, &expirations, sizeof(expirations)) == -1 && errno != EAGAIN)
+			log_warn("timerfd read");
+		on_tick(co, floor_ts);
+		if (o->samples > 0 && co->taken >= o->samples)
+			break;
+		rearm(co);
+	}
+	if (quit)
+		log_info("stopping on signal after %ld sample%s", co->taken,
+		    co->taken == 1 ? "" : "s");
+	close(co->tfd);
+	return 0;
+}
+
+int
+collector_run(struct config *cfg, const struct collector_opts *o)
+{
+	struct collector *co;
+	int64_t floor_ts, now;
+	sigset_t mask;
+	int rc = 1;
+
+	/* First of all, so that a signal during start-up is held, not fatal. */
+	if (install_signals(&mask) == -1) {
+		log_warn("cannot set up signal handling");
+		config_free(cfg);
+		return 1;
+	}
+	if ((co = calloc(1, sizeof(*co))) == NULL) {
+		log_warnx("out of memory");
+		config_free(cfg);
+		return 1;
+	}
+	co->config_path = o->config_path;
+	co->last_slot = -1;
+	if (setup(co, cfg) == -1)
+		goto out;
+	if (diag_open(&co->diag, DIAG_LEGACY) == -1) {
+		log_warn("cannot open a NETLINK_SOCK_DIAG socket");
+		goto out;
+	}
+	floor_ts = store_last_ts(&co->store);
+	log_info("tcptally-collector %s: database %s, host %s, interval %llds, %zu group%s",
+	    TT_VERSION_STRING, co->cfg->database, co->host, (long long)co->cfg->interval,
+	    co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s");
+	if (o->once) {
+		now = clock_ns(CLOCK_REALTIME) / 1000000000;
+		if (now <= floor_ts) {
+			log_warnx("%s already holds a sample at or after %lld; not writing an "
+			    "earlier or duplicate one", co->cfg->database, (long long)now);
+			goto out;
+		}
+		rc = take_sample(co, now) == 0 ? 0 : 1;
+		goto out;
+	}
+	rc = run_loop(co, o, floor_ts, &mask);
+	if (co->nmissed > 0)
+		log_warnx("%zu missed slot%s could not be recorded", co->nmissed,
+		    co->nmissed == 1 ? "" : "s");
+out:
+	diag_close(&co->diag);
+	teardown(co);
+	config_free(co->cfg);
+	free(co);
+	return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * Pure counting: one socket at a time into group x state.
+ * Port conditions are precompiled into per-port group bitmasks, so the cost
+ * per socket is two table loads whatever the length of the port lists.
+ */
+#include <sys/socket.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcptally/tcptally.h"
+
+#define NPORTS 65536
+
+static void
+fill_ports(uint64_t *tab, const struct portrange *r, size_t n, uint64_t bit)
+{
+	size_t i;
+	uint32_t p;
+
+	if (n == 0) {
+		for (p = 0; p < NPORTS; p++)
+			tab[p] |= bit;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		for (p = r[i].lo; p <= r[i].hi; p++)
+			tab[p] |= bit;
+}
+
+int
+matcher_init(struct matcher *m, const struct config *c)
+{
+	size_t g;
+
+	memset(m, 0, sizeof(*m));
+	if (c->ngroups > TT_MAX_GROUPS)
+		return -1;
+	m->ngroups = c->ngroups;
+	m->groups = c->groups;
+	if (m->ngroups == 0)
+		return 0;
+	m->lport = calloc(NPORTS, sizeof(*m->lport));
+	m->rport = calloc(NPORTS, sizeof(*m->rport));
+	if (m->lport == NULL || m->rport == NULL) {
+		matcher_free(m);
+		return -1;
+	}
+	for (g = 0; g < m->ngroups; g++) {
+		const struct group *gr = &c->groups[g];
+		uint64_t bit = 1ULL << g;
+
+		fill_ports(m->lport, gr->local_ports, gr->nlocal_ports, bit);
+		fill_ports(m->rport, gr->remote_ports, gr->nremote_ports, bit);
+		if (gr->family != FAM_IPV6)
+			m->fam4 |= bit;
+		if (gr->family != FAM_IPV4)
+			m->fam6 |= bit;
+		if (gr->nlocal_addrs > 0 || gr->nremote_addrs > 0)
+			m->has_addr |= bit;
+	}
+	return 0;
+}
+
+void
+matcher_free(struct matcher *m)
+{
+	free(m->lport);
+	free(m->rport);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+tally_init(struct tally *t, size_t ngroups)
+{
+	memset(t, 0, sizeof(*t));
+	t->count = calloc(ngroups, sizeof(*t->count));
+	if (t->count == NULL)
+		return -1;
+	t->ngroups = ngroups;
+	return 0;
+}
+
+void
+tally_reset(struct tally *t)
+{
+	memset(t->count, 0, t->ngroups * sizeof(*t->count));
+	t->total = 0;
+	t->unknown_state = 0;
+}
+
+void
+tally_free(struct tally *t)
+{
+	free(t->count);
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+addrs_match(const struct group *g, const struct tt_sock *s)
+{
+	if (g->nlocal_addrs > 0 &&
+	    !cidr_list_match(g->local_addrs, g->nlocal_addrs, s->family, s->src))
+		return 0;
+	if (g->nremote_addrs > 0 &&
+	    !cidr_list_match(g->remote_addrs, g->nremote_addrs, s->family, s->dst))
+		return 0;
+	return 1;
+}
+
+void
+tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
+{
+	uint64_t mask;
+	unsigned g;
+
+	t->total++;
+	if (s->state < 1 || s->state > TT_NSTATES) {
+		t->unknown_state++;
+		return;
+	}
+	t->count[0][s->state]++;
+	if (m->ngroups == 0)
+		return;
+	mask = m->lport[s->sport] & m->rport[s->dport] &
+	    (s->family == AF_INET ? m->fam4 : m->fam6);
+	while (mask != 0) {
+		g = (unsigned)__builtin_ctzll(mask);
+		mask &= mask - 1;
+		if ((m->has_addr >> g) & 1 && !addrs_match(&m->groups[g], s))
+			continue;
+		t->count[g + 1][s->state]++;
+	}
+}

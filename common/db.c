@@ -1,0 +1,196 @@
+/* Opening databases and applying the embedded schema migrations. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcptally/tcptally.h"
+#include "tcptally/db.h"
+
+#define BUSY_TIMEOUT_MS	5000
+
+int
+db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+db_user_version(sqlite3 *db)
+{
+	return pragma_int(db, "PRAGMA user_version");
+}
+
+/* Refuse what is not ours, or newer than this binary. */
+static int
+check_identity(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int ver, app, tables;
+
+	ver = db_user_version(db);
+	app = pragma_int(db, "PRAGMA application_id");
+	if (ver < 0 || app == -1) {
+		snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
+		    sqlite3_errmsg(db));
+		return -1;
+	}
+	if (app != 0 && app != TT_APPLICATION_ID) {
+		snprintf(err, errlen, "%s: not a tcptally database (application_id %#x); "
+		    "point `database:` at a new file", path, (unsigned)app);
+		return -1;
+	}
+	if (ver == 0) {
+		tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+		if (tables > 0) {
+			snprintf(err, errlen, "%s: not a tcptally database (it holds %d "
+			    "other objects); point `database:` at a new file", path, tables);
+			return -1;
+		}
+	}
+	if (ver > (int)nmigrations) {
+		snprintf(err, errlen, "%s: database schema version %d is newer than this "
+		    "tcptally %s understands (%d); upgrade tcptally or use another database",
+		    path, ver, TT_VERSION_STRING, (int)nmigrations);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	char sql[128], why[512];
+	size_t i;
+	int ver;
+
+	if (check_identity(db, path, err, errlen) == -1)
+		return -1;
+	for (i = 0; i < nmigrations; i++) {
+		if (db_exec(db, "BEGIN IMMEDIATE", why, sizeof(why)) == -1)
+			goto fail;
+		/* Re-read inside the write lock: another process may have migrated. */
+		if ((ver = db_user_version(db)) >= migrations[i].version) {
+			db_exec(db, "COMMIT", why, sizeof(why));
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d; PRAGMA application_id = %d",
+		    migrations[i].version, TT_APPLICATION_ID);
+		if (db_exec(db, migrations[i].sql, why, sizeof(why)) == -1 ||
+		    db_exec(db, sql, why, sizeof(why)) == -1 ||
+		    db_exec(db, "COMMIT", why, sizeof(why)) == -1) {
+			db_exec(db, "ROLLBACK", sql, sizeof(sql));
+			snprintf(err, errlen, "%s: migration %04d_%s failed: %s", path,
+			    migrations[i].version, migrations[i].name, why);
+			return -1;
+		}
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, why);
+	return -1;
+}
+
+/* Create the file ourselves so its mode is 0640 whatever the umask. */
+static int
+create_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return 0;
+		snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fchmod(fd, 0640) == -1) {
+		snprintf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+sqlite3 *
+db_open_rw(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char why[256];
+
+	if (create_file(path, err, errlen) == -1)
+		return NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
+	if (db_migrate(db, path, err, errlen) == -1)
+		goto fail;
+	return db;
+fail:
+	sqlite3_close(db);
+	return NULL;
+}
+
+sqlite3 *
+db_open_ro(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int ver;
+
+	if (access(path, F_OK) == -1) {
+		snprintf(err, errlen, "%s: no database there (%s); set `database:` in the "
+		    "config or pass -d PATH", path, strerror(errno));
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (check_identity(db, path, err, errlen) == -1)
+		goto fail;
+	ver = db_user_version(db);
+	if (ver < (int)nmigrations) {
+		snprintf(err, errlen, "%s: database schema version %d is older than %d; "
+		    "run tcptally-collector --once on it to upgrade", path, ver,
+		    (int)nmigrations);
+		goto fail;
+	}
+	return db;
+fail:
+	sqlite3_close(db);
+	return NULL;
+}

@@ -1,0 +1,211 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcptally/collector.h"
+#include "tcptally/db.h"
+
+static char dir[64], path[128];
+
+static int
+mkdb(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/tt-dbtest-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.db", dir);
+	return 0;
+}
+
+static int
+rmdb(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static int64_t
+q1(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+test_fresh_db_migrates(void **state)
+{
+	char err[512] = "";
+	sqlite3 *db;
+	struct stat st;
+	mode_t old = umask(0);
+
+	(void)state;
+	db = db_open_rw(path, err, sizeof(err));
+	umask(old);
+	assert_non_null(db);
+	assert_int_equal(db_user_version(db), (int)nmigrations);
+	assert_int_equal(q1(db, "PRAGMA application_id"), TT_APPLICATION_ID);
+	assert_int_equal(q1(db, "SELECT count(*) FROM state"), 11);
+	assert_int_equal(q1(db, "SELECT count(*) FROM state_counts"), 0);
+	assert_int_equal(sqlite3_db_readonly(db, "main"), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);	/* whatever the umask */
+	sqlite3_close(db);
+	/* opening again is a no-op */
+	db = db_open_rw(path, err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(db_user_version(db), (int)nmigrations);
+	sqlite3_close(db);
+}
+
+static void
+test_v0_empty_sqlite_file(void **state)
+{
+	char err[512] = "";
+	sqlite3 *db;
+
+	(void)state;
+	/* a database that exists at version 0 with nothing in it */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "PRAGMA user_version = 0", err, sizeof(err)), 0);
+	sqlite3_close(db);
+	db = db_open_rw(path, err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(db_user_version(db), (int)nmigrations);
+	sqlite3_close(db);
+}
+
+static void
+test_newer_db_refused(void **state)
+{
+	char err[512] = "", want[512], sql[128];
+	sqlite3 *db;
+
+	(void)state;
+	db = db_open_rw(path, err, sizeof(err));
+	assert_non_null(db);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", (int)nmigrations + 1);
+	assert_int_equal(db_exec(db, sql, err, sizeof(err)), 0);
+	sqlite3_close(db);
+	assert_null(db_open_rw(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: database schema version %d is newer than this tcptally "
+	    "%s understands (%d); upgrade tcptally or use another database", path,
+	    (int)nmigrations + 1, TT_VERSION_STRING, (int)nmigrations);
+	assert_string_equal(err, want);
+	assert_null(db_open_ro(path, err, sizeof(err)));
+	assert_string_equal(err, want);
+	/* and it was left alone */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_user_version(db), (int)nmigrations + 1);
+	sqlite3_close(db);
+}
+
+static void
+test_foreign_db_refused(void **state)
+{
+	char err[512] = "", want[512];
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_exec(db, "CREATE TABLE accounts (id INTEGER)", err, sizeof(err)), 0);
+	sqlite3_close(db);
+	assert_null(db_open_rw(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a tcptally database (it holds 1 other objects); "
+	    "point `database:` at a new file", path);
+	assert_string_equal(err, want);
+}
+
+static void
+test_missing_db_ro(void **state)
+{
+	char err[512] = "", want[512];
+
+	(void)state;
+	assert_null(db_open_ro(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: no database there (No such file or directory); set "
+	    "`database:` in the config or pass -d PATH", path);
+	assert_string_equal(err, want);
+	assert_int_equal(access(path, F_OK), -1);	/* the reader created nothing */
+}
+
+static void
+test_store_sample_and_view(void **state)
+{
+	struct group g[2];
+	struct config c;
+	struct store s;
+	struct tally t;
+	char err[512];
+	int64_t missed[2] = { 1000, 1010 };
+	int st;
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	strcpy(g[0].name, "web");
+	strcpy(g[1].name, "x'); DROP TABLE counts; --");
+	memset(&c, 0, sizeof(c));
+	c.groups = g;
+	c.ngroups = 2;
+	assert_int_equal(store_open(&s, path, "host-a", err, sizeof(err)), 0);
+	assert_int_equal(store_set_groups(&s, &c), 0);
+	assert_int_equal(tally_init(&t, 3), 0);
+	for (st = 1; st <= TT_NSTATES; st++) {
+		t.count[0][st] = (uint32_t)(st * 100);
+		t.count[1][st] = (uint32_t)st;
+	}
+	t.total = 6600;
+	assert_int_equal(store_sample(&s, 1020, &t, SAMPLE_RETRIED, 1234), 0);
+	assert_int_equal(store_sample(&s, 1020, &t, 0, 1), 1);	/* never overwritten */
+	assert_int_equal(store_missed(&s, missed, 2), 0);
+	assert_int_equal(store_last_ts(&s), 1020);
+
+	/* every state for every group, zeros included */
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE ts = 1020"), 33);
+	assert_int_equal(q1(s.db, "SELECT count FROM state_counts WHERE ts = 1020 AND "
+	    "grp = 'all' AND state = 'CLOSE_WAIT'"), 800);
+	assert_int_equal(q1(s.db, "SELECT count FROM state_counts WHERE ts = 1020 AND "
+	    "grp = 'web' AND state = 'LISTEN'"), 10);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE count = 0"), 11);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE grp = "
+	    "'x''); DROP TABLE counts; --'"), 11);
+	assert_int_equal(q1(s.db, "SELECT count(DISTINCT host) FROM state_counts"), 1);
+	/* missed slots are recorded, with no counts */
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM samples WHERE missed"), 2);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE ts < 1020"), 0);
+	assert_int_equal(q1(s.db, "SELECT retried FROM samples WHERE ts = 1020"), 1);
+	assert_int_equal(q1(s.db, "SELECT sockets FROM samples WHERE ts = 1020"), 6600);
+	tally_free(&t);
+	store_close(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_db_migrates, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_v0_empty_sqlite_file, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_newer_db_refused, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_foreign_db_refused, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_missing_db_ro, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_store_sample_and_view, mkdb, rmdb),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
