@@ -148,6 +148,19 @@ take_sample(struct collector *co, int64_t ts)
 	return 0;
 }
 
+/* TCPTALLY_SOCK_DIAG=v2 skips the legacy one-walk request (for kernels that mishandle it). */
+static int
+diag_mode(void)
+{
+	const char *m = getenv("TCPTALLY_SOCK_DIAG");
+
+	if (m != NULL && strcmp(m, "v2") == 0) {
+		log_info("TCPTALLY_SOCK_DIAG=v2: one sock_diag v2 dump per family");
+		return DIAG_V2;
+	}
+	return DIAG_LEGACY;
+}
+
 static int
 setup(struct collector *co, struct config *cfg)
 {
@@ -346,7 +359,7 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 	co->last_slot = -1;
 	if (setup(co, cfg) == -1)
 		goto out;
-	if (diag_open(&co->diag, DIAG_LEGACY) == -1) {
+	if (diag_open(&co->diag, diag_mode()) == -1) {
 		log_warn("cannot open a NETLINK_SOCK_DIAG socket");
 		goto out;
 	}

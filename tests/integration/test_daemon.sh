@@ -5,7 +5,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 tt_netns
-tt_populate --listen 4 --established 200 --close-wait 20 --time-wait 20 --v6 25
+tt_populate --listen 4 --established 4000 --close-wait 500 --time-wait 500 --v6 25
 TT_DB="$TT_TMP/d.db"
 cfg="$TT_TMP/tcptally.yaml"
 log="$TT_TMP/collector.log"
@@ -44,6 +44,8 @@ rm -f "$TT_DB"*
 write_cfg 1s
 start
 wait_for 10 has_samples 2 || fail "no samples after 10 s: $(cat "$log")"
+# Aim at the next slot boundary, when a sample is being taken.
+sleep "0.$(printf '%09d' $((1000000000 - 10#$(date +%N))))"
 kill -TERM "$COLL"
 wait "$COLL" || fail "SIGTERM: exit $? (want 0)"
 grep -q "stopping on signal" "$log" || fail "no stop message: $(cat "$log")"
@@ -87,7 +89,9 @@ bad_cfg() {	# yaml, expected message
 	assert_eq "$rc" 2 "exit code for: $1"
 	grep -qF "$f:$2" "$TT_TMP/bad.out" || fail "want '$f:$2' in: $(cat "$TT_TMP/bad.out")"
 	[ ! -e "$db" ] || fail "a database was written despite a bad config"
+	BAD_CASES=$((BAD_CASES + 1))
 }
+BAD_CASES=0
 bad_cfg $'interval: 0s\n' "2:11: "
 bad_cfg $'interval: 2h\n' "2:11: "
 bad_cfg $'interval: 10\n' "2:11: "
@@ -96,6 +100,22 @@ bad_cfg $'groups:\n  - name: w\n    local_ports: [70000]\n' "4:19: "
 bad_cfg $'groups:\n  - name: w\n    remote_addrs: ["10.0.0.0/33"]\n' "4:20: "
 bad_cfg $'thresholds:\n  - name: t\n    state: CLOSED_WAIT\n    above: 1\n' "4:12: "
 bad_cfg $'interval: [1s]\n' "2:11: "
+bad_cfg $'intervall: 10s\n' "2:1: unknown key 'intervall' (did you mean 'interval'?)"
+bad_cfg $'interval: -5s\n' "2:11: "
+bad_cfg $'retention:\n  raw: 14\n' "3:8: "
+bad_cfg $'groups:\n  - name: w\n  - name: w\n' "4:11: duplicate group name 'w'"
+bad_cfg $'groups:\n  - name: w\n    local_ports: ["9000-8000"]\n' "4:19: "
+bad_cfg $'groups:\n  - name: w\n    local_ports: [0]\n' "4:19: "
+bad_cfg $'groups:\n  - name: w\n    family: ipv5\n' "4:13: "
+bad_cfg $'groups:\n  - name: w\n    local_addrs: ["10.0.0/8"]\n' "4:19: "
+bad_cfg $'groups:\n  - name: w\n    family: ipv6\n    remote_addrs: ["10.0.0.0/8"]\n' "5:20: "
+bad_cfg $'groups:\n  - name: "a b"\n' "3:11: "
+bad_cfg $'thresholds:\n  - name: t\n    state: LISTEN\n' "3:5: "
+bad_cfg $'thresholds:\n  - name: t\n    state: LISTEN\n    growth: 5/min\n' "5:5: threshold 't': 'growth' needs a 'window'"
+bad_cfg $'thresholds:\n  - name: t\n    state: LISTEN\n    below: 1\n    group: web\n' "6:12: "
+bad_cfg $'thresholds:\n  - name: t\n    state: LISTEN\n    below: 1\n    severity: fatal\n' "6:15: "
+bad_cfg $'interval: 10s\n  bad: indent\n' "3:"
+echo "    $BAD_CASES bad configs rejected by the binary with exit 2, FILE:LINE:COL, nothing written"
 
 echo "--- a config others can write is refused as root"
 if [ "$(id -u)" = 0 ]; then

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Collector cost against the kernel's floor, in one run on one population.
+#
+#   sudo bench/collector-cost.sh [BUILD_DIR]      (default: build)
+#
+# Builds a population in a private namespace (default 270k sockets: 200k
+# ESTABLISHED, 25k CLOSE_WAIT + 25k FIN_WAIT2, 20k TIME_WAIT, 272 idle LISTEN,
+# 20% IPv6; override with EST, CW, TW, LISTEN, V6, ROUNDS), then times in
+# interleaved rounds: the bare reference dump (tcptally-refcount, one legacy
+# walk), the v2 dump (two walks), tcptally-collector --once with the default
+# config and with 16 groups, `ss -tan | awk` and `netstat -n | awk`.
+# Prints the median CPU seconds, the ratio to the reference and peak RSS, and
+# checks that the collector's counts equal ss at that size.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+EST=${EST:-200000} CW=${CW:-25000} TW=${TW:-20000} LISTEN=${LISTEN:-272} V6=${V6:-20}
+ROUNDS=${ROUNDS:-7}
+COLLECTOR=$build/tcptally-collector POPULATE=$build/bench/tcptally-populate
+REFCOUNT=$build/bench/tcptally-refcount RUNCOST=$build/bench/tcptally-runcost
+
+[ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
+if ! command -v netstat >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq net-tools >/dev/null
+fi
+
+tmp=$(mktemp -d /tmp/tt-bench.XXXXXX)
+ns="" pop=""
+cleanup() {
+	[ -n "$pop" ] && kill "$pop" 2>/dev/null && wait "$pop" 2>/dev/null
+	[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+new_ns() {
+	[ -n "$pop" ] && { kill "$pop"; wait "$pop" 2>/dev/null || true; pop=""; }
+	[ -n "$ns" ] && ip netns del "$ns"
+	ns=tt-bench-$$-$RANDOM
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	ip -n "$ns" -6 addr add fd00::2/128 dev lo nodad
+}
+
+populate() {	# args for tcptally-populate; prints the ready line
+	rm -f "$tmp/in" "$tmp/out"
+	mkfifo "$tmp/in" "$tmp/out"
+	ip netns exec "$ns" "$POPULATE" --hold --src4 127.0.0.1,127.1.0.1 --src6 ::1,fd00::2 \
+		"$@" <"$tmp/in" >"$tmp/out" &
+	pop=$!
+	exec 7>"$tmp/in"
+	read -r line <"$tmp/out"
+	echo "$line"
+}
+
+write_configs() {
+	printf 'database: %s/default.db\ninterval: 10s\nhost: bench\n' "$tmp" >"$tmp/default.yaml"
+	cat >"$tmp/groups.yaml" <<YAML
+database: $tmp/groups.db
+interval: 10s
+host: bench
+groups:
+  - { name: web, local_ports: [80, 443, "8000-8099"] }
+  - { name: srv-8000, local_ports: [8000] }
+  - { name: clients, remote_ports: ["8000-8015"] }
+  - { name: v4, family: ipv4 }
+  - { name: v6, family: ipv6 }
+  - { name: alt4, remote_addrs: ["127.1.0.0/16"] }
+  - { name: alt6, local_addrs: ["fd00::2"] }
+  - { name: rfc1918, remote_addrs: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] }
+  - { name: db, remote_ports: [5432, 3306, 6379, 27017, "9042-9043"] }
+  - { name: many-ports, local_ports: ["1000-1999", "3000-3999", "5000-5999", 7001, 7003, 7005] }
+  - { name: ephemeral, local_ports: ["32768-60999"] }
+  - { name: loop4, local_addrs: ["127.0.0.0/8"] }
+  - { name: loop6, local_addrs: ["::1"] }
+  - { name: combo, family: ipv4, local_ports: ["8000-8015"], remote_addrs: ["127.1.0.0/16"] }
+  - { name: mapped, remote_addrs: ["::ffff:0:0/96"] }
+  - { name: idle, local_ports: ["20000-20999"] }
+YAML
+	# Pre-create both databases, so that every timed run is a steady-state sample.
+	"$COLLECTOR" -c "$tmp/default.yaml" --check-config >/dev/null
+	"$COLLECTOR" -c "$tmp/groups.yaml" --check-config >/dev/null
+}
+
+declare -A CMD=(
+	[ref]="$REFCOUNT"
+	[ref-v2]="$REFCOUNT --v2"
+	[once]="$COLLECTOR -q -c $tmp/default.yaml --once"
+	[once-16]="$COLLECTOR -q -c $tmp/groups.yaml --once"
+	[ss]="sh -c 'ss -tan | awk \"NR > 1 {++S[\\\$1]} END {for (a in S) print a, S[a]}\" >/dev/null'"
+	[netstat]="sh -c 'netstat -n | awk \"/^tcp/ {++S[\\\$NF]} END {for (a in S) print a, S[a]}\" >/dev/null'"
+)
+ORDER=(ref ref-v2 once once-16 ss netstat)
+LABEL=([0]="reference: one legacy TCPDIAG_GETSOCK walk" "sock_diag v2, one dump per family"
+	"tcptally-collector --once, default config" "tcptally-collector --once, 16 groups"
+	"ss -tan | awk" "netstat -n | awk")
+
+measure() {	# key -> appends "cpu rss" to $tmp/key
+	eval "ip netns exec \"$ns\" \"$RUNCOST\" ${CMD[$1]}" >>"$tmp/$1.cost" 2>/dev/null
+}
+
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+maxcol2() { awk '$2 > m { m = $2 } END { print m + 0 }'; }
+
+# The collector's counts for `all` at its newest sample, against ss, by state.
+check_counts() {
+	local db=$1 want got
+	want=$(ip netns exec "$ns" ss -Htan | awk '{ c[$1]++ } END {
+		split("ESTAB SYN-SENT SYN-RECV FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT UNCONN CLOSE-WAIT LAST-ACK LISTEN CLOSING", s, " ");
+		for (i = 1; i <= 11; i++) printf "%d ", c[s[i]] }')
+	ip netns exec "$ns" "$COLLECTOR" -q -c "$tmp/default.yaml" --once
+	got=$(sqlite3 "$db" "SELECT c.established, c.syn_sent, c.syn_recv, c.fin_wait1, c.fin_wait2,
+		c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing FROM counts c
+		JOIN grp g ON g.id = c.grp WHERE g.name = 'all' ORDER BY c.ts DESC LIMIT 1" | tr '|' ' ')
+	got="$got "
+	after=$(ip netns exec "$ns" ss -Htan | wc -l)
+	if [ "$want" = "$got" ]; then
+		echo "counts: collector == ss for all 11 states ($want)"
+	else
+		echo "counts: MISMATCH collector [$got] ss [$want] (ss after: $after sockets)"
+		return 1
+	fi
+}
+
+write_configs
+
+echo "== peak RSS at a small population (1k sockets)"
+new_ns
+populate --established 800 --close-wait 50 --time-wait 50 --listen 20 --v6 "$V6" >/dev/null
+sleep 1
+small_rss=$(ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/groups.yaml" --once | awk '{ print $2 }')
+small_rss_def=$(ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/default.yaml" --once | awk '{ print $2 }')
+echo "   collector, 16 groups: $small_rss KiB; default config: $small_rss_def KiB"
+
+echo "== population"
+new_ns
+t0=$(date +%s.%N)
+populate --established "$EST" --close-wait "$CW" --time-wait "$TW" --listen "$LISTEN" --v6 "$V6"
+total=$(ip netns exec "$ns" ss -Htan | wc -l)
+printf '   %s sockets per ss, built in %.1f s\n' "$total" "$(calc "$(date +%s.%N) - $t0")"
+sleep 1
+check_counts "$tmp/default.db"
+
+echo "== $ROUNDS interleaved rounds"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for k in "${ORDER[@]}"; do
+		measure "$k"
+	done
+	printf '.'
+done
+echo
+ref=$(median <"$tmp/ref.cost")
+printf '%-46s %10s %8s %10s\n' "counter" "cpu s" "x ref" "peak RSS"
+for i in "${!ORDER[@]}"; do
+	k=${ORDER[$i]}
+	cpu=$(median <"$tmp/$k.cost")
+	rss=$(maxcol2 <"$tmp/$k.cost")
+	printf '%-46s %10.4f %8.2f %7.1f MB\n' "${LABEL[$i]}" "$cpu" "$(calc "$cpu / $ref")" \
+		"$(calc "$rss / 1024")"
+done
+big_rss=$(maxcol2 <"$tmp/once-16.cost")
+printf 'collector RSS, 16 groups: %.1f MB at %s sockets, %.1f MB at 1k: ratio %.2f\n' \
+	"$(calc "$big_rss / 1024")" "$total" "$(calc "$small_rss / 1024")" \
+	"$(calc "$big_rss / $small_rss")"
+check_counts "$tmp/default.db"
