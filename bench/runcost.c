@@ -1,11 +1,13 @@
 /*
  * tcptally-runcost: run a command once and print the CPU seconds (user + sys)
  * and the peak RSS in KiB of it and every descendant it waited for.
+ * The command's standard output goes to /dev/null.
  * Pipelines: tcptally-runcost sh -c 'ss -tan | awk ...'.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -31,6 +33,12 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null == -1 || dup2(null, STDOUT_FILENO) == -1) {
+			perror("/dev/null");
+			_exit(127);
+		}
 		execvp(argv[1], argv + 1);
 		perror(argv[1]);
 		_exit(127);
