@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include "tcptally/collector.h"
+#include "tcptally/db.h"
 
 static const char usage_text[] =
 "usage: tcptally-collector [-c FILE] [--once | --samples N] [-v | -q]\n"
 "       tcptally-collector [-c FILE] --check-config\n"
+"       tcptally-collector [-c FILE] --import FILE|-\n"
 "\n"
 "Counts this network namespace's TCP sockets per state every `interval`, for the\n"
 "group `all` and every configured group, and stores one sample in SQLite.\n"
@@ -23,6 +25,12 @@ static const char usage_text[] =
 "      --once          take one sample now and exit\n"
 "      --samples N     take N samples on aligned slots, then exit\n"
 "      --check-config  validate the config and exit (0 ok, 2 errors)\n"
+"      --import FILE   add history from FILE (- for stdin) to the database and\n"
+"                      exit: CSV as `tcptally-report export --format csv`\n"
+"                      writes it (header ts,host,group,state,count), or a cron\n"
+"                      log of `date; netstat -n | awk ...` (timestamp lines,\n"
+"                      then STATE COUNT lines) stored as group all of this host.\n"
+"                      All or nothing; rows already stored are left as they are.\n"
 "  -v, --verbose       log debugging detail\n"
 "  -q, --quiet         log only warnings and errors (default: one line per sample)\n"
 "  -V, --version       print the version\n"
@@ -30,11 +38,12 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM/SIGINT finish the sample in flight and exit 0; SIGHUP reloads\n"
 "the config and keeps the running one if the new one has errors.\n"
-"Exit: 0 ok, 1 runtime failure, 2 usage or config error.\n"
+"Exit: 0 ok, 1 runtime failure, 2 usage or config error (or bad --import input).\n"
 "\n"
 "Examples:\n"
 "  tcptally-collector -c /etc/tcptally/tcptally.yaml\n"
 "  tcptally-collector -c tcptally.yaml --check-config\n"
+"  tcptally-report -d old.db export --format csv | tcptally-collector --import -\n"
 "  sqlite3 tcptally.db \"SELECT state, count FROM state_counts WHERE grp='all'\n"
 "      AND ts=(SELECT max(ts) FROM state_counts)\"\n";
 
@@ -83,6 +92,45 @@ load_config(const char *path)
 	return c;
 }
 
+/* --import: FILE:LINE errors and unreadable input exit 2, database failures 1. */
+static int
+run_import(struct config *cfg, const char *path)
+{
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+	struct import_stats st;
+	char err[1024], host[256];
+	FILE *in = stdin;
+	sqlite3 *db;
+	int rc;
+
+	if (strcmp(path, "-") != 0 && (in = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		config_free(cfg);
+		return IMPORT_EINPUT;
+	}
+	if ((db = db_open_rw(cfg->database, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "tcptally-collector: %s\n", err);
+		rc = IMPORT_EDB;
+	} else {
+		rc = import_run(db, cfg->database, in, name,
+		    resolve_host(cfg, host, sizeof(host)), &st, err, sizeof(err));
+		if (rc == IMPORT_OK)
+			fprintf(stderr, "imported %llu samples (%llu new, %llu already "
+			    "present) from %s into %s\n", (unsigned long long)st.samples,
+			    (unsigned long long)st.added, (unsigned long long)st.present,
+			    name, cfg->database);
+		else
+			fprintf(stderr, "%s%s\n", rc == IMPORT_EDB ? "tcptally-collector: " : "",
+			    err);
+		if (sqlite3_close(db) != SQLITE_OK && rc == IMPORT_OK)
+			rc = IMPORT_EDB;
+	}
+	if (in != stdin)
+		fclose(in);
+	config_free(cfg);
+	return rc;
+}
+
 static int
 parse_count(const char *s, long *out)
 {
@@ -101,6 +149,7 @@ main(int argc, char *argv[])
 		{ "once", no_argument, NULL, 'o' },
 		{ "samples", required_argument, NULL, 'n' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "import", required_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
@@ -108,7 +157,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct collector_opts o = { 0 };
-	const char *opt_config = NULL;
+	const char *opt_config = NULL, *import = NULL;
 	int ch, check = 0, level = LOG_LVL_INFO;
 	struct config *cfg;
 
@@ -127,6 +176,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			check = 1;
+			break;
+		case 'I':
+			import = optarg;
 			break;
 		case 'v':
 			level = LOG_LVL_DEBUG;
@@ -151,6 +203,9 @@ main(int argc, char *argv[])
 		return usage_error("%s", "--once and --samples cannot be combined");
 	if (check && (o.once || o.samples > 0))
 		return usage_error("%s", "--check-config takes no sampling options");
+	if (import != NULL && (check || o.once || o.samples > 0))
+		return usage_error("%s", "--import cannot be combined with --once, "
+		    "--samples or --check-config");
 	log_init("tcptally-collector", level);
 	o.config_path = config_locate(opt_config);
 	if ((cfg = load_config(o.config_path)) == NULL)
@@ -165,5 +220,7 @@ main(int argc, char *argv[])
 		config_free(cfg);
 		return 0;
 	}
+	if (import != NULL)
+		return run_import(cfg, import);
 	return collector_run(cfg, &o);
 }

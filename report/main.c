@@ -1,29 +1,335 @@
-/* tcptally-report: the commands arrive with the report issue; until then, help. */
+/* tcptally-report: options, databases, and the command table. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include "tcptally/tcptally.h"
+#include "report.h"
 
-static const char usage_text[] =
-"usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json] COMMAND\n"
-"\n"
-"Not implemented yet in this version: the commands now, trend, daily, at, diff,\n"
-"check, backtest and export are planned. Until then, query the public view:\n"
-"\n"
-"  sqlite3 tcptally.db \"SELECT ts, grp, state, count FROM state_counts\n"
-"      WHERE ts = (SELECT max(ts) FROM state_counts)\"\n";
+enum {
+	O_SINCE = 1 << 0, O_FROM = 1 << 1, O_TO = 1 << 2, O_STEP = 1 << 3, O_GROUP = 1 << 4,
+	O_STATE = 1 << 5, O_DATE = 1 << 6, O_AROUND = 1 << 7, O_BASELINE = 1 << 8,
+	O_AT = 1 << 9, O_ARG = 1 << 10,
+};
+
+static const struct command {
+	const char	*name;
+	int		(*run)(struct report *);
+	int		 opts;
+	const char	*synopsis;
+} commands[] = {
+	{ "now", cmd_now, O_GROUP, "now                                   latest sample, group x state" },
+	{ "trend", cmd_trend, O_SINCE | O_FROM | O_TO | O_STEP | O_GROUP | O_STATE,
+	  "trend [--since DUR | --from T] [--to T] [--step DUR] [--group G] [--state S]..." },
+	{ "daily", cmd_daily, O_DATE | O_GROUP,
+	  "daily [--date YYYY-MM-DD]             peak, p95, avg, change vs day and week before" },
+	{ "at", cmd_at, O_AROUND | O_GROUP | O_ARG,
+	  "at T [--around DUR]                   around T, against a day and a week earlier" },
+	{ "diff", cmd_diff, O_FROM | O_TO | O_BASELINE | O_GROUP,
+	  "diff --from T --to T [--baseline-from T --baseline-to T]" },
+	{ "check", cmd_check, O_AT, "check [--at T]                        thresholds: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
+	{ "backtest", cmd_backtest, O_SINCE | O_FROM | O_TO,
+	  "backtest [--since DUR]                when each threshold would have fired" },
+	{ "export", cmd_export, O_FROM | O_TO | O_GROUP,
+	  "export [--from T] [--to T] --format csv|json|openmetrics" },
+	{ NULL, NULL, 0, NULL },
+};
+
+static const char *prog = "tcptally-report";
+
+static void
+usage(FILE *f)
+{
+	const struct command *c;
+
+	fprintf(f, "usage: tcptally-report [-c FILE] [-d DB]... [--host H] "
+	    "[--format table|csv|json] COMMAND\n\n");
+	for (c = commands; c->name != NULL; c++)
+		fprintf(f, "  %s\n", c->synopsis);
+	fprintf(f, "\n"
+	    "  -c, --config FILE   config (thresholds, database, interval); default as the collector\n"
+	    "  -d, --db DB         a database to read; repeat for a report over several hosts\n"
+	    "      --host H        only this host\n"
+	    "      --format F      table (default), csv, json; export also openmetrics\n"
+	    "Times T: 2026-11-23T18:00:00Z, \"2026-11-23 18:00\" (local), @EPOCH, -2h, now.\n"
+	    "Durations: Ns, Nm, Nh, Nd.\n"
+	    "Exit: 0 ok, 1 runtime failure, 2 usage error; check: 0 OK, 1 WARNING,\n"
+	    "2 CRITICAL, 3 UNKNOWN (also for its own errors).\n"
+	    "\nExamples:\n"
+	    "  tcptally-report trend --since 24h --state CLOSE_WAIT --state TIME_WAIT\n"
+	    "  tcptally-report at '2026-11-23 03:12'\n"
+	    "  tcptally-report check\n");
+}
+
+static int
+vreport_err(struct report *r, int code, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (r != NULL && r->check)
+		return 3;
+	return code;
+}
+
+int
+usage_err(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vreport_err(r, EX_USAGE, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+runtime_err(struct report *r, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vreport_err(r, EX_RUNTIME, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+opt_time(struct report *r, const char *name, const char *s, int64_t *out, int *set)
+{
+	const char *why;
+
+	if (time_parse(s, r->now, out, &why) == -1)
+		return usage_err(r, "%s '%s': %s", name, s, why);
+	*set = 1;
+	return 0;
+}
+
+static int
+opt_duration(struct report *r, const char *name, const char *s, int64_t *out, int *set)
+{
+	const char *why = NULL;
+
+	if (duration_parse(s, out, &why) == -1 || *out == 0)
+		return usage_err(r, "%s '%s': %s", name, s,
+		    *out == 0 && why == NULL ? "must be longer than 0" : why);
+	*set = 1;
+	return 0;
+}
+
+static int
+opt_format(struct report *r, const char *s)
+{
+	static const char *const names[] = { "table", "csv", "json", "openmetrics", NULL };
+	int i;
+
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0) {
+			r->format = i;
+			return 0;
+		}
+	return usage_err(r, "--format '%s': use table, csv or json (export: csv, json, "
+	    "openmetrics)", s);
+}
+
+static const struct option longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "host", required_argument, NULL, 'H' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "since", required_argument, NULL, 's' },
+	{ "from", required_argument, NULL, 'F' },
+	{ "to", required_argument, NULL, 'T' },
+	{ "step", required_argument, NULL, 'S' },
+	{ "group", required_argument, NULL, 'g' },
+	{ "state", required_argument, NULL, 'x' },
+	{ "date", required_argument, NULL, 'D' },
+	{ "around", required_argument, NULL, 'a' },
+	{ "baseline-from", required_argument, NULL, 'b' },
+	{ "baseline-to", required_argument, NULL, 'B' },
+	{ "at", required_argument, NULL, 'A' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One command-specific option: returns 0, or an exit code. */
+static int
+parse_cmd_opt(struct report *r, int ch, const char *arg, int *used)
+{
+	int st, dummy;
+
+	switch (ch) {
+	case 's':
+		*used |= O_SINCE;
+		return opt_duration(r, "--since", arg, &r->since, &r->since_set);
+	case 'F':
+		*used |= O_FROM;
+		return opt_time(r, "--from", arg, &r->from, &r->from_set);
+	case 'T':
+		*used |= O_TO;
+		return opt_time(r, "--to", arg, &r->to, &r->to_set);
+	case 'S':
+		*used |= O_STEP;
+		return opt_duration(r, "--step", arg, &r->step, &r->step_set);
+	case 'a':
+		*used |= O_AROUND;
+		return opt_duration(r, "--around", arg, &r->around, &r->around_set);
+	case 'A':
+		*used |= O_AT;
+		return opt_time(r, "--at", arg, &r->at, &r->at_set);
+	case 'b':
+		*used |= O_BASELINE;
+		r->baseline_set |= 1;
+		return opt_time(r, "--baseline-from", arg, &r->baseline_from, &dummy);
+	case 'B':
+		*used |= O_BASELINE;
+		r->baseline_set |= 2;
+		return opt_time(r, "--baseline-to", arg, &r->baseline_to, &dummy);
+	case 'D':
+		*used |= O_DATE;
+		r->date = arg;
+		return 0;
+	case 'g':
+		*used |= O_GROUP;
+		if (r->ngroup == MAX_FILTER)
+			return usage_err(r, "at most %d --group options", MAX_FILTER);
+		r->group[r->ngroup++] = arg;
+		return 0;
+	case 'x':
+		*used |= O_STATE;
+		if ((st = state_from_name(arg)) == -1)
+			return usage_err(r, "--state '%s': unknown state; use one of: %s", arg,
+			    state_names_list());
+		if (r->nstate == MAX_FILTER)
+			return usage_err(r, "at most %d --state options", MAX_FILTER);
+		r->state[r->nstate++] = st;
+		return 0;
+	}
+	return usage_err(r, "try 'tcptally-report --help'");
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static int
+parse_args(struct report *r, int argc, char *argv[], const struct command **cmd, int *used)
+{
+	const char *name = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:d:hV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			r->config_path = optarg;
+			break;
+		case 'd':
+			if (r->ndb == MAX_DBS)
+				return usage_err(r, "at most %d databases", MAX_DBS);
+			r->dbpath[r->ndb++] = optarg;
+			break;
+		case 'H':
+			r->host = optarg;
+			break;
+		case 'f':
+			if ((rc = opt_format(r, optarg)) != 0)
+				return rc;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("tcptally-report %s\n", TT_VERSION_STRING);
+			exit(0);
+		case '?':
+			return usage_err(r, "try 'tcptally-report --help'");
+		default:
+			if ((rc = parse_cmd_opt(r, ch, optarg, used)) != 0)
+				return rc;
+		}
+	}
+	if (optind >= argc)
+		return usage_err(r, "no command; try 'tcptally-report --help'");
+	name = argv[optind++];
+	if ((*cmd = find_command(name)) == NULL)
+		return usage_err(r, "unknown command '%s'; the commands are now, trend, daily, "
+		    "at, diff, check, backtest, export", name);
+	if (optind < argc && ((*cmd)->opts & O_ARG)) {
+		r->arg = argv[optind++];
+		*used |= O_ARG;
+	}
+	if (optind < argc)
+		return usage_err(r, "%s: unexpected argument '%s'", name, argv[optind]);
+	return 0;
+}
+
+/* The config gives thresholds, interval and the default database. */
+static int
+load_config(struct report *r)
+{
+	struct errlist errs = { 0 };
+	size_t i;
+
+	r->config_path = config_locate(r->config_path);
+	if (r->config_path == NULL) {
+		r->cfg = config_default();
+		return r->cfg == NULL ? runtime_err(r, "out of memory") : 0;
+	}
+	if ((r->cfg = config_load(r->config_path, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		errlist_free(&errs);
+		return usage_err(r, "%s: fix the config, or pass -d DB to read a database "
+		    "without it", r->config_path);
+	}
+	return 0;
+}
 
 int
 main(int argc, char *argv[])
 {
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0)) {
-		printf("tcptally-report %s\n", TT_VERSION_STRING);
-		return 0;
-	}
-	fputs(usage_text, stderr);
-	return 2;
+	struct report r;
+	const struct command *cmd = NULL;
+	int rc, used = 0, i;
+
+	memset(&r, 0, sizeof(r));
+	r.now = (int64_t)time(NULL);
+	r.tty = isatty(STDOUT_FILENO);
+	for (i = 1; i < argc; i++)	/* check's errors exit 3, like a Nagios plugin's */
+		if (strcmp(argv[i], "check") == 0)
+			r.check = 1;
+	if ((rc = parse_args(&r, argc, argv, &cmd, &used)) != 0)
+		return rc;
+	r.check = cmd->run == cmd_check;
+	if (used & ~cmd->opts & ~O_ARG)
+		return usage_err(&r, "%s: an option given does not apply to it; see "
+		    "'tcptally-report --help'", cmd->name);
+	if ((cmd->opts & O_ARG) && r.arg == NULL)
+		return usage_err(&r, "%s needs a time, e.g. %s '2026-11-23 03:12'", cmd->name,
+		    cmd->name);
+	if (r.format == FMT_OPENMETRICS && cmd->run != cmd_export)
+		return usage_err(&r, "--format openmetrics is for export only");
+	if ((rc = load_config(&r)) != 0)
+		return rc;
+	if (r.ndb == 0)
+		r.dbpath[r.ndb++] = r.cfg->database;
+	if ((rc = report_open(&r)) == 0)
+		rc = cmd->run(&r);
+	report_close(&r);
+	config_free(r.cfg);
+	return rc;
 }

@@ -13,6 +13,7 @@
 #define SAMPLE_RETRIED	0x01	/* the dump was interrupted once and retried */
 #define SAMPLE_SUSPECT	0x02	/* interrupted twice: counts kept but may be off */
 #define SAMPLE_MISSED	0x04	/* slot missed: no counts */
+#define SAMPLE_IMPORTED	0x08	/* written by --import, not sampled here */
 
 struct migration {
 	int		 version;

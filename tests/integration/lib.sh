@@ -5,6 +5,7 @@ set -euo pipefail
 
 : "${COLLECTOR:?COLLECTOR must point at tcptally-collector}"
 : "${POPULATE:?POPULATE must point at tcptally-populate}"
+REPORT=${REPORT:-}
 
 TT_NS=""
 TT_PIDS=()
@@ -56,14 +57,17 @@ in_ns() {
 	ip netns exec "$TT_NS" "$@"
 }
 
-# Start the population tool (not in a subshell); waits for its ready line into TT_READY.
+# Start the population tool (not in a subshell); waits for its ready line into
+# TT_READY. Several may run at once; each holds until its stdin (a FIFO kept
+# open here) closes, or SIGTERM.
+TT_NPOP=0
 tt_populate() {
-	local out="$TT_TMP/pop.out" in="$TT_TMP/pop.in" line
+	local out="$TT_TMP/pop$TT_NPOP.out" in="$TT_TMP/pop$TT_NPOP.in" line fd
+	TT_NPOP=$((TT_NPOP + 1))
 	mkfifo "$out" "$in"
-	# --hold lasts until its stdin (held open on fd 7 here) closes, or SIGTERM
 	ip netns exec "$TT_NS" "$POPULATE" --hold "$@" <"$in" >"$out" &
 	TT_PIDS+=($!)
-	exec 7>"$in"
+	exec {fd}>"$in"
 	read -r line <"$out" || fail "tcptally-populate did not start"
 	TT_READY=$line
 }

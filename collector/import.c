@@ -1,0 +1,598 @@
+/*
+ * --import: CSV from `tcptally-report export` or a netstat|awk cron log, into
+ * the database in one transaction; any bad line rolls everything back.
+ * Rows of one (ts, host, group) are gathered while they arrive together (as
+ * export writes them) and written as one counts row when the key changes,
+ * through statements prepared once. Each key written is noted, with the line
+ * of each state, in a temporary table (bounded memory: SQLite spills it to
+ * disk): a key that comes back later (concatenated or hand-made files) is
+ * merged into the row this import wrote, or is a duplicate naming both lines.
+ * Rows already stored are left as they are (INSERT OR IGNORE), so importing
+ * the same file twice changes nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcptally/collector.h"
+#include "tcptally/db.h"
+
+#define LINE_MAX_BYTES	4096
+#define RECORD_MAX	65536		/* a CSV record with quoted newlines */
+#define READ_CHUNK	(1 << 20)
+#define SAMPLE_KEY	(-1)		/* import_seen.grp of a sample's own row */
+
+#define COLS	"established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait," \
+		" close, close_wait, last_ack, listen, closing"
+#define LCOLS	"l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11"
+#define KEY	" WHERE ts = ?1 AND host = ?2 AND grp = ?3"
+
+enum { S_BEGIN, S_COMMIT, S_SAMPLE, S_SOCKETS, S_COUNTS, S_MERGE,
+	S_SEEN, S_SEEN_GET, S_SEEN_SET, S_HOST_SEL, S_HOST_INS, S_GRP_SEL,
+	S_GRP_INS, S_STATS, NSTMT };
+
+static const char *const sql[NSTMT] = {
+	"BEGIN IMMEDIATE", "COMMIT",
+	"INSERT OR IGNORE INTO sample (ts, host, flags, duration_us, sockets)"
+	" VALUES (?1, ?2, ?3, NULL, ?4)",
+	"UPDATE sample SET sockets = coalesce(sockets, 0) + ?3 WHERE ts = ?1 AND host = ?2",
+	"INSERT OR IGNORE INTO counts (ts, host, grp, " COLS ") VALUES"
+	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	"UPDATE counts SET established = established + ?4, syn_sent = syn_sent + ?5,"
+	" syn_recv = syn_recv + ?6, fin_wait1 = fin_wait1 + ?7, fin_wait2 = fin_wait2 + ?8,"
+	" time_wait = time_wait + ?9, close = close + ?10, close_wait = close_wait + ?11,"
+	" last_ack = last_ack + ?12, listen = listen + ?13, closing = closing + ?14" KEY,
+	"INSERT INTO temp.import_seen (ts, host, grp, added, " LCOLS ") VALUES"
+	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+	" ON CONFLICT DO NOTHING",
+	"SELECT added, " LCOLS " FROM temp.import_seen" KEY,
+	"UPDATE temp.import_seen SET l1 = coalesce(l1, ?5), l2 = coalesce(l2, ?6),"
+	" l3 = coalesce(l3, ?7), l4 = coalesce(l4, ?8), l5 = coalesce(l5, ?9),"
+	" l6 = coalesce(l6, ?10), l7 = coalesce(l7, ?11), l8 = coalesce(l8, ?12),"
+	" l9 = coalesce(l9, ?13), l10 = coalesce(l10, ?14), l11 = coalesce(l11, ?15)" KEY,
+	"SELECT id FROM host WHERE name = ?1",
+	"INSERT INTO host (name) VALUES (?1)",
+	"SELECT id FROM grp WHERE name = ?1",
+	"INSERT INTO grp (name) VALUES (?1)",
+	"SELECT count(*), coalesce(sum(a), 0) FROM (SELECT max(added) AS a"
+	" FROM temp.import_seen WHERE grp != -1 GROUP BY ts, host)",
+};
+
+static const char sql_seen[] =
+    "DROP TABLE IF EXISTS temp.import_seen;"
+    "CREATE TEMP TABLE import_seen (ts INTEGER NOT NULL, host INTEGER NOT NULL,"
+    " grp INTEGER NOT NULL, added INTEGER NOT NULL, " LCOLS ","
+    " PRIMARY KEY (ts, host, grp)) WITHOUT ROWID";
+
+struct reader {
+	FILE		*f;
+	char		*buf;		/* cap + 1: a line's end is always writable */
+	size_t		 cap, off, end;
+	int		 eof;
+	size_t		 lineno;
+};
+
+/* Names to ids; imports see a handful of hosts and groups. */
+struct names {
+	struct name_id {
+		char	*name;
+		int64_t	 id;
+	}		*e;
+	size_t		 n, cap, last;
+};
+
+struct importer {
+	sqlite3		*db;
+	const char	*dbname, *file, *cron_host;
+	sqlite3_stmt	*st[NSTMT];
+	struct reader	 rd;
+	struct names	 hosts, groups;
+	struct import_sample cur;
+	int		 has_cur;
+	int64_t		 memo_ts, memo_host;	/* the sample written last */
+	int		 memo_new;		/* its sample row is this import's */
+	char		*join;			/* a CSV record over several lines */
+	size_t		 jlen, jline;
+	struct import_stats *stats;
+	char		*err;
+	size_t		 errlen;
+	int		 rc;
+};
+
+static int
+bad(struct importer *im, size_t line, const char *why)
+{
+	snprintf(im->err, im->errlen, "%s:%zu: %s", im->file, line, why);
+	im->rc = IMPORT_EINPUT;
+	return -1;
+}
+
+static int
+db_fail(struct importer *im)
+{
+	snprintf(im->err, im->errlen, "%s: %s", im->dbname, sqlite3_errmsg(im->db));
+	im->rc = IMPORT_EDB;
+	return -1;
+}
+
+static int
+oom(struct importer *im)
+{
+	snprintf(im->err, im->errlen, "out of memory");
+	im->rc = IMPORT_EDB;
+	return -1;
+}
+
+static int
+step(struct importer *im, sqlite3_stmt *st, int want)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != want || want == SQLITE_DONE)
+		sqlite3_reset(st);
+	return rc == want ? 0 : db_fail(im);
+}
+
+/* 1 a line in s[0..len), 0 the end, -1 an error. */
+static int
+reader_line(struct importer *im, char **s, size_t *len)
+{
+	static const char too_long[] = "line longer than 4096 bytes; is this a text file?";
+	struct reader *r = &im->rd;
+	char *nl;
+	size_t n;
+
+	for (;;) {
+		if ((nl = memchr(r->buf + r->off, '\n', r->end - r->off)) != NULL ||
+		    (r->eof && r->off < r->end)) {
+			*s = r->buf + r->off;
+			*len = nl != NULL ? (size_t)(nl - *s) : r->end - r->off;
+			r->off += *len + (nl != NULL);
+			r->lineno++;
+			if (*len > LINE_MAX_BYTES)
+				return bad(im, r->lineno, too_long);
+			if (memchr(*s, '\0', *len) != NULL)
+				return bad(im, r->lineno, "NUL byte in line; is this a "
+				    "text file?");
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (r->end - r->off > LINE_MAX_BYTES)
+			return bad(im, r->lineno + 1, too_long);
+		memmove(r->buf, r->buf + r->off, r->end - r->off);
+		r->end -= r->off;
+		r->off = 0;
+		n = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
+		r->end += n;
+		if (n == 0 && ferror(r->f)) {
+			snprintf(im->err, im->errlen, "%s: %s", im->file, strerror(errno));
+			im->rc = IMPORT_EINPUT;
+			return -1;
+		}
+		r->eof = n == 0;
+	}
+}
+
+/* The id of name, added to its table (S_HOST_SEL or S_GRP_SEL, then _INS) if missing. */
+static int64_t
+names_id(struct importer *im, struct names *nm, int sel, const char *name)
+{
+	struct name_id *e;
+	int64_t id = -1;
+	size_t i;
+	int rc;
+
+	if (nm->n > 0 && strcmp(nm->e[nm->last].name, name) == 0)
+		return nm->e[nm->last].id;
+	for (i = 0; i < nm->n; i++)
+		if (strcmp(nm->e[i].name, name) == 0)
+			return nm->e[nm->last = i].id;
+	sqlite3_bind_text(im->st[sel], 1, name, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(im->st[sel])) == SQLITE_ROW)
+		id = sqlite3_column_int64(im->st[sel], 0);
+	sqlite3_reset(im->st[sel]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(im);
+	if (id == -1) {
+		sqlite3_bind_text(im->st[sel + 1], 1, name, -1, SQLITE_STATIC);
+		if (step(im, im->st[sel + 1], SQLITE_DONE) == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(im->db);
+	}
+	if (nm->n == nm->cap) {
+		if ((e = reallocarray(nm->e, nm->cap + 16, sizeof(*e))) == NULL)
+			return oom(im);
+		nm->e = e;
+		nm->cap += 16;
+	}
+	if ((nm->e[nm->n].name = strdup(name)) == NULL)
+		return oom(im);
+	nm->e[nm->n].id = id;
+	return nm->e[nm->last = nm->n++].id;
+}
+
+static void
+names_free(struct names *nm)
+{
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		free(nm->e[i].name);
+	free(nm->e);
+}
+
+static void
+bind_key(sqlite3_stmt *st, int64_t ts, int64_t host, int64_t grp)
+{
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_int64(st, 2, host);
+	sqlite3_bind_int64(st, 3, grp);
+}
+
+/* Parameters from ?first on: the 11 states' counts, or their lines (NULL if none). */
+static void
+bind_states(sqlite3_stmt *st, int first, const uint32_t *count, const size_t *line)
+{
+	int i;
+
+	for (i = 1; i <= TT_NSTATES; i++)
+		if (count != NULL)
+			sqlite3_bind_int64(st, first + i - 1, count[i]);
+		else if (line != NULL && line[i] != 0)
+			sqlite3_bind_int64(st, first + i - 1, (int64_t)line[i]);
+		else
+			sqlite3_bind_null(st, first + i - 1);
+}
+
+/* Note a key; 1 if this import met it before, with what it noted then. */
+static int
+seen(struct importer *im, int64_t ts, int64_t host, int64_t grp, int added,
+    const size_t *line, int *was_added, size_t *was_line)
+{
+	sqlite3_stmt *st = im->st[S_SEEN];
+	int i;
+
+	bind_key(st, ts, host, grp);
+	sqlite3_bind_int(st, 4, added);
+	bind_states(st, 5, NULL, line);
+	if (step(im, st, SQLITE_DONE) == -1)
+		return -1;
+	if (sqlite3_changes(im->db) == 1)
+		return 0;
+	st = im->st[S_SEEN_GET];
+	bind_key(st, ts, host, grp);
+	if (step(im, st, SQLITE_ROW) == -1)
+		return -1;
+	*was_added = sqlite3_column_int(st, 0);
+	for (i = 1; i <= TT_NSTATES; i++)
+		was_line[i] = (size_t)sqlite3_column_int64(st, i);
+	sqlite3_reset(st);
+	return 1;
+}
+
+/* The sample row of (ts, host): written once, with sockets from group `all`. */
+static int
+write_sample(struct importer *im, int64_t ts, int64_t host, int all, int64_t sum)
+{
+	sqlite3_stmt *st = im->st[S_SAMPLE];
+	size_t lines[TT_NSTATES + 1];
+	int added, rc;
+
+	if (im->memo_host != host || im->memo_ts != ts) {
+		bind_key(st, ts, host, SAMPLE_IMPORTED);	/* ?3 is flags */
+		if (all)
+			sqlite3_bind_int64(st, 4, sum);
+		else
+			sqlite3_bind_null(st, 4);
+		if (step(im, st, SQLITE_DONE) == -1)
+			return -1;
+		added = sqlite3_changes(im->db);
+		if ((rc = seen(im, ts, host, SAMPLE_KEY, added, NULL, &im->memo_new,
+		    lines)) == -1)
+			return -1;
+		im->memo_ts = ts;
+		im->memo_host = host;
+		if (rc == 0) {
+			im->memo_new = added;
+			return 0;	/* sockets, if any, went in with the row */
+		}
+	}
+	if (!all || !im->memo_new)
+		return 0;
+	bind_key(im->st[S_SOCKETS], ts, host, sum);	/* ?3 is the sum */
+	return step(im, im->st[S_SOCKETS], SQLITE_DONE);
+}
+
+/* A key met again: its states must be new ones; add them to this import's row. */
+static int
+merge(struct importer *im, int64_t host, int64_t grp, int was_added, const size_t *was)
+{
+	struct import_sample *s = &im->cur;
+	char why[512];
+	size_t line;
+
+	if (import_sample_clash(s, was, &line, why, sizeof(why)) == -1)
+		return bad(im, line, why);
+	if (was_added) {
+		bind_key(im->st[S_MERGE], s->ts, host, grp);
+		bind_states(im->st[S_MERGE], 4, s->count, NULL);
+		if (step(im, im->st[S_MERGE], SQLITE_DONE) == -1)
+			return -1;
+	}
+	bind_key(im->st[S_SEEN_SET], s->ts, host, grp);
+	bind_states(im->st[S_SEEN_SET], 5, NULL, s->line);
+	return step(im, im->st[S_SEEN_SET], SQLITE_DONE);
+}
+
+/* Write the gathered (ts, host, group). */
+static int
+flush(struct importer *im)
+{
+	struct import_sample *s = &im->cur;
+	sqlite3_stmt *st = im->st[S_COUNTS];
+	size_t was[TT_NSTATES + 1];
+	int64_t host, grp, sum = 0;
+	int i, added, was_added, rc;
+
+	if (!im->has_cur)
+		return 0;
+	im->has_cur = 0;
+	if ((host = names_id(im, &im->hosts, S_HOST_SEL, s->host)) == -1 ||
+	    (grp = names_id(im, &im->groups, S_GRP_SEL, s->group)) == -1)
+		return -1;
+	for (i = 1; i <= TT_NSTATES; i++)
+		sum += s->count[i];
+	if (write_sample(im, s->ts, host, strcmp(s->group, "all") == 0, sum) == -1)
+		return -1;
+	bind_key(st, s->ts, host, grp);
+	bind_states(st, 4, s->count, NULL);
+	if (step(im, st, SQLITE_DONE) == -1)
+		return -1;
+	added = sqlite3_changes(im->db);
+	if ((rc = seen(im, s->ts, host, grp, added, s->line, &was_added, was)) <= 0)
+		return rc;
+	return merge(im, host, grp, was_added, was);
+}
+
+static int
+csv_record(struct importer *im, char *s, size_t len, size_t line)
+{
+	struct import_row r;
+	char why[512];
+
+	if (import_csv_row(s, len, &r, why, sizeof(why)) == -1) {
+		if (flush(im) == -1)	/* a duplicate there comes first */
+			return -1;
+		return bad(im, line, why);
+	}
+	im->stats->rows++;
+	if (!im->has_cur || !import_sample_same(&im->cur, r.ts, r.host, r.group)) {
+		if (flush(im) == -1)
+			return -1;
+		import_sample_start(&im->cur, r.ts, r.host, r.group, line);
+		im->has_cur = 1;
+	}
+	if (import_sample_add(&im->cur, r.state, r.count, line, why, sizeof(why)) == -1)
+		return bad(im, line, why);
+	return 0;
+}
+
+/* The record so far: with its quotes unbalanced, the parser says what is wrong. */
+static int
+csv_unjoin(struct importer *im)
+{
+	size_t len = im->jlen;
+
+	im->jlen = 0;
+	if (csv_record(im, im->join, len, im->jline) == 0)
+		return bad(im, im->jline, "unterminated quoted field");
+	return -1;
+}
+
+/* A line of a record whose quoted field goes on: rare, so copied. */
+static int
+csv_join(struct importer *im, const char *s, size_t len, size_t line)
+{
+	size_t sep = im->jlen > 0;	/* the newline inside the field */
+
+	if (im->join == NULL && (im->join = malloc(RECORD_MAX + 1)) == NULL)
+		return oom(im);
+	if (im->jlen == 0)
+		im->jline = line;
+	else if (im->jlen + sep + len > RECORD_MAX)
+		return csv_unjoin(im);
+	if (sep)
+		im->join[im->jlen] = '\n';
+	memcpy(im->join + im->jlen + sep, s, len);
+	im->jlen += sep + len;
+	if (!import_csv_complete(im->join, im->jlen))
+		return 0;
+	len = im->jlen;
+	im->jlen = 0;
+	return csv_record(im, im->join, len, im->jline);
+}
+
+static int
+csv_loop(struct importer *im, int crlf)
+{
+	char *s;
+	size_t len;
+	int rc;
+
+	while ((rc = reader_line(im, &s, &len)) == 1) {
+		if (crlf && len > 0 && s[len - 1] == '\r')
+			len--;
+		if (im->jlen > 0 || !import_csv_complete(s, len))
+			rc = csv_join(im, s, len, im->rd.lineno);
+		else if (import_is_blank(s, len) || import_is_header(s, len))
+			continue;
+		else
+			rc = csv_record(im, s, len, im->rd.lineno);
+		if (rc == -1)
+			return -1;
+	}
+	if (rc == 0 && im->jlen > 0)
+		return flush(im) == -1 ? -1 : csv_unjoin(im);
+	return rc == 0 ? flush(im) : -1;
+}
+
+/* The end of a cron-log block: it must have counts. */
+static int
+end_block(struct importer *im)
+{
+	if (im->has_cur && im->cur.n == 0)
+		return bad(im, im->cur.first, "timestamp with no counts; a timestamp line "
+		    "must be followed by 'STATE COUNT' lines");
+	return flush(im);
+}
+
+static int
+cron_first(struct importer *im, const char *shown, size_t line, int is_count)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "%s %s; CSV input starts with the header line %s, a "
+	    "cron log with a timestamp line (@EPOCH, ISO 8601 such as "
+	    "2026-11-23T18:00:01Z, or date(1) output such as "
+	    "\"Mon Nov 23 18:00:01 UTC 2026\")", shown, is_count ?
+	    "comes before any timestamp" : "is neither the CSV header nor a cron-log "
+	    "timestamp", IMPORT_HEADER);
+	return bad(im, line, why);
+}
+
+static int
+cron_record(struct importer *im, char *s, size_t len, size_t line)
+{
+	struct cron_line c;
+	char why[512], shown[64];
+
+	if (!im->has_cur)
+		import_show(shown, sizeof(shown), s, len);
+	if (import_cron_line(s, len, &c, why, sizeof(why)) == -1) {
+		if (!im->has_cur)
+			return cron_first(im, shown, line, 0);
+		if (im->cur.n > 0 && flush(im) == -1)	/* an earlier duplicate first */
+			return -1;
+		return bad(im, line, why);
+	}
+	if (c.kind == CRON_STAMP) {
+		if (end_block(im) == -1)
+			return -1;
+		import_sample_start(&im->cur, c.ts, im->cron_host, "all", line);
+		im->has_cur = 1;
+		return 0;
+	}
+	if (!im->has_cur)
+		return cron_first(im, shown, line, 1);
+	im->stats->rows++;
+	if (import_sample_add(&im->cur, c.state, c.count, line, why, sizeof(why)) == -1)
+		return bad(im, line, why);
+	return 0;
+}
+
+/* From the first line on, which the caller has read. */
+static int
+cron_loop(struct importer *im, char *s, size_t len)
+{
+	int rc = 1;
+
+	do {
+		if (!import_is_blank(s, len) &&
+		    cron_record(im, s, len, im->rd.lineno) == -1)
+			return -1;
+	} while ((rc = reader_line(im, &s, &len)) == 1);
+	return rc == 0 ? end_block(im) : -1;
+}
+
+/* The first non-blank line says which format: the CSV header, or else a cron log. */
+static int
+import_lines(struct importer *im)
+{
+	char *s;
+	size_t len;
+	int rc;
+
+	while ((rc = reader_line(im, &s, &len)) == 1) {
+		if (im->rd.lineno == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+			s += 3;		/* a UTF-8 byte order mark */
+			len -= 3;
+		}
+		if (import_is_blank(s, len))
+			continue;
+		if (import_is_header(s, len))
+			return csv_loop(im, s[len - 1] == '\r');
+		return cron_loop(im, s, len);
+	}
+	return rc;
+}
+
+static int
+setup(struct importer *im)
+{
+	char err[512];
+	int i;
+
+	if ((im->rd.buf = malloc(READ_CHUNK + 1)) == NULL)
+		return oom(im);
+	im->rd.cap = READ_CHUNK;
+	if (db_exec(im->db, sql_seen, err, sizeof(err)) == -1) {
+		snprintf(im->err, im->errlen, "%s: %s", im->dbname, err);
+		im->rc = IMPORT_EDB;
+		return -1;
+	}
+	for (i = 0; i < NSTMT; i++)
+		if (sqlite3_prepare_v3(im->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &im->st[i], NULL) != SQLITE_OK)
+			return db_fail(im);
+	return step(im, im->st[S_BEGIN], SQLITE_DONE);
+}
+
+static int
+finish(struct importer *im)
+{
+	sqlite3_stmt *st = im->st[S_STATS];
+
+	if (step(im, st, SQLITE_ROW) == -1)
+		return -1;
+	im->stats->samples = (uint64_t)sqlite3_column_int64(st, 0);
+	im->stats->added = (uint64_t)sqlite3_column_int64(st, 1);
+	im->stats->present = im->stats->samples - im->stats->added;
+	sqlite3_reset(st);
+	return step(im, im->st[S_COMMIT], SQLITE_DONE);
+}
+
+int
+import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
+    const char *cron_host, struct import_stats *stats, char *err, size_t errlen)
+{
+	struct importer im;
+	int i;
+
+	memset(&im, 0, sizeof(im));
+	memset(stats, 0, sizeof(*stats));
+	im.db = db;
+	im.dbname = dbname;
+	im.file = file;
+	im.cron_host = cron_host;
+	im.rd.f = in;
+	im.stats = stats;
+	im.err = err;
+	im.errlen = errlen;
+	im.memo_ts = -1;
+	im.memo_host = -1;
+	if ((setup(&im) == -1 || import_lines(&im) == -1 || finish(&im) == -1) &&
+	    im.rc == IMPORT_OK)
+		db_fail(&im);
+	if (im.rc != IMPORT_OK && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < NSTMT; i++)
+		sqlite3_finalize(im.st[i]);
+	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.import_seen", NULL, NULL, NULL);
+	names_free(&im.hosts);
+	names_free(&im.groups);
+	free(im.rd.buf);
+	free(im.join);
+	return im.rc;
+}

@@ -1,0 +1,428 @@
+/*
+ * The two import formats, one line at a time, without I/O: CSV as
+ * `tcptally-report export --format csv` writes it, and cron logs of
+ * `date; netstat -n | awk '/^tcp/ {++S[$NF]} END {for(a in S) print a, S[a]}'`.
+ * Lines are parsed in place: CSV fields are unquoted and NUL-terminated
+ * inside the caller's buffer, so a row costs no allocation.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tcptally/collector.h"
+#include "tcptally/report.h"
+
+#define TS_MAX		253402300799LL	/* 9999-12-31T23:59:59Z, as logtime_parse */
+#define CSV_FIELDS	5
+#define SHOW_MAX	48
+#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
+int
+import_is_blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+int
+import_is_header(const char *s, size_t len)
+{
+	size_t n = sizeof(IMPORT_HEADER) - 1;
+
+	if (len == n + 1 && s[n] == '\r')
+		len--;
+	return len == n && memcmp(s, IMPORT_HEADER, n) == 0;
+}
+
+int
+import_csv_complete(const char *s, size_t len)
+{
+	const char *p, *end = s + len;
+	int quotes = 0;
+
+	for (p = s; (p = memchr(p, '"', (size_t)(end - p))) != NULL; p++)
+		quotes++;
+	return quotes % 2 == 0;
+}
+
+const char *
+import_show(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t i, n = len > SHOW_MAX ? SHOW_MAX : len;
+
+	if (size < n + 6)
+		n = size < 6 ? 0 : size - 6;
+	buf[0] = '\'';
+	for (i = 0; i < n; i++)
+		buf[i + 1] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
+	if (n < len) {
+		memcpy(buf + n + 1, "...'", 5);
+		return buf;
+	}
+	buf[n + 1] = '\'';
+	buf[n + 2] = '\0';
+	return buf;
+}
+
+/* Digits only, at most max: 0, -1 not a whole number, -2 too large. */
+static int
+parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	for (i = 0; i < len; i++) {
+		if (v > (max - (uint64_t)(s[i] - '0')) / 10)
+			return -2;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+parse_ts(const char *s, size_t len, int64_t *ts, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8];
+	uint64_t v;
+
+	switch (parse_uint(s, len, TS_MAX, &v)) {
+	case 0:
+		*ts = (int64_t)v;
+		return 0;
+	case -2:
+		snprintf(why, whylen, "timestamp %s is out of range (0 to %lld)",
+		    import_show(b, sizeof(b), s, len), TS_MAX);
+		return -1;
+	}
+	snprintf(why, whylen, "bad timestamp %s: expected unix seconds, a whole number "
+	    "such as 1795464350", import_show(b, sizeof(b), s, len));
+	return -1;
+}
+
+/* s is NUL-terminated. */
+static int
+parse_state(const char *s, size_t len, int *state, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8];
+	int i;
+
+	if ((*state = state_from_name(s)) != -1)
+		return 0;
+	for (i = 1; i <= TT_NSTATES; i++)
+		if (strcasecmp(s, state_name(i)) == 0) {
+			snprintf(why, whylen, "unknown state %s (did you mean '%s'?); the "
+			    "states are %s", import_show(b, sizeof(b), s, len),
+			    state_name(i), state_names_list());
+			return -1;
+		}
+	snprintf(why, whylen, "unknown state %s; the states are %s",
+	    import_show(b, sizeof(b), s, len), state_names_list());
+	return -1;
+}
+
+static int
+parse_count(const char *s, size_t len, int state, uint32_t *count, char *why,
+    size_t whylen)
+{
+	char b[SHOW_MAX + 8];
+	uint64_t v;
+
+	switch (parse_uint(s, len, UINT32_MAX, &v)) {
+	case 0:
+		*count = (uint32_t)v;
+		return 0;
+	case -2:
+		snprintf(why, whylen, "count %s for %s is too large (at most %u)",
+		    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+		return -1;
+	}
+	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %u",
+	    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+	return -1;
+}
+
+int
+import_group_ok(const char *g, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8];
+	size_t len = strlen(g);
+
+	if (len == 0)
+		snprintf(why, whylen, "empty group name; group names are 1 to %d characters "
+		    "of A-Z a-z 0-9 _ . -", TT_NAME_MAX - 1);
+	else if (len >= TT_NAME_MAX)
+		snprintf(why, whylen, "group name %s is too long (at most %d characters)",
+		    import_show(b, sizeof(b), g, len), TT_NAME_MAX - 1);
+	else if (g[strspn(g, NAME_CHARS)] != '\0')
+		snprintf(why, whylen, "group name %s has invalid characters; use only "
+		    "A-Z a-z 0-9 _ . -", import_show(b, sizeof(b), g, len));
+	else
+		return 0;
+	return -1;
+}
+
+/* One quoted field at *pp, unquoted in place and NUL-terminated. */
+static int
+csv_quoted(char **pp, char *end, int n, size_t *flen, char *why, size_t whylen)
+{
+	char *p = *pp + 1, *o = *pp, *start = *pp;
+
+	for (;;) {
+		if (p == end) {
+			snprintf(why, whylen, "field %d: unterminated quoted field", n);
+			return -1;
+		}
+		if (*p == '"') {
+			if (p + 1 < end && p[1] == '"') {
+				*o++ = '"';
+				p += 2;
+				continue;
+			}
+			p++;
+			break;
+		}
+		*o++ = *p++;
+	}
+	if (p < end && *p != ',') {
+		snprintf(why, whylen, "field %d: '%c' after the closing quote; a quote "
+		    "inside a quoted field is written \"\"", n, *p);
+		return -1;
+	}
+	*o = '\0';
+	*flen = (size_t)(o - start);
+	*pp = p;
+	return 0;
+}
+
+/*
+ * Split s[0..len) into fields in place: quoted fields lose their quotes, ""
+ * becomes ". Stores at most nf; returns how many there are, or -1.
+ */
+static int
+csv_split(char *s, size_t len, char **f, size_t *flen, int nf, char *why, size_t whylen)
+{
+	char *p = s, *end = s + len, *q;
+	size_t l;
+	int n = 0;
+
+	for (;;) {
+		q = p;
+		if (p < end && *p == '"') {
+			if (csv_quoted(&p, end, n + 1, &l, why, whylen) == -1)
+				return -1;
+		} else {
+			while (p < end && *p != ',' && *p != '"')
+				p++;
+			if (p < end && *p == '"') {
+				snprintf(why, whylen, "field %d: stray '\"'; a field with "
+				    "quotes must be quoted whole, e.g. \"a\"\"b\"", n + 1);
+				return -1;
+			}
+			l = (size_t)(p - q);
+		}
+		if (n < nf) {
+			f[n] = q;
+			flen[n] = l;
+		}
+		n++;
+		if (p == end) {
+			q[l] = '\0';
+			return n;
+		}
+		q[l] = '\0';		/* the comma, or inside a quoted field */
+		p++;
+	}
+}
+
+int
+import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whylen)
+{
+	char *f[CSV_FIELDS];
+	size_t fl[CSV_FIELDS];
+	int n;
+
+	if ((n = csv_split(s, len, f, fl, CSV_FIELDS, why, whylen)) == -1)
+		return -1;
+	if (n != CSV_FIELDS) {
+		snprintf(why, whylen, "expected %d fields (%s), found %d", CSV_FIELDS,
+		    IMPORT_HEADER, n);
+		return -1;
+	}
+	if (parse_ts(f[0], fl[0], &r->ts, why, whylen) == -1)
+		return -1;
+	if (fl[1] == 0) {
+		snprintf(why, whylen, "empty host name");
+		return -1;
+	}
+	if (fl[1] >= IMPORT_HOST_MAX) {
+		snprintf(why, whylen, "host name is too long (%zu bytes, at most %d)",
+		    fl[1], IMPORT_HOST_MAX - 1);
+		return -1;
+	}
+	r->host = f[1];
+	r->group = f[2];
+	if (import_group_ok(f[2], why, whylen) == -1 ||
+	    parse_state(f[3], fl[3], &r->state, why, whylen) == -1 ||
+	    parse_count(f[4], fl[4], r->state, &r->count, why, whylen) == -1)
+		return -1;
+	return 0;
+}
+
+/* A count could be meant: digits, perhaps signed. */
+static int
+numeric(const char *s, size_t len)
+{
+	if (len > 1 && (*s == '-' || *s == '+')) {
+		s++;
+		len--;
+	}
+	return len > 0 && isdigit((unsigned char)*s);
+}
+
+static int
+is_state(const char *s, size_t len)
+{
+	char b[16];
+
+	if (len >= sizeof(b))
+		return 0;
+	memcpy(b, s, len);
+	b[len] = '\0';
+	return state_from_name(b) != -1;
+}
+
+/* "STATE COUNT"; tok[] as import_cron_line split them. */
+static int
+cron_count(char **tok, size_t *tlen, int ntok, struct cron_line *c, char *why,
+    size_t whylen)
+{
+	if (ntok != 2) {
+		snprintf(why, whylen, "expected 'STATE COUNT', found %d field%s", ntok,
+		    ntok == 1 ? "" : "s");
+		return -1;
+	}
+	tok[0][tlen[0]] = '\0';
+	tok[1][tlen[1]] = '\0';
+	if (parse_state(tok[0], tlen[0], &c->state, why, whylen) == -1 ||
+	    parse_count(tok[1], tlen[1], c->state, &c->count, why, whylen) == -1)
+		return -1;
+	c->kind = CRON_COUNT;
+	return 0;
+}
+
+/*
+ * A state line is two words with a number second, or starts with a state
+ * name; anything else must be a timestamp. No timestamp form looks like
+ * either, so each error names what the line was meant to be.
+ */
+int
+import_cron_line(char *s, size_t len, struct cron_line *c, char *why, size_t whylen)
+{
+	static const char spaces[] = " \t\r\v\f";
+	char b[SHOW_MAX + 8], *p = s, *end, *tok[2] = { NULL, NULL };
+	size_t tlen[2] = { 0, 0 };
+	const char *lwhy;
+	int ntok = 0;
+
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	s[len] = '\0';
+	end = s + len;
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	for (; p < end; ntok++) {
+		if (ntok < 2) {
+			tok[ntok] = p;
+			tlen[ntok] = strcspn(p, spaces);
+		}
+		p += strcspn(p, spaces);
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+	}
+	if (ntok == 0) {
+		snprintf(why, whylen, "empty line");
+		return -1;
+	}
+	if ((ntok == 2 && numeric(tok[1], tlen[1])) || is_state(tok[0], tlen[0]))
+		return cron_count(tok, tlen, ntok, c, why, whylen);
+	if (logtime_parse(tok[0], &c->ts, &lwhy) == -1) {
+		snprintf(why, whylen, "bad timestamp %s: %s", import_show(b, sizeof(b),
+		    tok[0], (size_t)(end - tok[0])), lwhy);
+		return -1;
+	}
+	c->kind = CRON_STAMP;
+	return 0;
+}
+
+void
+import_sample_start(struct import_sample *s, int64_t ts, const char *host,
+    const char *group, size_t line)
+{
+	memset(s->count, 0, sizeof(s->count));
+	memset(s->line, 0, sizeof(s->line));
+	s->ts = ts;
+	snprintf(s->host, sizeof(s->host), "%s", host);
+	snprintf(s->group, sizeof(s->group), "%s", group);
+	s->first = line;
+	s->n = 0;
+}
+
+int
+import_sample_same(const struct import_sample *s, int64_t ts, const char *host,
+    const char *group)
+{
+	return s->ts == ts && strcmp(s->host, host) == 0 && strcmp(s->group, group) == 0;
+}
+
+static void
+dup_msg(const struct import_sample *s, int state, size_t first, char *why,
+    size_t whylen)
+{
+	char b[SHOW_MAX + 8];
+
+	snprintf(why, whylen, "duplicate %s for ts %lld, host %s, group '%s' (first "
+	    "given on line %zu)", state_name(state), (long long)s->ts,
+	    import_show(b, sizeof(b), s->host, strlen(s->host)), s->group, first);
+}
+
+int
+import_sample_add(struct import_sample *s, int state, uint32_t count, size_t line,
+    char *why, size_t whylen)
+{
+	if (s->line[state] != 0) {
+		dup_msg(s, state, s->line[state], why, whylen);
+		return -1;
+	}
+	s->count[state] = count;
+	s->line[state] = line;
+	s->n++;
+	return 0;
+}
+
+int
+import_sample_clash(const struct import_sample *s, const size_t *earlier, size_t *line,
+    char *why, size_t whylen)
+{
+	int i, hit = 0;
+
+	for (i = 1; i <= TT_NSTATES; i++)
+		if (s->line[i] != 0 && earlier[i] != 0 &&
+		    (hit == 0 || s->line[i] < s->line[hit]))
+			hit = i;
+	if (hit == 0)
+		return 0;
+	*line = s->line[hit];
+	dup_msg(s, hit, earlier[hit], why, whylen);
+	return -1;
+}

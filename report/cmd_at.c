@@ -1,0 +1,586 @@
+/*
+ * at and diff: one window of samples against one or two earlier windows,
+ * per host x group x state, the states with the largest change against the
+ * first earlier window first.  at T compares T +- DUR with the same local
+ * time a day and a week before; diff compares --from..--to with a baseline.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+
+#define MAX_WIN		3
+#define MAX_COLS	(4 + 3 * MAX_WIN)
+
+struct window {
+	const char	*name;		/* table: "day before" */
+	const char	*key;		/* CSV and JSON: "day_before" */
+	int64_t		 from, to;	/* inclusive */
+	struct dataset	 d;
+	size_t		 samples;
+};
+
+struct compare {
+	struct window	 w[MAX_WIN];	/* w[0] is compared against each other one */
+	size_t		 nw;
+	int		 at_set;	/* at: the value at the sample nearest `at` */
+	int64_t		 at, nearest;
+	int		 with_max;	/* diff: the max in each window */
+	int		 hosts;		/* show the host column */
+};
+
+struct crow {
+	size_t		 block;		/* which host x group: rows stay grouped */
+	const struct series *s;
+	int		 st;
+	struct summary	 sum[MAX_WIN];
+	int64_t		 near_ts;
+	uint32_t	 near;
+};
+
+/* The same local time `days` days later (earlier if negative). */
+static int64_t
+shift_days(int64_t t, int days)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL)
+		return t + (int64_t)days * 86400;
+	tm.tm_mday += days;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+static int
+cmp_series(const void *a, const void *b)
+{
+	const struct series *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	if ((c = (strcmp(y->group, "all") == 0) - (strcmp(x->group, "all") == 0)) != 0)
+		return c;
+	return strcmp(x->group, y->group);
+}
+
+static const struct series *
+find_series(const struct dataset *d, const struct series *like)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->s[i].host, like->host) == 0 &&
+		    strcmp(d->s[i].group, like->group) == 0)
+			return &d->s[i];
+	return NULL;
+}
+
+/* Each host's samples (its series with the most points), summed over hosts. */
+static size_t
+count_samples(const struct dataset *d, int *hosts)
+{
+	size_t i, best = 0, total = 0;
+
+	*hosts = 0;
+	for (i = 0; i < d->n; i++) {
+		if (i == 0 || strcmp(d->s[i].host, d->s[i - 1].host) != 0) {
+			total += best;
+			best = 0;
+			(*hosts)++;
+		}
+		if (d->s[i].n > best)
+			best = d->s[i].n;
+	}
+	return total + best;
+}
+
+/* The point nearest t; the earlier one on a tie.  n > 0. */
+static size_t
+nearest_point(const struct series *s, int64_t t)
+{
+	size_t lo, hi;
+
+	point_range(s->p, s->n, t, t + 1, &lo, &hi);
+	if (lo == s->n)
+		return lo - 1;
+	if (lo > 0 && t - s->p[lo - 1].ts <= s->p[lo].ts - t)
+		return lo - 1;
+	return lo;
+}
+
+/* --group, or `all`; each checked first by the caller. */
+static int
+load_window(struct report *r, struct window *w)
+{
+	size_t g;
+	int hosts;
+
+	for (g = 0; g < (r->ngroup ? r->ngroup : 1); g++)
+		if (report_load(r, w->from, w->to, r->ngroup ? r->group[g] : "all", &w->d) != 0)
+			return -1;
+	qsort(w->d.s, w->d.n, sizeof(w->d.s[0]), cmp_series);
+	w->samples = count_samples(&w->d, &hosts);
+	return 0;
+}
+
+static int
+compare_load(struct report *r, struct compare *c)
+{
+	const struct series *s;
+	int64_t t;
+	size_t i;
+	int hosts;
+
+	for (i = 0; i < c->nw; i++)
+		if (load_window(r, &c->w[i]) != 0)
+			return -1;
+	count_samples(&c->w[0].d, &hosts);
+	c->hosts = hosts > 1 || r->ndb > 1;
+	c->nearest = -1;
+	for (i = 0; i < c->w[0].d.n; i++) {
+		s = &c->w[0].d.s[i];
+		t = s->p[nearest_point(s, c->at)].ts;
+		if (c->nearest == -1 || llabs(t - c->at) < llabs(c->nearest - c->at) ||
+		    (llabs(t - c->at) == llabs(c->nearest - c->at) && t < c->nearest))
+			c->nearest = t;
+	}
+	return 0;
+}
+
+static void
+compare_free(struct compare *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nw; i++)
+		dataset_free(&c->w[i].d);
+}
+
+/* |change of avg| against w[1]; -1 (last) when w[1] has no samples. */
+static double
+rank_key(const struct crow *w)
+{
+	return w->sum[1].n ? fabs(w->sum[0].avg - w->sum[1].avg) : -1;
+}
+
+static int
+cmp_rows(const void *a, const void *b)
+{
+	const struct crow *x = a, *y = b;
+	double kx = rank_key(x), ky = rank_key(y);
+
+	if (x->block != y->block)
+		return x->block < y->block ? -1 : 1;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	return x->st - y->st;
+}
+
+/* Every host x group of w[0] x every state, ranked; *out is malloc'd. */
+static struct crow *
+compare_rows(struct compare *c, size_t *nout)
+{
+	const struct series *s, *e;
+	struct crow *rows, *w;
+	size_t i, k, j;
+	int st;
+
+	if ((rows = calloc(c->w[0].d.n * TT_NSTATES, sizeof(*rows))) == NULL)
+		return NULL;
+	for (i = 0, w = rows; i < c->w[0].d.n; i++) {
+		s = &c->w[0].d.s[i];
+		k = nearest_point(s, c->at);
+		for (st = 1; st <= TT_NSTATES; st++, w++) {
+			w->block = i;
+			w->s = s;
+			w->st = st;
+			w->near_ts = s->p[k].ts;
+			w->near = s->p[k].count[st];
+			for (j = 0; j < c->nw; j++) {
+				e = j == 0 ? s : find_series(&c->w[j].d, s);
+				summary_of(e ? e->p : NULL, e ? e->n : 0, st, &w->sum[j]);
+			}
+		}
+	}
+	*nout = c->w[0].d.n * TT_NSTATES;
+	qsort(rows, *nout, sizeof(*rows), cmp_rows);
+	return rows;
+}
+
+static int
+zero_everywhere(const struct compare *c, const struct crow *w)
+{
+	size_t j;
+
+	for (j = 0; j < c->nw; j++)
+		if (w->sum[j].max != 0)
+			return 0;
+	return 1;
+}
+
+/* "+12.5 (+8.3%)"; "n/a" without samples before; "(n/a)" % from 0. */
+static const char *
+fmt_change(const struct summary *cur, const struct summary *before, char *buf, size_t len)
+{
+	double d = cur->avg - before->avg;
+
+	if (before->n == 0)
+		snprintf(buf, len, "n/a");
+	else if (before->avg == 0)
+		snprintf(buf, len, "%+.1f (n/a)", d);
+	else
+		snprintf(buf, len, "%+.1f (%+.1f%%)", d, d / before->avg * 100.0);
+	return buf;
+}
+
+static int
+table_head(const struct compare *c, struct table *t)
+{
+	char names[MAX_WIN][2][32];
+	const char *head[MAX_COLS];
+	size_t n = 0, j, skip = c->hosts ? 0 : 1;
+
+	head[n++] = "host";
+	head[n++] = "group";
+	head[n++] = "state";
+	if (c->at_set)
+		head[n++] = "at T";
+	head[n++] = "avg";
+	if (c->with_max)
+		head[n++] = "max";
+	for (j = 1; j < c->nw; j++) {
+		snprintf(names[j][0], sizeof(names[j][0]), "%s avg", c->w[j].name);
+		snprintf(names[j][1], sizeof(names[j][1]), "%s max", c->w[j].name);
+		head[n++] = names[j][0];
+		if (c->with_max)
+			head[n++] = names[j][1];
+		head[n++] = "change";
+	}
+	if (table_init(t, n - skip, head + skip) == -1)
+		return -1;
+	for (j = 3 - skip; j < n - skip; j++)
+		t->numeric[j] = 1;
+	return 0;
+}
+
+/* A table cell with prec decimals; "n/a" when !have. */
+static void
+cell(char (*cells)[48], const char **row, size_t *n, int have, int prec, double v)
+{
+	if (have)
+		snprintf(cells[*n], sizeof(cells[*n]), "%.*f", prec, v);
+	else
+		snprintf(cells[*n], sizeof(cells[*n]), "n/a");
+	row[*n] = cells[*n];
+	(*n)++;
+}
+
+static void
+row_table(const struct compare *c, struct table *t, const struct crow *w)
+{
+	char cells[MAX_COLS][48];
+	const char *row[MAX_COLS];
+	const struct summary *b;
+	size_t n = 3, j;
+
+	row[0] = w->s->host;
+	row[1] = w->s->group;
+	row[2] = state_name(w->st);
+	if (c->at_set)
+		cell(cells, row, &n, 1, 0, w->near);
+	cell(cells, row, &n, 1, 1, w->sum[0].avg);
+	if (c->with_max)
+		cell(cells, row, &n, 1, 0, w->sum[0].max);
+	for (j = 1; j < c->nw; j++) {
+		b = &w->sum[j];
+		cell(cells, row, &n, b->n != 0, 1, b->avg);
+		if (c->with_max)
+			cell(cells, row, &n, b->n != 0, 0, b->max);
+		row[n] = fmt_change(&w->sum[0], b, cells[n], sizeof(cells[n]));
+		n++;
+	}
+	table_row_v(t, row + (c->hosts ? 0 : 1));
+}
+
+static void
+head_csv(const struct compare *c)
+{
+	size_t j;
+
+	printf("host,group,state%s,avg%s", c->at_set ? ",nearest_time,value" : "",
+	    c->with_max ? ",max" : "");
+	for (j = 1; j < c->nw; j++) {
+		printf(",%s_avg", c->w[j].key);
+		if (c->with_max)
+			printf(",%s_max", c->w[j].key);
+		printf(",%s_change,%s_change_pct", c->w[j].key, c->w[j].key);
+	}
+	putchar('\n');
+}
+
+/* One value: a CSV field (empty when n/a) or a JSON member (null). */
+static void
+value(int json, const char *prefix, const char *key, int have, int prec, double v)
+{
+	if (json)
+		printf(", \"%s%s\": ", prefix, key);
+	else
+		putchar(',');
+	if (have)
+		printf("%.*f", prec, v);
+	else if (json)
+		printf("null");
+}
+
+static void
+row_values(const struct compare *c, const struct crow *w, int json)
+{
+	const struct summary *a = &w->sum[0], *b;
+	char when[32], pre[48];
+	size_t j;
+
+	if (c->at_set && json)
+		printf(", \"nearest_ts\": %lld", (long long)w->near_ts);
+	else if (c->at_set)
+		printf(",%s", fmt_time(w->near_ts, when, sizeof(when)));
+	if (c->at_set)
+		value(json, "", "value", 1, 0, w->near);
+	value(json, "", "avg", 1, 2, a->avg);
+	if (c->with_max)
+		value(json, "", "max", 1, 0, a->max);
+	for (j = 1; j < c->nw; j++) {
+		b = &w->sum[j];
+		snprintf(pre, sizeof(pre), "%s_", c->w[j].key);
+		value(json, pre, "avg", b->n != 0, 2, b->avg);
+		if (c->with_max)
+			value(json, pre, "max", b->n != 0, 0, b->max);
+		value(json, pre, "change", b->n != 0, 2, a->avg - b->avg);
+		value(json, pre, "change_pct", b->n != 0 && b->avg != 0, 2,
+		    b->avg != 0 ? (a->avg - b->avg) / b->avg * 100.0 : 0);
+	}
+}
+
+static void
+row_json(const struct compare *c, const struct crow *w, int first)
+{
+	printf("%s\n    {\"host\": ", first ? "" : ",");
+	json_string(stdout, w->s->host);
+	printf(", \"group\": ");
+	json_string(stdout, w->s->group);
+	printf(", \"state\": \"%s\"", state_name(w->st));
+	row_values(c, w, 1);
+	printf("}");
+}
+
+static void
+head_json(const struct compare *c)
+{
+	size_t j;
+
+	printf("{");
+	if (c->at_set)
+		printf("\"at\": %lld, \"nearest\": %lld, ", (long long)c->at,
+		    (long long)c->nearest);
+	printf("\"windows\": [");
+	for (j = 0; j < c->nw; j++)
+		printf("%s{\"name\": \"%s\", \"from\": %lld, \"to\": %lld, \"samples\": %zu}",
+		    j ? ", " : "", c->w[j].key, (long long)c->w[j].from,
+		    (long long)c->w[j].to, c->w[j].samples);
+	printf("],\n  \"states\": [");
+}
+
+/* The shared output of at and diff; `title` heads the table. */
+static int
+compare_print(struct report *r, struct compare *c, const char *title)
+{
+	struct crow *rows;
+	struct table t;
+	size_t i, n;
+
+	if ((rows = compare_rows(c, &n)) == NULL)
+		return runtime_err(r, "out of memory");
+	if (r->format == FMT_TABLE && table_head(c, &t) == -1) {
+		free(rows);
+		return runtime_err(r, "out of memory");
+	}
+	if (r->format == FMT_CSV)
+		head_csv(c);
+	else if (r->format == FMT_JSON)
+		head_json(c);
+	for (i = 0; i < n; i++) {
+		if (r->format == FMT_CSV) {
+			csv_field(stdout, rows[i].s->host);
+			putchar(',');
+			csv_field(stdout, rows[i].s->group);
+			printf(",%s", state_name(rows[i].st));
+			row_values(c, &rows[i], 0);
+			putchar('\n');
+		} else if (r->format == FMT_JSON)
+			row_json(c, &rows[i], i == 0);
+		else if (!zero_everywhere(c, &rows[i]))
+			row_table(c, &t, &rows[i]);
+	}
+	if (r->format == FMT_JSON)
+		printf("%s]}\n", n ? "\n  " : "");
+	else if (r->format == FMT_TABLE) {
+		printf("%s\n\n", title);
+		if (t.nrows == 1)
+			printf("every state was 0 in every window\n");
+		else
+			table_print(&t, stdout);
+		table_free(&t);
+	}
+	free(rows);
+	return 0;
+}
+
+static int
+check_groups(struct report *r)
+{
+	size_t g;
+
+	for (g = 0; g < r->ngroup; g++)
+		if (report_check_group(r, r->group[g]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The nearest sample to t anywhere: rings of growing distance, up to 20 years. */
+static int64_t
+nearest_anywhere(struct report *r, int64_t t, int64_t inner)
+{
+	const char *group = r->ngroup ? r->group[0] : "all";
+	struct dataset d = { 0 };
+	int64_t latest = report_latest(r), best = -1, k, dist;
+	size_t i, j;
+
+	if (latest < 0 || t >= latest)
+		return latest;
+	for (k = inner * 4; best == -1 && inner < 20 * 366 * 86400LL; inner = k, k *= 4) {
+		if (report_load(r, t - k, t - inner, group, &d) != 0 ||
+		    report_load(r, t + inner, t + k, group, &d) != 0)
+			break;
+		for (i = 0; i < d.n; i++)
+			for (j = 0; j < d.s[i].n; j++) {
+				dist = llabs(d.s[i].p[j].ts - t);
+				if (best == -1 || dist < llabs(best - t))
+					best = d.s[i].p[j].ts;
+			}
+		dataset_free(&d);
+	}
+	dataset_free(&d);
+	return best;
+}
+
+static int
+at_empty(struct report *r, int64_t t, int64_t around)
+{
+	char dur[32], a[32], b[32];
+	int64_t near = nearest_anywhere(r, t, around > 0 ? around : 1);
+
+	duration_format(around, dur, sizeof(dur));
+	fmt_time(t, a, sizeof(a));
+	if (near < 0)
+		return runtime_err(r, "no samples within %s of %s; the database has none "
+		    "near it", dur, a);
+	return runtime_err(r, "no samples within %s of %s; the nearest is at %s", dur, a,
+	    fmt_time(near, b, sizeof(b)));
+}
+
+int
+cmd_at(struct report *r)
+{
+	struct compare c;
+	char title[512], dur[32], a[32], b[32];
+	const char *why;
+	int64_t t, around = r->around_set ? r->around : 600, s;
+	size_t j;
+	int rc = 0;
+
+	if (time_parse(r->arg, r->now, &t, &why) == -1)
+		return usage_err(r, "at '%s': %s", r->arg, why);
+	if (check_groups(r) == -1)
+		return EX_USAGE;
+	memset(&c, 0, sizeof(c));
+	c.nw = 3;
+	c.at_set = 1;
+	c.at = t;
+	c.w[0].name = "window";
+	c.w[0].key = "window";
+	c.w[1].name = "day before";
+	c.w[1].key = "day_before";
+	c.w[2].name = "week before";
+	c.w[2].key = "week_before";
+	for (j = 0; j < c.nw; j++) {
+		s = shift_days(t, j == 0 ? 0 : j == 1 ? -1 : -7);
+		c.w[j].from = s - around;
+		c.w[j].to = s + around;
+	}
+	if (compare_load(r, &c) != 0)
+		rc = EX_RUNTIME;
+	else if (c.w[0].d.n == 0)
+		rc = at_empty(r, t, around);
+	else {
+		duration_format(around, dur, sizeof(dur));
+		snprintf(title, sizeof(title), "at %s, within %s (UTC times): %zu samples, "
+		    "the nearest at %s;\nagainst the same window a day before (%zu samples) "
+		    "and a week before (%zu samples)", fmt_time(t, a, sizeof(a)), dur,
+		    c.w[0].samples, fmt_time(c.nearest, b, sizeof(b)), c.w[1].samples,
+		    c.w[2].samples);
+		rc = compare_print(r, &c, title);
+	}
+	compare_free(&c);
+	return rc;
+}
+
+int
+cmd_diff(struct report *r)
+{
+	struct compare c;
+	char title[512], a[32], b[32], e[32], f[32];
+	int rc = 0;
+
+	if (!r->from_set || !r->to_set)
+		return usage_err(r, "diff needs --from T and --to T");
+	if (r->from >= r->to)
+		return usage_err(r, "diff: --from must be before --to");
+	if (r->baseline_set != 0 && r->baseline_set != 3)
+		return usage_err(r, "diff: give both --baseline-from and --baseline-to, or "
+		    "neither for the same length right before --from");
+	if (r->baseline_set == 3 && r->baseline_from >= r->baseline_to)
+		return usage_err(r, "diff: --baseline-from must be before --baseline-to");
+	if (check_groups(r) == -1)
+		return EX_USAGE;
+	memset(&c, 0, sizeof(c));
+	c.nw = 2;
+	c.with_max = 1;
+	c.w[0].name = "window";
+	c.w[0].key = "window";
+	c.w[0].from = r->from;
+	c.w[0].to = r->to;
+	c.w[1].name = "baseline";
+	c.w[1].key = "baseline";
+	/* default: as long as to - from, ending just before from */
+	c.w[1].from = r->baseline_set ? r->baseline_from : r->from - (r->to - r->from);
+	c.w[1].to = r->baseline_set ? r->baseline_to : r->from - 1;
+	if (compare_load(r, &c) != 0)
+		rc = EX_RUNTIME;
+	else if (c.w[0].d.n == 0)
+		rc = runtime_err(r, "no samples between %s and %s", fmt_time(r->from, a,
+		    sizeof(a)), fmt_time(r->to, b, sizeof(b)));
+	else {
+		snprintf(title, sizeof(title), "%s .. %s (%zu samples) against the baseline "
+		    "%s .. %s (%zu samples), UTC times", fmt_time(c.w[0].from, a, sizeof(a)),
+		    fmt_time(c.w[0].to, b, sizeof(b)), c.w[0].samples,
+		    fmt_time(c.w[1].from, e, sizeof(e)), fmt_time(c.w[1].to, f, sizeof(f)),
+		    c.w[1].samples);
+		rc = compare_print(r, &c, title);
+	}
+	compare_free(&c);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/* Reading the history: read-only, short statements, over one or many databases. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcptally/db.h"
+#include "report.h"
+
+static const char sql_load[] =
+    "SELECT c.ts, h.name, g.name, c.established, c.syn_sent, c.syn_recv, c.fin_wait1,"
+    " c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing"
+    " FROM counts AS c JOIN host AS h ON h.id = c.host JOIN grp AS g ON g.id = c.grp"
+    " WHERE c.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
+    " AND (?4 IS NULL OR h.name = ?4) ORDER BY c.ts";
+
+int
+report_open(struct report *r)
+{
+	char err[1024];
+	size_t i;
+
+	for (i = 0; i < r->ndb; i++) {
+		if (access(r->dbpath[i], F_OK) == -1)
+			return usage_err(r, "%s: no database there; %s", r->dbpath[i],
+			    r->config_path != NULL ? "check `database:` in the config" :
+			    "no config file was found ($TCPTALLY_CONFIG, "
+			    "/etc/tcptally/tcptally.yaml), so it looked for tcptally.db in the "
+			    "working directory; pass -d DB or -c FILE");
+		if ((r->db[i] = db_open_ro(r->dbpath[i], err, sizeof(err))) == NULL)
+			return runtime_err(r, "%s", err);
+	}
+	return 0;
+}
+
+void
+report_close(struct report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndb; i++)
+		sqlite3_close(r->db[i]);
+}
+
+static int
+cmp_point(const void *a, const void *b)
+{
+	const struct point *x = a, *y = b;
+
+	return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+/* Rows arrive in ts order per database; several databases may interleave. */
+static void
+sort_series(struct dataset *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->n; i++)
+		for (k = 1; k < d->s[i].n; k++)
+			if (d->s[i].p[k].ts < d->s[i].p[k - 1].ts) {
+				qsort(d->s[i].p, d->s[i].n, sizeof(struct point), cmp_point);
+				break;
+			}
+}
+
+static int
+load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *group,
+    const char *host, struct dataset *out)
+{
+	sqlite3_stmt *st;
+	struct series *last = NULL;
+	struct point pt;
+	const char *h, *g;
+	int rc, i;
+
+	if (sqlite3_prepare_v2(db, sql_load, -1, &st, NULL) != SQLITE_OK)
+		return runtime_err(r, "%s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	if (group != NULL)
+		sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
+	if (host != NULL)
+		sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h = (const char *)sqlite3_column_text(st, 1);
+		g = (const char *)sqlite3_column_text(st, 2);
+		if (last == NULL || strcmp(last->host, h) != 0 || strcmp(last->group, g) != 0)
+			if ((last = dataset_series(out, h, g)) == NULL)
+				break;
+		pt.ts = sqlite3_column_int64(st, 0);
+		pt.count[0] = 0;
+		for (i = 1; i <= TT_NSTATES; i++)
+			pt.count[i] = (uint32_t)sqlite3_column_int64(st, 2 + i);
+		if (series_push(last, &pt) == -1)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return runtime_err(r, "%s: %s", sqlite3_db_filename(db, "main"),
+		    rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(db));
+	return 0;
+}
+
+int
+report_load(struct report *r, int64_t from, int64_t to, const char *group, struct dataset *out)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndb; i++)
+		if (load_one(r, r->db[i], from, to, group, r->host, out) != 0)
+			return -1;
+	sort_series(out);
+	return 0;
+}
+
+static int64_t
+query_int(sqlite3 *db, const char *sql, const char *host)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (host != NULL)
+		sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int64_t
+report_latest(struct report *r)
+{
+	int64_t best = -1, v;
+	size_t i;
+
+	for (i = 0; i < r->ndb; i++) {
+		v = query_int(r->db[i], r->host == NULL ?
+		    "SELECT max(ts) FROM counts" :
+		    "SELECT max(c.ts) FROM counts c JOIN host h ON h.id = c.host WHERE h.name = ?1",
+		    r->host);
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+int
+report_check_group(struct report *r, const char *group)
+{
+	sqlite3_stmt *st;
+	char known[1024] = "";
+	size_t i, off = 0;
+	int found = 0;
+
+	for (i = 0; i < r->ndb && !found; i++) {
+		if (sqlite3_prepare_v2(r->db[i], "SELECT name FROM grp ORDER BY name", -1, &st,
+		    NULL) != SQLITE_OK)
+			continue;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *g = (const char *)sqlite3_column_text(st, 0);
+
+			if (strcmp(g, group) == 0)
+				found = 1;
+			if (i == 0 && off < sizeof(known))
+				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
+				    off ? ", " : "", g);
+		}
+		sqlite3_finalize(st);
+	}
+	if (found)
+		return 0;
+	usage_err(r, "unknown group '%s'; the database has: %s", group,
+	    known[0] ? known : "no groups yet");
+	return -1;
+}
+
+int64_t
+report_interval(struct report *r)
+{
+	int64_t v;
+
+	if (r->config_path != NULL)
+		return r->cfg->interval;
+	/* The most common gap between the newest samples of the first database. */
+	v = query_int(r->db[0], "SELECT d FROM (SELECT ts - lag(ts) OVER (ORDER BY ts) AS d"
+	    " FROM (SELECT ts FROM sample WHERE (flags & 4) = 0 ORDER BY ts DESC LIMIT 50))"
+	    " WHERE d > 0 GROUP BY d ORDER BY count(*) DESC, d LIMIT 1", NULL);
+	return v > 0 ? v : r->cfg->interval;
+}
+
+/* The newest sample of every host, each at its own time. */
+int
+report_load_latest(struct report *r, const char *group, struct dataset *out)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->ndb && rc == 0; i++) {
+		if (sqlite3_prepare_v2(r->db[i], "SELECT h.name, max(s.ts) FROM sample AS s"
+		    " JOIN host AS h ON h.id = s.host WHERE (s.flags & 4) = 0"
+		    " AND (?1 IS NULL OR h.name = ?1) GROUP BY s.host", -1, &st, NULL) != SQLITE_OK)
+			return runtime_err(r, "%s: %s", r->dbpath[i], sqlite3_errmsg(r->db[i]));
+		if (r->host != NULL)
+			sqlite3_bind_text(st, 1, r->host, -1, SQLITE_STATIC);
+		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+			int64_t ts = sqlite3_column_int64(st, 1);
+
+			rc = load_one(r, r->db[i], ts, ts, group,
+			    (const char *)sqlite3_column_text(st, 0), out);
+		}
+		sqlite3_finalize(st);
+	}
+	return rc;
+}

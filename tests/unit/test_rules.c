@@ -1,0 +1,422 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tcptally/report.h"
+
+#define S	TT_TIME_WAIT
+#define T0	1795464350LL
+
+static struct point *
+series(const uint32_t *c, size_t n, int64_t step)
+{
+	struct point *p;
+	size_t i;
+
+	assert_non_null(p = calloc(n ? n : 1, sizeof(*p)));
+	for (i = 0; i < n; i++) {
+		p[i].ts = T0 + (int64_t)i * step;
+		p[i].count[S] = c[i];
+		p[i].count[TT_LISTEN] = 7;
+	}
+	return p;
+}
+
+static struct threshold
+above(int64_t n, int64_t for_secs)
+{
+	struct threshold t;
+
+	memset(&t, 0, sizeof(t));
+	t.state = S;
+	t.has_above = 1;
+	t.above = n;
+	t.for_secs = for_secs;
+	return t;
+}
+
+static struct threshold
+below(int64_t n, int64_t for_secs)
+{
+	struct threshold t = above(0, for_secs);
+
+	t.has_above = 0;
+	t.has_below = 1;
+	t.below = n;
+	return t;
+}
+
+static struct threshold
+growth(double per_sec, int64_t window)
+{
+	struct threshold t = above(0, 0);
+
+	t.has_above = 0;
+	t.has_growth = 1;
+	t.growth = per_sec;
+	t.window = window;
+	return t;
+}
+
+static struct finding
+eval(struct threshold t, const struct point *p, size_t n, int64_t at)
+{
+	struct finding f;
+
+	memset(&f, 0xa5, sizeof(f));
+	rule_eval(&t, p, n, at, &f);
+	return f;
+}
+
+static void
+test_above_for(void **state)
+{
+	/* ts T0 .. T0+50: a breach from T0+10 to T0+40, 30 s long. */
+	static const uint32_t c[] = { 50, 150, 101, 150, 150, 50 };
+	struct point *p = series(c, 6, 10);
+	struct finding f;
+
+	(void)state;
+	f = eval(above(100, 30), p, 6, T0 - 1);		/* no sample yet */
+	assert_false(f.fired);
+	assert_true(f.value == 0 && f.limit == 100);
+	f = eval(above(100, 30), p, 6, T0 + 10);
+	assert_false(f.fired);
+	assert_true(f.value == 150);
+	assert_int_equal(f.since, T0 + 10);
+	f = eval(above(100, 30), p, 6, T0 + 30);	/* 20 s of 30 */
+	assert_false(f.fired);
+	f = eval(above(100, 31), p, 6, T0 + 40);	/* just shorter */
+	assert_false(f.fired);
+	assert_int_equal(f.since, T0 + 10);
+	f = eval(above(100, 30), p, 6, T0 + 40);	/* exactly */
+	assert_true(f.fired);
+	assert_true(f.value == 150 && f.limit == 100);
+	assert_int_equal(f.since, T0 + 10);
+	f = eval(above(100, 29), p, 6, T0 + 40);	/* just longer */
+	assert_true(f.fired);
+	f = eval(above(100, 30), p, 6, T0 + 49);	/* between samples */
+	assert_true(f.fired);
+	assert_true(f.value == 150);
+	f = eval(above(100, 30), p, 6, T0 + 50);	/* over */
+	assert_false(f.fired);
+	assert_true(f.value == 50);
+	f = eval(above(101, 0), p, 6, T0 + 20);		/* 101 is not above */
+	assert_false(f.fired);
+	f = eval(above(100, 0), p, 6, T0 + 20);		/* latest decides */
+	assert_true(f.fired);
+	assert_int_equal(f.since, T0 + 10);
+	f = eval(above(100, 0), p, 6, T0 + 10000);	/* after the end */
+	assert_false(f.fired);
+	f = eval(above(100, 0), p, 0, T0 + 10);
+	assert_false(f.fired);
+	free(p);
+}
+
+static void
+test_above_gap(void **state)
+{
+	/* Two samples 1000 s apart, both breaching: a gap is no break. */
+	static const uint32_t c[] = { 500, 500 };
+	struct point *p = series(c, 2, 1000);
+	struct finding f;
+
+	(void)state;
+	f = eval(above(100, 1000), p, 2, T0 + 1000);
+	assert_true(f.fired);
+	assert_int_equal(f.since, T0);
+	f = eval(above(100, 1001), p, 2, T0 + 5000);
+	assert_false(f.fired);
+	free(p);
+}
+
+static void
+test_below_for(void **state)
+{
+	static const uint32_t c[] = { 1, 0, 0, 0, 0, 1 };
+	struct point *p = series(c, 6, 10);
+	struct finding f;
+
+	(void)state;
+	f = eval(below(1, 30), p, 6, T0);		/* 1 is not below 1 */
+	assert_false(f.fired);
+	assert_true(f.value == 1 && f.limit == 1);
+	f = eval(below(1, 31), p, 6, T0 + 40);
+	assert_false(f.fired);
+	f = eval(below(1, 30), p, 6, T0 + 40);
+	assert_true(f.fired);
+	assert_true(f.value == 0 && f.limit == 1);
+	assert_int_equal(f.since, T0 + 10);
+	f = eval(below(1, 29), p, 6, T0 + 40);
+	assert_true(f.fired);
+	f = eval(below(1, 30), p, 6, T0 + 50);
+	assert_false(f.fired);
+	f = eval(below(2, 30), p, 6, T0 + 50);		/* all below 2 */
+	assert_true(f.fired);
+	assert_int_equal(f.since, T0);
+	free(p);
+}
+
+static void
+test_growth(void **state)
+{
+	uint32_t c[20];
+	struct point *p;
+	struct finding f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		c[i] = 1000 + 20 * (uint32_t)i;		/* 2/s at 10 s */
+	p = series(c, 20, 10);
+	f = eval(growth(2.0, 60), p, 20, T0 + 100);	/* exactly the rate */
+	assert_true(f.fired);
+	assert_true(f.value == 2.0 && f.limit == 2.0);
+	assert_int_equal(f.since, T0 + 40);
+	f = eval(growth(2.0 + 1e-9, 60), p, 20, T0 + 100);	/* just over */
+	assert_false(f.fired);
+	assert_true(f.value == 2.0);
+	f = eval(growth(2.0 - 1e-9, 60), p, 20, T0 + 100);	/* just under */
+	assert_true(f.fired);
+	f = eval(growth(2.0, 60), p, 20, T0 + 105);	/* between samples */
+	assert_true(f.fired);
+	assert_int_equal(f.since, T0 + 50);
+	f = eval(growth(1.0, 60), p, 20, T0);		/* one point */
+	assert_false(f.fired);
+	assert_true(f.value == 0 && f.limit == 1.0);
+	f = eval(growth(1.0, 10), p, 20, T0 + 10);	/* two points */
+	assert_true(f.fired);
+	assert_true(f.value == 2.0);
+	f = eval(growth(1.0, 9), p, 20, T0 + 10);	/* one in window */
+	assert_false(f.fired);
+	free(p);
+
+	for (i = 0; i < 20; i++)
+		c[i] = 5000 - 3 * (uint32_t)i;		/* shrinking */
+	p = series(c, 20, 10);
+	f = eval(growth(0.01, 600), p, 20, T0 + 190);
+	assert_false(f.fired);
+	assert_float_equal(f.value, -0.3, 1e-12);
+	assert_int_equal(f.since, T0);
+	free(p);
+}
+
+static void
+expect(const struct firing *fi, int64_t start, int64_t end, double peak)
+{
+	assert_int_equal(fi->start, start);
+	assert_int_equal(fi->end, end);
+	assert_true(fi->peak == peak);
+}
+
+static void
+test_backtest_above(void **state)
+{
+	static const uint32_t c[] = {
+	    50, 150, 180, 160, 50,		/* fires at T0+30 only */
+	    150, 150, 300, 200, 50,		/* fires T0+70 .. T0+80 */
+	    150, 50 };				/* too short */
+	struct threshold t = above(100, 20);
+	struct point *p = series(c, 12, 10);
+	struct firing *fi;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(rule_backtest(&t, p, 12, &fi, &n), 0);
+	assert_int_equal(n, 2);
+	expect(&fi[0], T0 + 30, T0 + 30, 160);	/* 180 came before it fired */
+	expect(&fi[1], T0 + 70, T0 + 80, 300);
+	free(fi);
+	t = above(1000, 0);
+	assert_int_equal(rule_backtest(&t, p, 12, &fi, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(fi);
+	assert_int_equal(rule_backtest(&t, p, 0, &fi, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(fi);
+	free(p);
+}
+
+static void
+test_backtest_below_growth(void **state)
+{
+	static const uint32_t lc[] = { 3, 0, 0, 1, 2, 0, 0, 0 };
+	static const uint32_t gc[] = {
+	    100, 100, 100, 130, 160, 190, 190, 190, 190, 250, 310 };
+	struct threshold t = below(2, 10);
+	struct point *p = series(lc, 8, 10);
+	struct firing *fi;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(rule_backtest(&t, p, 8, &fi, &n), 0);
+	assert_int_equal(n, 2);
+	expect(&fi[0], T0 + 20, T0 + 30, 0);	/* lowest */
+	expect(&fi[1], T0 + 60, T0 + 70, 0);
+	free(fi);
+	free(p);
+
+	/* window 20 s: 3 points; slope 3/s when all three rise 30. */
+	p = series(gc, 11, 10);
+	t = growth(3.0, 20);
+	assert_int_equal(rule_backtest(&t, p, 11, &fi, &n), 0);
+	assert_int_equal(n, 2);
+	expect(&fi[0], T0 + 40, T0 + 50, 190);
+	expect(&fi[1], T0 + 90, T0 + 100, 310);
+	free(fi);
+	free(p);
+}
+
+static uint32_t
+lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*s >> 33);
+}
+
+/* Backtest must say at each point what rule_eval says at its ts. */
+static void
+check_against_eval(const struct threshold *t, const struct point *p,
+    size_t n)
+{
+	struct firing *fi;
+	struct finding f;
+	size_t nfi, k, j = 0;
+	double c, pk = 0;
+	int open = 0;
+
+	assert_int_equal(rule_backtest(t, p, n, &fi, &nfi), 0);
+	for (k = 0; k < n; k++) {
+		rule_eval(t, p, n, p[k].ts, &f);
+		c = p[k].count[S];
+		if (f.fired && !open) {
+			assert_true(j < nfi);
+			assert_int_equal(fi[j].start, p[k].ts);
+			j++;
+			pk = c;
+		} else if (f.fired)
+			pk = t->has_below ? (c < pk ? c : pk) :
+			    (c > pk ? c : pk);
+		else if (open) {
+			assert_int_equal(fi[j - 1].end, p[k - 1].ts);
+			assert_true(fi[j - 1].peak == pk);
+		}
+		open = f.fired;
+	}
+	assert_int_equal(j, nfi);
+	if (open) {
+		assert_int_equal(fi[j - 1].end, p[n - 1].ts);
+		assert_true(fi[j - 1].peak == pk);
+	}
+	free(fi);
+}
+
+static void
+test_backtest_matches_eval(void **state)
+{
+	struct threshold t;
+	struct point *p;
+	uint64_t seed = 42;
+	size_t n = 3000, i, r;
+	int64_t ts = T0;
+
+	(void)state;
+	assert_non_null(p = calloc(n, sizeof(*p)));
+	for (i = 0; i < n; i++) {
+		r = lcg(&seed) % 100;
+		ts += r < 3 ? 0 : r < 6 ? 700 : 10;	/* ties and gaps */
+		p[i].ts = ts;
+		p[i].count[S] = (i / 500) % 3 == 2 ? 4000000000u - lcg(&seed) % 9 :
+		    250 + lcg(&seed) % 100;
+	}
+	for (r = 0; r < 4; r++) {
+		t = above(300, (int64_t)r * 30);
+		check_against_eval(&t, p, n);
+		t = below(300, (int64_t)r * 30);
+		check_against_eval(&t, p, n);
+		t = growth(0.5 + r, 60 + (int64_t)r * 60);
+		check_against_eval(&t, p, n);
+	}
+	/* Windows whose sums do not fit int64: slope_of in both. */
+	t = growth(1e-6, 20000000);
+	check_against_eval(&t, p, 400);
+	t = growth(-1e9, 3000);
+	check_against_eval(&t, p, n);
+	/* Windows that stop fitting and fit again as they slide. */
+	for (i = 0; i < 1000; i++) {
+		p[i].ts = T0 + 100000 * (int64_t)i;
+		p[i].count[S] = (i / 200) % 2 ? 4000000000u - lcg(&seed) % 9 :
+		    lcg(&seed) % 40;
+	}
+	t = growth(1e-3, 10000000);
+	check_against_eval(&t, p, 1000);
+	free(p);
+}
+
+static void
+test_backtest_long(void **state)
+{
+	struct threshold t;
+	struct firing *fi;
+	struct point *p;
+	size_t n = 100000, nfi, i;
+
+	(void)state;
+	assert_non_null(p = calloc(n, sizeof(*p)));
+	for (i = 0; i < n; i++) {
+		p[i].ts = T0 + 10 * (int64_t)i;
+		p[i].count[S] = 20000 + (uint32_t)i;
+	}
+	t = above(100, 1000);			/* one run, 100k long */
+	assert_int_equal(rule_backtest(&t, p, n, &fi, &nfi), 0);
+	assert_int_equal(nfi, 1);
+	expect(&fi[0], T0 + 1000, T0 + 10 * (int64_t)(n - 1), 20000 + n - 1);
+	free(fi);
+	t = growth(0.0999, 86400);		/* 8641-point windows */
+	assert_int_equal(rule_backtest(&t, p, n, &fi, &nfi), 0);
+	assert_int_equal(nfi, 1);
+	expect(&fi[0], T0 + 10, T0 + 10 * (int64_t)(n - 1), 20000 + n - 1);
+	free(fi);
+	free(p);
+}
+
+static void
+test_no_condition(void **state)
+{
+	static const uint32_t c[] = { 1, 2 };
+	struct threshold t = above(0, 0);
+	struct point *p = series(c, 2, 10);
+	struct firing *fi;
+	struct finding f;
+	size_t n;
+
+	(void)state;
+	t.has_above = 0;
+	rule_eval(&t, p, 2, T0 + 10, &f);
+	assert_false(f.fired);
+	assert_int_equal(rule_backtest(&t, p, 2, &fi, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(fi);
+	free(p);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_above_for),
+		cmocka_unit_test(test_above_gap),
+		cmocka_unit_test(test_below_for),
+		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_backtest_above),
+		cmocka_unit_test(test_backtest_below_growth),
+		cmocka_unit_test(test_backtest_matches_eval),
+		cmocka_unit_test(test_backtest_long),
+		cmocka_unit_test(test_no_condition),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
