@@ -55,50 +55,6 @@ shift_days(int64_t t, int days)
 	return (int64_t)mktime(&tm);
 }
 
-static int
-cmp_series(const void *a, const void *b)
-{
-	const struct series *x = a, *y = b;
-	int c;
-
-	if ((c = strcmp(x->host, y->host)) != 0)
-		return c;
-	if ((c = (strcmp(y->group, "all") == 0) - (strcmp(x->group, "all") == 0)) != 0)
-		return c;
-	return strcmp(x->group, y->group);
-}
-
-static const struct series *
-find_series(const struct dataset *d, const struct series *like)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->s[i].host, like->host) == 0 &&
-		    strcmp(d->s[i].group, like->group) == 0)
-			return &d->s[i];
-	return NULL;
-}
-
-/* Each host's samples (its series with the most points), summed over hosts. */
-static size_t
-count_samples(const struct dataset *d, int *hosts)
-{
-	size_t i, best = 0, total = 0;
-
-	*hosts = 0;
-	for (i = 0; i < d->n; i++) {
-		if (i == 0 || strcmp(d->s[i].host, d->s[i - 1].host) != 0) {
-			total += best;
-			best = 0;
-			(*hosts)++;
-		}
-		if (d->s[i].n > best)
-			best = d->s[i].n;
-	}
-	return total + best;
-}
-
 /* The point nearest t; the earlier one on a tie.  n > 0. */
 static size_t
 nearest_point(const struct series *s, int64_t t)
@@ -123,7 +79,7 @@ load_window(struct report *r, struct window *w)
 	for (g = 0; g < (r->ngroup ? r->ngroup : 1); g++)
 		if (report_load(r, w->from, w->to, r->ngroup ? r->group[g] : "all", &w->d) != 0)
 			return -1;
-	qsort(w->d.s, w->d.n, sizeof(w->d.s[0]), cmp_series);
+	dataset_sort(&w->d);
 	w->samples = count_samples(&w->d, &hosts);
 	return 0;
 }
@@ -190,7 +146,7 @@ compare_rows(struct compare *c, size_t *nout)
 	size_t i, k, j;
 	int st;
 
-	if ((rows = calloc(c->w[0].d.n * TT_NSTATES, sizeof(*rows))) == NULL)
+	if ((rows = calloc(c->w[0].d.n * TT_NSTATES + 1, sizeof(*rows))) == NULL)
 		return NULL;
 	for (i = 0, w = rows; i < c->w[0].d.n; i++) {
 		s = &c->w[0].d.s[i];
@@ -208,7 +164,8 @@ compare_rows(struct compare *c, size_t *nout)
 		}
 	}
 	*nout = c->w[0].d.n * TT_NSTATES;
-	qsort(rows, *nout, sizeof(*rows), cmp_rows);
+	if (*nout > 1)
+		qsort(rows, *nout, sizeof(*rows), cmp_rows);
 	return rows;
 }
 
@@ -221,21 +178,6 @@ zero_everywhere(const struct compare *c, const struct crow *w)
 		if (w->sum[j].max != 0)
 			return 0;
 	return 1;
-}
-
-/* "+12.5 (+8.3%)"; "n/a" without samples before; "(n/a)" % from 0. */
-static const char *
-fmt_change(const struct summary *cur, const struct summary *before, char *buf, size_t len)
-{
-	double d = cur->avg - before->avg;
-
-	if (before->n == 0)
-		snprintf(buf, len, "n/a");
-	else if (before->avg == 0)
-		snprintf(buf, len, "%+.1f (n/a)", d);
-	else
-		snprintf(buf, len, "%+.1f (%+.1f%%)", d, d / before->avg * 100.0);
-	return buf;
 }
 
 static int
@@ -301,7 +243,7 @@ row_table(const struct compare *c, struct table *t, const struct crow *w)
 		cell(cells, row, &n, b->n != 0, 1, b->avg);
 		if (c->with_max)
 			cell(cells, row, &n, b->n != 0, 0, b->max);
-		row[n] = fmt_change(&w->sum[0], b, cells[n], sizeof(cells[n]));
+		row[n] = fmt_change(w->sum[0].avg, b, cells[n], sizeof(cells[n]));
 		n++;
 	}
 	table_row_v(t, row + (c->hosts ? 0 : 1));

@@ -74,64 +74,6 @@ local_midnight(const struct tm *day, int days)
 	return (int64_t)mktime(&tm);
 }
 
-static int
-cmp_series(const void *a, const void *b)
-{
-	const struct series *x = a, *y = b;
-	int c;
-
-	if ((c = strcmp(x->host, y->host)) != 0)
-		return c;
-	if ((c = (strcmp(y->group, "all") == 0) - (strcmp(x->group, "all") == 0)) != 0)
-		return c;
-	return strcmp(x->group, y->group);
-}
-
-static const struct series *
-find_series(const struct dataset *d, const struct series *like)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (strcmp(d->s[i].host, like->host) == 0 &&
-		    strcmp(d->s[i].group, like->group) == 0)
-			return &d->s[i];
-	return NULL;
-}
-
-/* Each host's samples (its series with the most points), summed over hosts. */
-static size_t
-count_samples(const struct dataset *d, int *hosts)
-{
-	size_t i, best = 0, total = 0;
-
-	*hosts = 0;
-	for (i = 0; i < d->n; i++) {
-		if (i == 0 || strcmp(d->s[i].host, d->s[i - 1].host) != 0) {
-			total += best;
-			best = 0;
-			(*hosts)++;
-		}
-		if (d->s[i].n > best)
-			best = d->s[i].n;
-	}
-	return total + best;
-}
-
-/* "+12.5 (+8.3%)"; "n/a" without an earlier day; "(n/a)" % from 0. */
-static const char *
-fmt_change(double cur, const struct summary *before, char *buf, size_t len)
-{
-	if (before->n == 0)
-		snprintf(buf, len, "n/a");
-	else if (before->avg == 0)
-		snprintf(buf, len, "%+.1f (n/a)", cur - before->avg);
-	else
-		snprintf(buf, len, "%+.1f (%+.1f%%)", cur - before->avg,
-		    (cur - before->avg) / before->avg * 100.0);
-	return buf;
-}
-
 /* CSV: avg,change,change_pct, each empty when n/a. */
 static void
 csv_change(double cur, const struct summary *before)
@@ -303,7 +245,7 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 		back = th->has_growth ? th->window : th->for_secs;
 		if (report_load(r, dl->from - back, dl->to - 1, th->group, &d) != 0)
 			return -1;
-		qsort(d.s, d.n, sizeof(d.s[0]), cmp_series);
+		dataset_sort(&d);
 		for (k = 0; k < d.n; k++) {
 			if (rule_backtest(th, d.s[k].p, d.s[k].n, &f, &nf) == -1) {
 				dataset_free(&d);
@@ -329,7 +271,7 @@ load_day(struct report *r, int64_t from, int64_t to, struct dataset *d)
 	for (g = 0; g < r->ngroup; g++)
 		if (report_load(r, from, to - 1, r->group[g], d) != 0)
 			return -1;
-	qsort(d->s, d->n, sizeof(d->s[0]), cmp_series);
+	dataset_sort(d);
 	return 0;
 }
 

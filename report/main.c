@@ -299,9 +299,35 @@ load_config(struct report *r)
 	return 0;
 }
 
+/*
+ * `at -2h`: a relative time looks like options to getopt. Turn the argument
+ * after the command word `at` into @EPOCH before parsing.
+ */
+static void
+absolute_at_arg(struct report *r, int argc, char *argv[], char *buf, size_t len)
+{
+	const char *why;
+	int64_t t;
+	int i;
+
+	for (i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return;
+		if (strcmp(argv[i], "at") != 0)
+			continue;
+		if (argv[i + 1][0] == '-' && argv[i + 1][1] >= '0' && argv[i + 1][1] <= '9' &&
+		    time_parse(argv[i + 1], r->now, &t, &why) == 0) {
+			snprintf(buf, len, "@%lld", (long long)t);
+			argv[i + 1] = buf;
+		}
+		return;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
+	char atbuf[32];
 	struct report r;
 	const struct command *cmd = NULL;
 	int rc, used = 0, i;
@@ -309,6 +335,8 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.now = (int64_t)time(NULL);
 	r.tty = isatty(STDOUT_FILENO);
+	argv[0] = (char *)prog;		/* getopt's messages name the program, not its path */
+	absolute_at_arg(&r, argc, argv, atbuf, sizeof(atbuf));
 	for (i = 1; i < argc; i++)	/* check's errors exit 3, like a Nagios plugin's */
 		if (strcmp(argv[i], "check") == 0)
 			r.check = 1;

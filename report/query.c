@@ -216,3 +216,55 @@ report_load_latest(struct report *r, const char *group, struct dataset *out)
 	}
 	return rc;
 }
+
+/* By host, then its `all` group, then the other groups by name. */
+static int
+cmp_series(const void *a, const void *b)
+{
+	const struct series *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	if ((c = (strcmp(y->group, "all") == 0) - (strcmp(x->group, "all") == 0)) != 0)
+		return c;
+	return strcmp(x->group, y->group);
+}
+
+const struct series *
+find_series(const struct dataset *d, const struct series *like)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->s[i].host, like->host) == 0 &&
+		    strcmp(d->s[i].group, like->group) == 0)
+			return &d->s[i];
+	return NULL;
+}
+
+/* Each host's samples (its series with the most points), summed over hosts. */
+size_t
+count_samples(const struct dataset *d, int *hosts)
+{
+	size_t i, best = 0, total = 0;
+
+	*hosts = 0;
+	for (i = 0; i < d->n; i++) {
+		if (i == 0 || strcmp(d->s[i].host, d->s[i - 1].host) != 0) {
+			total += best;
+			best = 0;
+			(*hosts)++;
+		}
+		if (d->s[i].n > best)
+			best = d->s[i].n;
+	}
+	return total + best;
+}
+
+void
+dataset_sort(struct dataset *d)
+{
+	if (d->n > 1)	/* qsort of 0 elements may be handed a NULL base */
+		qsort(d->s, d->n, sizeof(d->s[0]), cmp_series);
+}

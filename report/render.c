@@ -182,3 +182,17 @@ fmt_num(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f", v);
 	return buf;
 }
+
+/* "+12.5 (+8.3%)"; "n/a" with nothing before; "(n/a)" % from 0. */
+const char *
+fmt_change(double cur, const struct summary *before, char *buf, size_t len)
+{
+	if (before->n == 0)
+		snprintf(buf, len, "n/a");
+	else if (before->avg == 0)
+		snprintf(buf, len, "%+.1f (n/a)", cur - before->avg);
+	else
+		snprintf(buf, len, "%+.1f (%+.1f%%)", cur - before->avg,
+		    (cur - before->avg) / before->avg * 100.0);
+	return buf;
+}

@@ -57,6 +57,12 @@ int64_t		 report_latest(struct report *r);
 int		 report_check_group(struct report *r, const char *group);
 /* The sampling interval: the config's, else the data's most common gap. */
 int64_t		 report_interval(struct report *r);
+/* Order series by host, its `all` group first, then by group name. */
+void		 dataset_sort(struct dataset *d);
+/* The series of d with like's host and group, or NULL. */
+const struct series *find_series(const struct dataset *d, const struct series *like);
+/* Samples per host (its longest series) summed; *hosts gets the host count. */
+size_t		 count_samples(const struct dataset *d, int *hosts);
 
 /* render.c */
 struct table {
@@ -74,6 +80,8 @@ void		 csv_field(FILE *f, const char *s);
 const char	*sparkline(const double *v, size_t n, char *buf, size_t len);
 const char	*fmt_time(int64_t ts, char *buf, size_t len);	/* UTC ISO */
 const char	*fmt_num(double v, char *buf, size_t len);
+/* cur's change against before's average: "+12.5 (+8.3%)", "n/a". */
+const char	*fmt_change(double cur, const struct summary *before, char *buf, size_t len);
 
 /* the commands */
 int		 cmd_now(struct report *r);
