@@ -122,6 +122,14 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at, int64_t
 		dataset_free(&d);
 		return -1;
 	}
+	if (d.n == 0 && cs->nhosts > stale->n) {
+		/* fresh samples exist, but none of this group: a typo, or a new group
+		 * the collector has not been reloaded for */
+		add_line(cs, "UNKNOWN %s: no recent samples of group %s; is it in the "
+		    "collector's config (reload it with SIGHUP)?\n", t->name, t->group);
+		cs->nunknown++;
+		raise_status(cs, ST_UNKNOWN);
+	}
 	for (i = 0; i < d.n; i++) {
 		const struct series *s = &d.s[i];
 

@@ -86,6 +86,16 @@ assert_eq "$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 3599))
 	--state ESTABLISHED --format csv | tail -n 1)" \
 	"2026-11-20T00:00:00Z,h1,all,ESTABLISHED,100,121.17,149,60" "trend bucket"
 
+# slope per hour over day 1 of h1/all CLOSE_WAIT (= int(i / 10)), least squares computed here
+want_slope=$(awk 'BEGIN { n = 1440; for (i = 0; i < n; i++) { x = 60 * i; y = int(i / 10);
+	sx += x; sy += y; sxx += x * x; sxy += x * y }
+	printf "%+.1f", (n * sxy - sx * sy) / (n * sxx - sx * sx) * 3600 }')
+got_slope=$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 86399)) --state CLOSE_WAIT |
+	awk '$1 == "CLOSE_WAIT" { print $NF }')
+assert_eq "$got_slope" "$want_slope" "trend slope/h of CLOSE_WAIT"
+assert_eq "$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 86399)) --state CLOSE_WAIT |
+	awk '$1 == "CLOSE_WAIT" { print $3, $4, $5 }')" "0 71.5 143" "trend min avg max of CLOSE_WAIT"
+
 echo "--- OpenMetrics export is accepted by promtool"
 if [ -n "${PROMTOOL:-}" ] || command -v promtool >/dev/null; then
 	promtool=${PROMTOOL:-promtool}
