@@ -270,6 +270,10 @@ import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whyl
 		    fl[1], IMPORT_HOST_MAX - 1);
 		return -1;
 	}
+	if (!text_printable(f[1], fl[1])) {
+		snprintf(why, whylen, "host name has control characters or is not UTF-8");
+		return -1;
+	}
 	r->host = f[1];
 	r->group = f[2];
 	if (import_group_ok(f[2], why, whylen) == -1 ||

@@ -434,6 +434,8 @@ parse_top(void *arg, const yaml_node_t *root)
 		if (strlen(s) >= TT_NAME_MAX)
 			cfg_perr(y, v, "host label is too long (at most %d "
 			    "characters)", TT_NAME_MAX - 1);
+		else if (!text_printable(s, strlen(s)))
+			cfg_perr(y, v, "host label has control characters");
 		else
 			cfg_set_str(y, &c->host, s);
 	}

@@ -115,7 +115,8 @@ when_epoch(struct when *w, int64_t *out)
 		if ((t = timegm(&w->tm)) == (time_t)-1)
 			return -1;	/* 1969 is out of range: an overflow */
 		*out = (int64_t)t - w->off;
-		return 0;
+		/* an offset can push the edges of the range over */
+		return *out < 0 || *out > EPOCH_MAX ? -1 : 0;
 	}
 	w->tm.tm_isdst = w->isdst;
 	errno = 0;
@@ -123,7 +124,7 @@ when_epoch(struct when *w, int64_t *out)
 	if (t == (time_t)-1 && errno != 0)
 		return -1;
 	*out = (int64_t)t;
-	return 0;
+	return *out < 0 || *out > EPOCH_MAX ? -1 : 0;
 }
 
 /* "+01:00", "+0100", "+01", or the same with '-'. */

@@ -64,7 +64,7 @@ cmd_backtest(struct report *r)
 		const struct threshold *th = &r->cfg->thresholds[i];
 
 		/* start early enough that a rule can be judged at `from` */
-		back = th->has_growth ? th->window : th->for_secs;
+		back = (th->has_growth ? th->window : th->for_secs) + th->max_gap;
 		if ((rc = report_load(r, from - back, to, th->group, &d)) != 0)
 			break;
 		for (k = 0; k < d.n && rc == 0; k++) {

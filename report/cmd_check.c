@@ -66,7 +66,7 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
 {
 	char label[512], lim[32] = "";
 
-	if (r->ndb > 1 || r->host != NULL)
+	if (cs->nhosts > 1 || r->ndb > 1 || r->host != NULL)
 		snprintf(label, sizeof(label), "'%s/%s_%s'", s->host, s->group, state_name(t->state));
 	else
 		snprintf(label, sizeof(label), "'%s_%s'", s->group, state_name(t->state));
@@ -211,6 +211,7 @@ cmd_check(struct report *r)
 	rc = find_stale(r, at, interval, &stale, cs);
 	if (rc == 0 && cs->nhosts == 0) {
 		add_line(cs, "UNKNOWN: %s holds no samples yet\n", r->dbpath[0]);
+		cs->nunknown++;
 		raise_status(cs, ST_UNKNOWN);
 	}
 	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++)

@@ -242,7 +242,7 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 		th = &r->cfg->thresholds[i];
 		if (!wanted_group(r, th->group))
 			continue;
-		back = th->has_growth ? th->window : th->for_secs;
+		back = (th->has_growth ? th->window : th->for_secs) + th->max_gap;
 		if (report_load(r, dl->from - back, dl->to - 1, th->group, &d) != 0)
 			return -1;
 		dataset_sort(&d);
@@ -251,9 +251,15 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 				dataset_free(&d);
 				return runtime_err(r, "out of memory");
 			}
-			for (j = 0; j < nf; j++)
-				if (f[j].end >= dl->from && f[j].start < dl->to)
-					fired_row(r, dl, t, th, &d.s[k], &f[j]);
+			for (j = 0; j < nf; j++) {
+				if (f[j].end < dl->from || f[j].start >= dl->to)
+					continue;
+				/* a firing carried over from the day before starts, for
+				 * this day's report, at midnight */
+				if (f[j].start < dl->from)
+					f[j].start = dl->from;
+				fired_row(r, dl, t, th, &d.s[k], &f[j]);
+			}
 			free(f);
 		}
 		dataset_free(&d);

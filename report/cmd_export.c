@@ -5,6 +5,7 @@
  * OpenMetrics needs each series contiguous, so it goes series by series.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -17,37 +18,29 @@ static const char sql_rows[] =
     " AND (?4 IS NULL OR h.name = ?4) ORDER BY c.ts, h.name, g.name";
 
 static void
-row_csv(sqlite3_stmt *st)
-{
-	const char *h = (const char *)sqlite3_column_text(st, 1);
-	const char *g = (const char *)sqlite3_column_text(st, 2);
-	long long ts = sqlite3_column_int64(st, 0);
-	int i;
-
-	for (i = 1; i <= TT_NSTATES; i++) {
-		printf("%lld,", ts);
-		csv_field(stdout, h);
-		putchar(',');
-		csv_field(stdout, g);
-		printf(",%s,%lld\n", state_name(i), (long long)sqlite3_column_int64(st, 2 + i));
-	}
-}
-
-static void
-row_json(sqlite3_stmt *st, int first)
+emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint32_t *count,
+    int *first)
 {
 	int i;
 
-	printf("%s\n  {\"ts\": %lld, \"host\": ", first ? "" : ",",
-	    (long long)sqlite3_column_int64(st, 0));
-	json_string(stdout, (const char *)sqlite3_column_text(st, 1));
-	printf(", \"group\": ");
-	json_string(stdout, (const char *)sqlite3_column_text(st, 2));
-	printf(", \"counts\": {");
-	for (i = 1; i <= TT_NSTATES; i++)
-		printf("%s\"%s\": %lld", i > 1 ? ", " : "", state_name(i),
-		    (long long)sqlite3_column_int64(st, 2 + i));
-	printf("}}");
+	if (r->format == FMT_JSON) {
+		printf("%s\n  {\"ts\": %lld, \"host\": ", *first ? "" : ",", (long long)ts);
+		json_string(stdout, h);
+		printf(", \"group\": ");
+		json_string(stdout, g);
+		printf(", \"counts\": {");
+		for (i = 1; i <= TT_NSTATES; i++)
+			printf("%s\"%s\": %u", i > 1 ? ", " : "", state_name(i), count[i]);
+		printf("}}");
+	} else
+		for (i = 1; i <= TT_NSTATES; i++) {
+			printf("%lld,", (long long)ts);
+			csv_field(stdout, h);
+			putchar(',');
+			csv_field(stdout, g);
+			printf(",%s,%u\n", state_name(i), count[i]);
+		}
+	*first = 0;
 }
 
 static int
@@ -66,15 +59,71 @@ stream(struct report *r, sqlite3 *db, const char *path, int64_t from, int64_t to
 	if (r->host != NULL)
 		sqlite3_bind_text(st, 4, r->host, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->format == FMT_JSON)
-			row_json(st, *first);
-		else
-			row_csv(st);
-		*first = 0;
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		const char *g = (const char *)sqlite3_column_text(st, 2);
+		uint32_t count[TT_NSTATES + 1] = { 0 };
+		int i;
+
+		if (h == NULL || g == NULL)
+			break;
+		for (i = 1; i <= TT_NSTATES; i++)
+			count[i] = (uint32_t)sqlite3_column_int64(st, 2 + i);
+		emit(r, sqlite3_column_int64(st, 0), h, g, count, first);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return runtime_err(r, "%s: %s", path, sqlite3_errmsg(db));
+	return 0;
+}
+
+/* Several databases: one (ts, host, group) order, each sample once. */
+struct ref {
+	const struct series *s;
+	const struct point *p;
+};
+
+static int
+cmp_ref(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+	int c;
+
+	if (x->p->ts != y->p->ts)
+		return x->p->ts < y->p->ts ? -1 : 1;
+	if ((c = strcmp(x->s->host, y->s->host)) != 0)
+		return c;
+	return strcmp(x->s->group, y->s->group);
+}
+
+static int
+merged(struct report *r, int64_t from, int64_t to, const char *group, int *first)
+{
+	struct dataset d = { 0 };
+	struct ref *refs;
+	size_t i, k, n = 0;
+	int rc;
+
+	if ((rc = report_load(r, from, to, group, &d)) != 0) {
+		dataset_free(&d);
+		return rc;
+	}
+	for (i = 0; i < d.n; i++)
+		n += d.s[i].n;
+	if ((refs = calloc(n + 1, sizeof(*refs))) == NULL) {
+		dataset_free(&d);
+		return runtime_err(r, "out of memory");
+	}
+	for (i = 0, n = 0; i < d.n; i++)
+		for (k = 0; k < d.s[i].n; k++, n++) {
+			refs[n].s = &d.s[i];
+			refs[n].p = &d.s[i].p[k];
+		}
+	if (n > 1)
+		qsort(refs, n, sizeof(*refs), cmp_ref);
+	for (i = 0; i < n; i++)
+		emit(r, refs[i].p->ts, refs[i].s->host, refs[i].s->group, refs[i].p->count, first);
+	free(refs);
+	dataset_free(&d);
 	return 0;
 }
 
@@ -97,11 +146,11 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 {
 	struct dataset d = { 0 };
 	size_t i, k;
-	int st;
+	int st, rc;
 
-	if (report_load(r, from, to, group, &d) != 0) {
+	if ((rc = report_load(r, from, to, group, &d)) != 0) {
 		dataset_free(&d);
-		return EX_RUNTIME;
+		return rc;
 	}
 	printf("# TYPE tcptally_sockets gauge\n"
 	    "# HELP tcptally_sockets TCP sockets per state, sampled by tcptally-collector.\n");
@@ -142,7 +191,9 @@ cmd_export(struct report *r)
 		printf("ts,host,group,state,count\n");
 	else
 		printf("[");
-	for (i = 0; i < r->ndb && rc == 0; i++)
+	if (r->ndb > 1)
+		rc = merged(r, from, to, group, &first);
+	for (i = 0; i < r->ndb && r->ndb == 1 && rc == 0; i++)
 		rc = stream(r, r->db[i], r->dbpath[i], from, to, group, &first);
 	if (r->format == FMT_JSON)
 		printf("%s]\n", first ? "" : "\n");

@@ -100,6 +100,7 @@ cmd_now(struct report *r)
 		return runtime_err(r, "%s: no samples yet; is tcptally-collector running?",
 		    r->dbpath[0]);
 	}
+	dataset_sort(&d);
 	if (r->format == FMT_JSON)
 		now_json(&d);
 	else

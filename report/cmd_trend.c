@@ -121,7 +121,7 @@ trend_table(struct report *r, const struct series *s, const struct bucket *b, si
     int64_t from, int64_t to, int64_t step)
 {
 	static const char *const head[] = { "state", "trend", "min", "avg", "max", "slope/h" };
-	char w1[32], w2[32], st_s[16], spark[1024], mn[24], av[24], mx[24], sl[24];
+	char w1[32], w2[32], st_s[16], spark[512 * 3 + 1], mn[24], av[24], mx[24], sl[24];
 	double avgs[512];
 	struct summary sum;
 	struct table t;

@@ -68,11 +68,21 @@ usage(FILE *f)
 static int
 vreport_err(struct report *r, int code, const char *fmt, va_list ap)
 {
+	va_list copy;
+
+	va_copy(copy, ap);
 	fprintf(stderr, "%s: ", prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
-	if (r != NULL && r->check)
+	if (r != NULL && r->check) {
+		/* a Nagios plugin always owes one status line on stdout */
+		printf("TCPTALLY UNKNOWN: ");
+		vprintf(fmt, copy);
+		putchar('\n');
+		va_end(copy);
 		return 3;
+	}
+	va_end(copy);
 	return code;
 }
 
@@ -198,6 +208,9 @@ parse_cmd_opt(struct report *r, int ch, const char *arg, int *used)
 		return 0;
 	case 'g':
 		*used |= O_GROUP;
+		for (st = 0; st < (int)r->ngroup; st++)
+			if (strcmp(r->group[st], arg) == 0)
+				return 0;	/* given twice: counted once */
 		if (r->ngroup == MAX_FILTER)
 			return usage_err(r, "at most %d --group options", MAX_FILTER);
 		r->group[r->ngroup++] = arg;
@@ -353,10 +366,18 @@ main(int argc, char *argv[])
 		return usage_err(&r, "--format openmetrics is for export only");
 	if ((rc = load_config(&r)) != 0)
 		return rc;
-	if (r.ndb == 0)
+	if (r.ndb == 0) {
 		r.dbpath[r.ndb++] = r.cfg->database;
-	if ((rc = report_open(&r)) == 0)
+		r.db_from_config = 1;
+	}
+	if ((rc = report_open(&r)) == 0) {
+		int64_t gap = 3 * report_interval(&r);
+		size_t t;
+
+		for (t = 0; t < r.cfg->nthresholds; t++)
+			r.cfg->thresholds[t].max_gap = gap;
 		rc = cmd->run(&r);
+	}
 	report_close(&r);
 	config_free(r.cfg);
 	return rc;

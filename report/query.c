@@ -21,12 +21,18 @@ report_open(struct report *r)
 	size_t i;
 
 	for (i = 0; i < r->ndb; i++) {
+		if (access(r->dbpath[i], F_OK) == -1 && !r->db_from_config)
+			return usage_err(r, "%s: no database there (given with -d)",
+			    r->dbpath[i]);
+		if (access(r->dbpath[i], F_OK) == -1 && r->config_path != NULL)
+			return usage_err(r, "%s: no database there (`database:` in %s, "
+			    "relative to the working directory); has tcptally-collector run?",
+			    r->dbpath[i], r->config_path);
 		if (access(r->dbpath[i], F_OK) == -1)
-			return usage_err(r, "%s: no database there; %s", r->dbpath[i],
-			    r->config_path != NULL ? "check `database:` in the config" :
-			    "no config file was found ($TCPTALLY_CONFIG, "
-			    "/etc/tcptally/tcptally.yaml), so it looked for tcptally.db in the "
-			    "working directory; pass -d DB or -c FILE");
+			return usage_err(r, "%s: no database there; no config file was found "
+			    "(-c, $TCPTALLY_CONFIG, /etc/tcptally/tcptally.yaml), so it looked "
+			    "for tcptally.db in the working directory; pass -d DB or -c FILE",
+			    r->dbpath[i]);
 		if ((r->db[i] = db_open_ro(r->dbpath[i], err, sizeof(err))) == NULL)
 			return runtime_err(r, "%s", err);
 	}
@@ -50,18 +56,30 @@ cmp_point(const void *a, const void *b)
 	return (x->ts > y->ts) - (x->ts < y->ts);
 }
 
-/* Rows arrive in ts order per database; several databases may interleave. */
+/*
+ * Rows arrive in ts order per database; several databases may interleave, and
+ * may hold the same host's samples twice (copies of one database): sort, and
+ * keep one point per ts.
+ */
 static void
 sort_series(struct dataset *d)
 {
-	size_t i, k;
+	struct series *s;
+	size_t i, k, out;
 
-	for (i = 0; i < d->n; i++)
-		for (k = 1; k < d->s[i].n; k++)
-			if (d->s[i].p[k].ts < d->s[i].p[k - 1].ts) {
-				qsort(d->s[i].p, d->s[i].n, sizeof(struct point), cmp_point);
+	for (i = 0; i < d->n; i++) {
+		s = &d->s[i];
+		for (k = 1; k < s->n; k++)
+			if (s->p[k].ts < s->p[k - 1].ts) {
+				qsort(s->p, s->n, sizeof(struct point), cmp_point);
 				break;
 			}
+		for (k = 1, out = 1; k < s->n; k++)
+			if (s->p[k].ts != s->p[out - 1].ts)
+				s->p[out++] = s->p[k];
+		if (s->n > 0)
+			s->n = out;
+	}
 }
 
 static int
@@ -102,14 +120,16 @@ load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *gr
 	return 0;
 }
 
+/* 0, or the exit code after the message is printed. */
 int
 report_load(struct report *r, int64_t from, int64_t to, const char *group, struct dataset *out)
 {
 	size_t i;
+	int rc;
 
 	for (i = 0; i < r->ndb; i++)
-		if (load_one(r, r->db[i], from, to, group, r->host, out) != 0)
-			return -1;
+		if ((rc = load_one(r, r->db[i], from, to, group, r->host, out)) != 0)
+			return rc;
 	sort_series(out);
 	return 0;
 }
@@ -214,6 +234,7 @@ report_load_latest(struct report *r, const char *group, struct dataset *out)
 		}
 		sqlite3_finalize(st);
 	}
+	sort_series(out);
 	return rc;
 }
 

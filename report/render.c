@@ -127,16 +127,20 @@ table_free(struct table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Valid JSON whatever the bytes: a string that is not UTF-8 (an old or edited
+ * database) has its high bytes written as \u00XX rather than passed through. */
 void
 json_string(FILE *f, const char *s)
 {
+	int raw = !text_printable(s, strlen(s));
+
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
 			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch == 0x7f || (raw && ch >= 0x80))
 			fprintf(f, "\\u%04x", ch);
 		else
 			fputc(ch, f);

@@ -15,6 +15,7 @@ struct report {
 	const char	*dbpath[MAX_DBS];
 	sqlite3		*db[MAX_DBS];
 	size_t		 ndb;
+	int		 db_from_config;	/* no -d: the path is the config's */
 	const char	*host;			/* --host, or NULL */
 	int		 format;
 	int64_t		 now;

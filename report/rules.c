@@ -9,8 +9,11 @@
  *	A point breaches when count[state] > N (above) or < N (below).
  *	The rule fires iff point i breaches and the run of consecutive
  *	breaching points ending at i, starting at j, has
- *	p[i].ts - p[j].ts >= F.  Only a non-breaching point breaks a
- *	run; a gap between samples does not.
+ *	p[i].ts - p[j].ts >= F.  A non-breaching point breaks a run, and
+ *	so does a gap between consecutive points longer than
+ *	threshold.max_gap when that is set (the report sets it to 3
+ *	intervals: across a collector outage nothing is known, so a
+ *	breach is not assumed to have lasted).
  *	value = count at i, limit = N, since = p[j].ts (set whenever i
  *	breaches, also while the run is still shorter than F).
  *
@@ -185,6 +188,13 @@ lsq_slope(const struct lsq *l, const struct threshold *t,
 	return (m * (double)l->sxy - (double)l->sx * (double)l->sy) / den;
 }
 
+/* Is the step from a to b a gap that ends a run? */
+static int
+gap(const struct threshold *t, const struct point *a, const struct point *b)
+{
+	return t->max_gap > 0 && b->ts - a->ts > t->max_gap;
+}
+
 static void
 eval_level(const struct threshold *t, const struct point *p, size_t i,
     struct finding *f)
@@ -194,7 +204,7 @@ eval_level(const struct threshold *t, const struct point *p, size_t i,
 	f->value = p[i].count[t->state];
 	if (!breach(t, &p[i]))
 		return;
-	while (j > 0 && breach(t, &p[j - 1]))
+	while (j > 0 && breach(t, &p[j - 1]) && !gap(t, &p[j - 1], &p[j]))
 		j--;
 	f->since = p[j].ts;
 	f->fired = p[i].ts - p[j].ts >= t->for_secs;
@@ -243,7 +253,7 @@ step_level(struct slide *s, size_t k, size_t e)
 	for (; k <= e; k++) {
 		if (!breach(s->t, &s->p[k]))
 			s->inrun = 0;
-		else if (!s->inrun) {
+		else if (!s->inrun || (k > 0 && gap(s->t, &s->p[k - 1], &s->p[k]))) {
 			s->inrun = 1;
 			s->run = k;
 		}

@@ -43,6 +43,9 @@ int		 duration_parse(const char *s, int64_t *secs, const char **why);
 int		 rate_parse(const char *s, double *per_sec, const char **why);
 void		 duration_format(int64_t secs, char *buf, size_t len);
 
+/* text.c */
+int		 text_printable(const char *s, size_t len);
+
 /* log.c */
 enum { LOG_LVL_QUIET = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 void		 log_init(const char *progname, int level);
@@ -98,6 +101,8 @@ struct threshold {
 	int64_t		 for_secs;		/* seconds, for above/below; 0 = latest */
 	int		 severity;		/* SEV_* */
 	int		 line;			/* where it was defined */
+	int64_t		 max_gap;		/* set by the report: a longer gap between
+						   samples ends a breach (0 = never) */
 };
 
 struct config {

@@ -79,6 +79,8 @@ rc=0
 "$REPORT" -c "$cfg" check --at yesterday >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 3 "check with a bad --at"
 rc=0
-"$REPORT" -d "$TT_TMP/missing.db" -c "$cfg" check >/dev/null 2>&1 || rc=$?
+"$REPORT" -d "$TT_TMP/missing.db" -c "$cfg" check >"$TT_TMP/missing.out" 2>/dev/null || rc=$?
 assert_eq "$rc" 3 "check on a missing database"
+grep -q "^TCPTALLY UNKNOWN: .*missing.db: no database there" "$TT_TMP/missing.out" ||
+	fail "check's own error gives no status line on stdout: $(cat "$TT_TMP/missing.out")"
 echo "OK: check end to end"

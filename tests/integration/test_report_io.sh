@@ -50,6 +50,12 @@ before=$(sqlite3 "$db" "SELECT count(*), sum(established), sum(close_wait) FROM 
 assert_eq "$(sqlite3 "$db" "SELECT count(*), sum(established), sum(close_wait) FROM counts")" "$before" "re-import"
 grep -q "0 new" "$TT_TMP/imp2.log" || fail "re-import summary: $(cat "$TT_TMP/imp2.log")"
 
+echo "--- two databases holding the same host: merged, each sample once"
+"$REPORT" -d "$db" -d "$TT_TMP/io2.db" export --format csv >"$TT_TMP/both.csv"
+cmp -s "$TT_TMP/out.csv" "$TT_TMP/both.csv" || fail "export over two copies differs from one"
+assert_eq "$("$REPORT" -d "$TT_TMP/io2.db" -d "$db" --host h1 now --format csv | grep "^h1,all," | cut -d, -f1-3)" \
+	"h1,all,$(date -u -d @$((T0 + 60 * (3 * 1440 - 1))) +%Y-%m-%dT%H:%M:%SZ)" "now over two copies"
+
 echo "--- a bad row aborts the whole import, and nothing changes"
 { head -n 5000 "$TT_TMP/in.csv"; echo "$((T0 + 99999)),h9,all,ESTABLISHED,-4"; } >"$TT_TMP/bad.csv"
 rc=0

@@ -134,6 +134,42 @@ test_above_gap(void **state)
 	free(p);
 }
 
+/* With max_gap set (the report sets 3 intervals), an outage ends a breach. */
+static void
+test_above_max_gap(void **state)
+{
+	/* 10 s samples breaching, a 100 s outage, then breaching again */
+	static const uint32_t c[] = { 500, 500, 500, 500, 500, 500, 500 };
+	struct point *p = series(c, 7, 10);
+	struct threshold t = above(100, 40);
+	struct firing *fi;
+	struct finding f;
+	size_t nf;
+	int i;
+
+	(void)state;
+	for (i = 4; i < 7; i++)
+		p[i].ts += 100;			/* T0+0..30, then T0+140..160 */
+	t.max_gap = 30;
+	f = eval(t, p, 7, T0 + 160);
+	assert_false(f.fired);			/* the run restarted at T0+140: 20 s */
+	assert_int_equal(f.since, T0 + 140);
+	t.max_gap = 110;			/* a 110 s gap is tolerated */
+	f = eval(t, p, 7, T0 + 160);
+	assert_true(f.fired);
+	assert_int_equal(f.since, T0);
+	t.max_gap = 30;				/* backtest agrees */
+	t.for_secs = 20;
+	assert_int_equal(rule_backtest(&t, p, 7, &fi, &nf), 0);
+	assert_int_equal(nf, 2);
+	assert_int_equal(fi[0].start, T0 + 20);
+	assert_int_equal(fi[0].end, T0 + 30);
+	assert_int_equal(fi[1].start, T0 + 160);
+	assert_int_equal(fi[1].end, T0 + 160);
+	free(fi);
+	free(p);
+}
+
 static void
 test_below_for(void **state)
 {
@@ -410,6 +446,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_above_for),
 		cmocka_unit_test(test_above_gap),
+		cmocka_unit_test(test_above_max_gap),
 		cmocka_unit_test(test_below_for),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_backtest_above),
