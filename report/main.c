@@ -312,9 +312,29 @@ load_config(struct report *r)
 	return 0;
 }
 
+/* Does this argument take the next one as its value? */
+static int
+takes_value(const char *a)
+{
+	const struct option *o;
+	size_t n;
+
+	if (strcmp(a, "-c") == 0 || strcmp(a, "-d") == 0)
+		return 1;
+	if (strncmp(a, "--", 2) != 0 || strchr(a, '=') != NULL)
+		return 0;
+	for (o = longopts; o->name != NULL; o++) {
+		n = strlen(a + 2);
+		if (n > 0 && strncmp(o->name, a + 2, n) == 0)	/* getopt takes prefixes */
+			return o->has_arg == required_argument;
+	}
+	return 0;
+}
+
 /*
- * `at -2h`: a relative time looks like options to getopt. Turn the argument
- * after the command word `at` into @EPOCH before parsing.
+ * `at -2h`: a relative time looks like options to getopt. The first argument
+ * after the command word `at` that is not an option or an option's value is
+ * the time; when it reads as -DURATION it becomes @EPOCH before parsing.
  */
 static void
 absolute_at_arg(struct report *r, int argc, char *argv[], char *buf, size_t len)
@@ -323,17 +343,22 @@ absolute_at_arg(struct report *r, int argc, char *argv[], char *buf, size_t len)
 	int64_t t;
 	int i;
 
-	for (i = 1; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			return;
-		if (strcmp(argv[i], "at") != 0)
+	for (i = 1; i < argc && strcmp(argv[i], "at") != 0; i++)
+		if (strcmp(argv[i], "--") == 0 || takes_value(argv[i]))
+			i += strcmp(argv[i], "--") != 0;
+	for (i++; i < argc; i++) {
+		if (takes_value(argv[i])) {
+			i++;
 			continue;
-		if (argv[i + 1][0] == '-' && argv[i + 1][1] >= '0' && argv[i + 1][1] <= '9' &&
-		    time_parse(argv[i + 1], r->now, &t, &why) == 0) {
-			snprintf(buf, len, "@%lld", (long long)t);
-			argv[i + 1] = buf;
 		}
-		return;
+		if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9' &&
+		    time_parse(argv[i], r->now, &t, &why) == 0) {
+			snprintf(buf, len, "@%lld", (long long)t);
+			argv[i] = buf;
+			return;
+		}
+		if (argv[i][0] != '-')
+			return;
 	}
 }
 
