@@ -22,20 +22,20 @@ static const struct command {
 	int		 opts;
 	const char	*synopsis;
 } commands[] = {
-	{ "now", cmd_now, O_GROUP, "now                                   latest sample, group x state" },
+	{ "now", cmd_now, O_GROUP, "now [--group G]...                    latest sample, group x state" },
 	{ "trend", cmd_trend, O_SINCE | O_FROM | O_TO | O_STEP | O_GROUP | O_STATE,
 	  "trend [--since DUR | --from T] [--to T] [--step DUR] [--group G] [--state S]..." },
 	{ "daily", cmd_daily, O_DATE | O_GROUP,
-	  "daily [--date YYYY-MM-DD]             peak, p95, avg, change vs day and week before" },
+	  "daily [--date YYYY-MM-DD] [--group G]...  peak, p95, avg, change vs day and week before" },
 	{ "at", cmd_at, O_AROUND | O_GROUP | O_ARG,
-	  "at T [--around DUR]                   around T, against a day and a week earlier" },
+	  "at T [--around DUR] [--group G]...    around T, against a day and a week earlier" },
 	{ "diff", cmd_diff, O_FROM | O_TO | O_BASELINE | O_GROUP,
-	  "diff --from T --to T [--baseline-from T --baseline-to T]" },
+	  "diff --from T --to T [--baseline-from T --baseline-to T] [--group G]..." },
 	{ "check", cmd_check, O_AT, "check [--at T]                        thresholds: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
 	{ "backtest", cmd_backtest, O_SINCE | O_FROM | O_TO,
-	  "backtest [--since DUR]                when each threshold would have fired" },
+	  "backtest [--since DUR | --from T] [--to T]  when each threshold would have fired" },
 	{ "export", cmd_export, O_FROM | O_TO | O_GROUP,
-	  "export [--from T] [--to T] --format csv|json|openmetrics" },
+	  "export [--from T] [--to T] [--group G] --format csv|json|openmetrics" },
 	{ NULL, NULL, 0, NULL },
 };
 
