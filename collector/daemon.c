@@ -288,7 +288,7 @@ install_signals(sigset_t *oldmask)
 static void
 on_tick(struct collector *co, int64_t floor_ts)
 {
-	int64_t step = co->cfg->interval, now = clock_ns(CLOCK_REALTIME) / 1000000;
+	int64_t step = co->cfg->interval, now = clock_real_ns() / 1000000;
 	int64_t slot = (now + step * 500) / (step * 1000) * step, s, n = 0;
 
 	if (slot <= floor_ts || (co->last_slot >= 0 && slot <= co->last_slot)) {
@@ -311,7 +311,7 @@ static int
 rearm(struct collector *co)
 {
 	struct itimerspec its;
-	int64_t step = co->cfg->interval * 1000000000LL, now = clock_ns(CLOCK_REALTIME);
+	int64_t step = co->cfg->interval * 1000000000LL, now = clock_real_ns();
 	int64_t next = (now / step + 1) * step, delay;
 
 	if (co->last_slot >= 0 && next <= co->last_slot * 1000000000LL)
@@ -396,7 +396,7 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 	    TT_VERSION_STRING, co->cfg->database, co->host, (long long)co->cfg->interval,
 	    co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s");
 	if (o->once) {
-		now = clock_ns(CLOCK_REALTIME) / 1000000000;
+		now = clock_real_ns() / 1000000000;
 		if (now <= floor_ts) {
 			log_warnx("%s already holds a sample at or after %lld; not writing an "
 			    "earlier or duplicate one", co->cfg->database, (long long)now);

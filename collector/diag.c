@@ -109,11 +109,29 @@ diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 	return 1;
 }
 
+static int diag_reopen(struct diag *);
+
+static ssize_t
+nl_send(struct diag *d, const void *buf, size_t len)
+{
+	if (d->nl == NULL && diag_reopen(d) == -1)	/* an earlier reopen failed */
+		return -1;
+	return mnl_socket_sendto(d->nl, buf, len);
+}
+
+static ssize_t
+nl_recv(struct diag *d, void *buf, size_t len)
+{
+	return mnl_socket_recvfrom(d->nl, buf, len);
+}
+
 int
 diag_open(struct diag *d, int mode)
 {
 	memset(d, 0, sizeof(*d));
 	d->mode = mode;
+	d->send = nl_send;
+	d->recv = nl_recv;
 	d->buflen = DIAG_BUFLEN;
 	if ((d->buf = malloc(d->buflen)) == NULL)
 		return -1;
@@ -141,10 +159,15 @@ diag_close(struct diag *d)
 static int
 diag_reopen(struct diag *d)
 {
-	mnl_socket_close(d->nl);
-	if ((d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) == NULL ||
-	    mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) == -1)
+	if (d->nl != NULL)
+		mnl_socket_close(d->nl);
+	if ((d->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC)) == NULL)
 		return -1;
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		mnl_socket_close(d->nl);
+		d->nl = NULL;
+		return -1;
+	}
 	d->portid = mnl_socket_get_portid(d->nl);
 	return 0;
 }
@@ -172,7 +195,7 @@ send_request(struct diag *d, int family)
 		v2->sdiag_protocol = IPPROTO_TCP;
 		v2->idiag_states = TT_STATE_MASK;
 	}
-	return mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+	return d->send(d, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
 static int
@@ -202,7 +225,7 @@ dump_one(struct diag *d, int family, struct dump_ctx *ctx)
 	if (d->tap != NULL)
 		diag_tap_header(d->tap, d->seq, d->portid);
 	for (;;) {
-		n = mnl_socket_recvfrom(d->nl, d->buf, d->buflen);
+		n = d->recv(d, d->buf, d->buflen);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

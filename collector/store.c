@@ -13,6 +13,14 @@ static const char sql_counts[] =
 static const char sql_sample[] =
     "INSERT INTO sample (ts, host, flags, duration_us, sockets) VALUES (?, ?, ?, ?, ?)";
 
+/*
+ * The message of the statement that failed a transaction: the ROLLBACK after it
+ * would replace sqlite3_errmsg() with its own ("cannot rollback - no
+ * transaction is active" when SQLite already rolled back, as it does on
+ * SQLITE_FULL, or "not an error"). Cleared by each call that may set it.
+ */
+static char txn_err[256];
+
 static int
 prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
@@ -27,6 +35,15 @@ run(sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	return rc;
+}
+
+/* Keep the error, then roll back unless SQLite has done so already. */
+static void
+abort_txn(struct store *s)
+{
+	snprintf(txn_err, sizeof(txn_err), "%s", sqlite3_errmsg(s->db));
+	if (!sqlite3_get_autocommit(s->db))
+		run(s->rollback);
 }
 
 /* The id of name in table (host or grp), inserted if missing. */
@@ -52,6 +69,7 @@ int
 store_open(struct store *s, const char *path, const char *host, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
+	txn_err[0] = '\0';
 	if ((s->db = db_open_rw(path, err, errlen)) == NULL)
 		return -1;
 	if ((s->path = strdup(path)) == NULL ||
@@ -133,6 +151,7 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, unsigned flags,
 {
 	int rc;
 
+	txn_err[0] = '\0';
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
 	rc = insert_sample(s, ts, flags, duration_us, (int64_t)t->total);
@@ -146,7 +165,7 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, unsigned flags,
 		goto fail;
 	return 0;
 fail:
-	run(s->rollback);
+	abort_txn(s);
 	return -1;
 }
 
@@ -158,17 +177,18 @@ store_missed(struct store *s, const int64_t *ts, size_t n)
 
 	if (n == 0)
 		return 0;
+	txn_err[0] = '\0';
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
 	for (i = 0; i < n; i++) {
 		rc = insert_sample(s, ts[i], SAMPLE_MISSED, 0, 0);
 		if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT) {
-			run(s->rollback);
+			abort_txn(s);
 			return -1;
 		}
 	}
 	if (run(s->commit) != SQLITE_DONE) {
-		run(s->rollback);
+		abort_txn(s);
 		return -1;
 	}
 	return 0;
@@ -193,7 +213,9 @@ store_last_ts(struct store *s)
 const char *
 store_errmsg(struct store *s)
 {
-	return s->db ? sqlite3_errmsg(s->db) : "no database";
+	if (s->db == NULL)
+		return "no database";
+	return txn_err[0] != '\0' ? txn_err : sqlite3_errmsg(s->db);
 }
 
 void

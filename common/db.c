@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,49 @@ fail:
 	return -1;
 }
 
+/*
+ * Create the database's directory if it is missing, mode 0750 whatever the
+ * umask. Only the last component: a missing parent is more likely a typo in
+ * `database:` than a tree to build. An existing directory is left as it is.
+ */
+static int
+create_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;			/* the working directory */
+	while (slash > dir && slash[-1] == '/')
+		slash--;
+	if (slash == dir)
+		return 0;			/* the root directory */
+	*slash = '\0';
+	if (stat(dir, &st) == 0 || errno != ENOENT)
+		return 0;	/* there (or unreadable): opening the file will say */
+	if (mkdir(dir, 0750) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		if (errno == ENOENT)
+			snprintf(err, errlen, "%s: cannot create the directory %s: its parent "
+			    "does not exist; create it (mkdir -p -m 0750 %s) or point "
+			    "`database:` elsewhere", path, dir, dir);
+		else
+			snprintf(err, errlen, "%s: cannot create the directory %s: %s",
+			    path, dir, strerror(errno));
+		return -1;
+	}
+	if (chmod(dir, 0750) == -1) {
+		snprintf(err, errlen, "%s: chmod %s: %s", path, dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Create the file ourselves so its mode is 0640 whatever the umask. */
 static int
 create_file(const char *path, char *err, size_t errlen)
@@ -142,7 +186,7 @@ db_open_rw(const char *path, char *err, size_t errlen)
 	sqlite3 *db = NULL;
 	char why[256];
 
-	if (create_file(path, err, errlen) == -1)
+	if (create_dir(path, err, errlen) == -1 || create_file(path, err, errlen) == -1)
 		return NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,

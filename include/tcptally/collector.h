@@ -2,6 +2,8 @@
 #ifndef TCPTALLY_COLLECTOR_H
 #define TCPTALLY_COLLECTOR_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +32,13 @@ struct diag {
 	char		*buf;
 	size_t		 buflen;
 	FILE		*tap;		/* when set, every reply chunk is recorded */
+	/*
+	 * The socket I/O, set by diag_open to the netlink socket. A test may
+	 * replace them to replay recorded replies: they see seq and portid
+	 * above, which the replies must carry.
+	 */
+	ssize_t		(*send)(struct diag *d, const void *buf, size_t len);
+	ssize_t		(*recv)(struct diag *d, void *buf, size_t len);
 };
 
 int		 diag_open(struct diag *d, int mode);
@@ -64,6 +73,10 @@ int		 store_missed(struct store *s, const int64_t *ts, size_t n);
 int64_t		 store_last_ts(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
+
+/* clock.c */
+/* CLOCK_REALTIME in ns; offset by the file $TCPTALLY_TEST_CLOCK names (tests only). */
+int64_t		 clock_real_ns(void);
 
 /* daemon.c */
 struct collector_opts {

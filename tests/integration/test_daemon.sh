@@ -15,7 +15,8 @@ write_cfg() {	# interval, extra yaml
 }
 
 start() {
-	ip netns exec "$TT_NS" "$COLLECTOR" -c "$cfg" "$@" >"$log" 2>&1 &
+	: >"$log"	# here, not in the child: a check must never read the last run's log
+	ip netns exec "$TT_NS" "$COLLECTOR" -c "$cfg" "$@" >>"$log" 2>&1 &
 	COLL=$!
 	TT_PIDS+=("$COLL")
 }

@@ -75,6 +75,55 @@ test_fresh_db_migrates(void **state)
 	sqlite3_close(db);
 }
 
+/* A missing directory is made 0750 whatever the umask; only the last component. */
+static void
+test_creates_missing_dir(void **state)
+{
+	static const mode_t masks[] = { 0, 077, 022 };
+	char err[1024] = "", sub[128], db_path[160], want[1024];
+	struct stat st;
+	sqlite3 *db;
+	mode_t old;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+		snprintf(sub, sizeof(sub), "%s/sub%zu", dir, i);
+		snprintf(db_path, sizeof(db_path), "%s/t.db", sub);
+		old = umask(masks[i]);
+		db = db_open_rw(db_path, err, sizeof(err));
+		umask(old);
+		assert_non_null(db);
+		sqlite3_close(db);
+		assert_int_equal(stat(sub, &st), 0);
+		assert_true(S_ISDIR(st.st_mode));
+		assert_int_equal(st.st_mode & 07777, 0750);
+		assert_int_equal(stat(db_path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0640);
+	}
+	/* an existing directory keeps its mode (mkdtemp made it 0700) */
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* trailing and doubled slashes */
+	snprintf(db_path, sizeof(db_path), "%s/dbl//t.db", dir);
+	db = db_open_rw(db_path, err, sizeof(err));
+	assert_non_null(db);
+	sqlite3_close(db);
+	snprintf(sub, sizeof(sub), "%s/dbl", dir);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	/* a missing grandparent is an error naming the path and the fix */
+	snprintf(sub, sizeof(sub), "%s/no/such", dir);
+	snprintf(db_path, sizeof(db_path), "%s/t.db", sub);
+	assert_null(db_open_rw(db_path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: cannot create the directory %s: its parent does "
+	    "not exist; create it (mkdir -p -m 0750 %s) or point `database:` elsewhere",
+	    db_path, sub, sub);
+	assert_string_equal(err, want);
+	snprintf(sub, sizeof(sub), "%s/no", dir);
+	assert_int_equal(access(sub, F_OK), -1);	/* nothing was created */
+}
+
 static void
 test_v0_empty_sqlite_file(void **state)
 {
@@ -201,6 +250,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_db_migrates, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_creates_missing_dir, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_v0_empty_sqlite_file, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_newer_db_refused, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_foreign_db_refused, mkdb, rmdb),
