@@ -44,6 +44,13 @@ parse_fail(struct dump_ctx *ctx, int err, const char *why)
 	return -1;
 }
 
+/* errno from a reply's negative status; nonsense (INT_MIN, > 4095) is EPROTO. */
+static int
+reply_errno(int status)
+{
+	return status < 0 && status >= -4095 ? -status : EPROTO;
+}
+
 static int
 parse_done(struct dump_ctx *ctx, const struct nlmsghdr *nlh)
 {
@@ -53,7 +60,8 @@ parse_done(struct dump_ctx *ctx, const struct nlmsghdr *nlh)
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int)) {
 		memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
 		if (status < 0)
-			return parse_fail(ctx, -status, "the kernel ended the dump with an error");
+			return parse_fail(ctx, reply_errno(status),
+			    "the kernel ended the dump with an error");
 	}
 	ctx->done = 1;
 	return 0;
@@ -68,7 +76,7 @@ parse_error(struct dump_ctx *ctx, const struct nlmsghdr *nlh)
 		return parse_fail(ctx, EBADMSG, "truncated NLMSG_ERROR");
 	if (e->error == 0)	/* an ACK: not expected in a dump */
 		return parse_fail(ctx, EPROTO, "unexpected ACK in a dump");
-	return parse_fail(ctx, -e->error, "the kernel refused the dump request");
+	return parse_fail(ctx, reply_errno(e->error), "the kernel refused the dump request");
 }
 
 int
