@@ -79,6 +79,14 @@ parse_error(struct dump_ctx *ctx, const struct nlmsghdr *nlh)
 	return parse_fail(ctx, reply_errno(e->error), "the kernel refused the dump request");
 }
 
+/* Not mnl_nlmsg_ok: it compares (int)nlmsg_len, so a length of 2^31 or more passes. */
+static int
+msg_ok(const struct nlmsghdr *nlh, int left)
+{
+	return left >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	    nlh->nlmsg_len <= (uint32_t)left;
+}
+
 int
 diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
     struct dump_ctx *ctx)
@@ -88,7 +96,7 @@ diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 
 	if (len > (size_t)INT32_MAX)
 		return parse_fail(ctx, EMSGSIZE, "reply too large");
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (msg_ok(nlh, left)) {
 		if (!mnl_nlmsg_seq_ok(nlh, seq) || !mnl_nlmsg_portid_ok(nlh, portid))
 			return parse_fail(ctx, EPROTO,
 			    "reply with a wrong sequence number or port id");
