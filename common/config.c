@@ -397,13 +397,14 @@ parse_threshold(struct ctx *x, const yaml_node_t *n, size_t i)
 	thr_rule(y, &f, n, t, label);
 }
 
-enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_GROUPS, K_THRESHOLDS };
+enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_MAX_SIZE, K_TEXTFILE,
+    K_GROUPS, K_THRESHOLDS };
 
 static void
 parse_top(void *arg, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "database", "interval", "host",
-	    "retention", "groups", "thresholds", NULL };
+	    "retention", "max_size", "textfile", "groups", "thresholds", NULL };
 	static const char *const rkeys[] = { "raw", "hourly", NULL };
 	struct ctx *x = arg;
 	struct cfgyaml *y = &x->y;
@@ -411,7 +412,7 @@ parse_top(void *arg, const yaml_node_t *root)
 	const yaml_node_t *v;
 	struct cfg_fields f, r;
 	yaml_node_item_t *it;
-	const char *s;
+	const char *s, *why;
 
 	if (cfg_fields(y, root, keys, &f, "the config") == -1)
 		return;
@@ -447,6 +448,22 @@ parse_top(void *arg, const yaml_node_t *root)
 		if (r.val[1] != NULL)
 			get_duration(y, r.val[1], "retention.hourly",
 			    &c->retention_hourly);
+	}
+	if ((v = f.val[K_MAX_SIZE]) != NULL &&
+	    (s = cfg_scalar(y, v, "max_size", "a size like 2G")) != NULL &&
+	    size_parse(s, &c->max_size, &why) == -1)
+		cfg_perr(y, v, "bad size '%s' for 'max_size': %s", s, why);
+	if ((v = f.val[K_TEXTFILE]) != NULL &&
+	    (s = cfg_scalar(y, v, "textfile", "a file path ending in .prom")) != NULL) {
+		size_t len = strlen(s);
+
+		if (len == 0)
+			;	/* "" = off */
+		else if (len < 6 || strcmp(s + len - 5, ".prom") != 0)
+			cfg_perr(y, v, "textfile '%s' must end in .prom, or node_exporter's "
+			    "textfile collector ignores it", s);
+		else
+			cfg_set_str(y, &c->textfile, s);
 	}
 	/* Groups first: thresholds refer to them. */
 	if ((v = f.val[K_GROUPS]) != NULL)
@@ -535,6 +552,7 @@ config_free(struct config *c)
 	free(c->thresholds);
 	free(c->path);
 	free(c->database);
+	free(c->textfile);
 	free(c->host);
 	free(c);
 }

@@ -115,3 +115,80 @@ duration_format(int64_t secs, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%llds", (long long)secs);
 }
+
+/*
+ * Sizes: a byte count with an optional binary suffix, "512M", "2G", "1T"
+ * (K, M, G, T are powers of 1024; a trailing "B" or "iB" is accepted).
+ * Bare 0 means "no cap".  The smallest cap accepted is 1M: below that the
+ * schema and one hour of samples do not fit.
+ */
+int
+size_parse(const char *s, int64_t *bytes, const char **why)
+{
+	const char *p = s;
+	int64_t n = 0, mult = 1;
+
+	if (s == NULL || !isdigit((unsigned char)*s)) {
+		*why = "not a size; use a number with K, M, G or T, e.g. 2G";
+		return -1;
+	}
+	for (; isdigit((unsigned char)*p); p++) {
+		n = n * 10 + (*p - '0');
+		if (n > (1LL << 50)) {
+			*why = "size too large (at most 1024T)";
+			return -1;
+		}
+	}
+	switch (*p) {
+	case '\0':
+		break;
+	case 'K': case 'k':
+		mult = 1LL << 10; p++;
+		break;
+	case 'M':
+		mult = 1LL << 20; p++;
+		break;
+	case 'G':
+		mult = 1LL << 30; p++;
+		break;
+	case 'T':
+		mult = 1LL << 40; p++;
+		break;
+	default:
+		*why = "unknown size unit; use K, M, G or T, e.g. 2G";
+		return -1;
+	}
+	if (mult > 1 && (strcmp(p, "B") == 0 || strcmp(p, "iB") == 0))
+		p += strlen(p);
+	if (*p != '\0') {
+		*why = "unknown size unit; use K, M, G or T, e.g. 2G";
+		return -1;
+	}
+	if (n > (1LL << 50) / mult) {
+		*why = "size too large (at most 1024T)";
+		return -1;
+	}
+	n *= mult;
+	if (n != 0 && n < (1LL << 20)) {
+		*why = "a size cap below 1M cannot hold the schema and an hour of samples; "
+		    "use 0 for no cap";
+		return -1;
+	}
+	*bytes = n;
+	return 0;
+}
+
+void
+size_format(int64_t bytes, char *buf, size_t len)
+{
+	static const char u[] = "KMGT";
+	int i;
+
+	for (i = 3; i >= 0; i--)
+		if (bytes != 0 && bytes % (1LL << (10 * (i + 1))) == 0) {
+			snprintf(buf, len, "%lld%c",
+			    (long long)(bytes >> (10 * (i + 1))), u[i]);
+			return;
+		}
+	snprintf(buf, len, "%lld", (long long)bytes);
+}

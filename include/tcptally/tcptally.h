@@ -42,6 +42,9 @@ const char	*state_column(int state);	/* SQL column: "established" ... */
 int		 duration_parse(const char *s, int64_t *secs, const char **why);
 int		 rate_parse(const char *s, double *per_sec, const char **why);
 void		 duration_format(int64_t secs, char *buf, size_t len);
+/* "512M", "2G", bare 0 (no cap); binary units, at least 1M. */
+int		 size_parse(const char *s, int64_t *bytes, const char **why);
+void		 size_format(int64_t bytes, char *buf, size_t len);
 
 /* text.c */
 int		 text_printable(const char *s, size_t len);
@@ -112,6 +115,8 @@ struct config {
 	char		*host;			/* "" = gethostname() */
 	int64_t		 retention_raw;		/* seconds, 0 = forever */
 	int64_t		 retention_hourly;
+	int64_t		 max_size;		/* bytes, 0 = no cap */
+	char		*textfile;		/* node_exporter textfile; NULL = off */
 	struct group	*groups;		/* user groups, `all` not included */
 	size_t		 ngroups;
 	struct threshold *thresholds;

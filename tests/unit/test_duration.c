@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "tcptally/tcptally.h"
@@ -54,6 +55,46 @@ test_bad_durations(void **state)
 	bad("s", "not a duration; use Ns, Nm, Nh or Nd, e.g. 10s");
 	bad("36501d", "duration too long (at most 36500d)");
 	bad("99999999999999999999s", "duration too long (at most 36500d)");
+}
+
+static void
+test_sizes(void **state)
+{
+	int64_t b = -1;
+	const char *why = NULL;
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(size_parse("0", &b, &why), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(size_parse("512M", &b, &why), 0);
+	assert_int_equal(b, 512LL << 20);
+	assert_int_equal(size_parse("2G", &b, &why), 0);
+	assert_int_equal(b, 2LL << 30);
+	assert_int_equal(size_parse("2GiB", &b, &why), 0);
+	assert_int_equal(b, 2LL << 30);
+	assert_int_equal(size_parse("1T", &b, &why), 0);
+	assert_int_equal(b, 1LL << 40);
+	assert_int_equal(size_parse("2048k", &b, &why), 0);
+	assert_int_equal(b, 2LL << 20);
+	assert_int_equal(size_parse("1048576", &b, &why), 0);
+	assert_int_equal(b, 1LL << 20);
+	size_format(2LL << 30, buf, sizeof(buf));
+	assert_string_equal(buf, "2G");
+	size_format(1536LL << 20, buf, sizeof(buf));
+	assert_string_equal(buf, "1536M");
+	size_format(1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1000");
+	assert_int_equal(size_parse("1000", &b, &why), -1);
+	assert_non_null(strstr(why, "below 1M"));
+	assert_int_equal(size_parse("2X", &b, &why), -1);
+	assert_non_null(strstr(why, "unknown size unit"));
+	assert_int_equal(size_parse("2GB5", &b, &why), -1);
+	assert_int_equal(size_parse("-1G", &b, &why), -1);
+	assert_int_equal(size_parse("", &b, &why), -1);
+	assert_int_equal(size_parse("2000T", &b, &why), -1);
+	assert_non_null(strstr(why, "too large"));
+	assert_int_equal(size_parse("99999999999999999999", &b, &why), -1);
 }
 
 static void
@@ -113,6 +154,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_durations),
+		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_states),
