@@ -291,7 +291,12 @@ numeric(const char *s, size_t len)
 		s++;
 		len--;
 	}
-	return len > 0 && isdigit((unsigned char)*s);
+	if (len == 0)
+		return 0;
+	for (; len > 0; s++, len--)	/* all digits: "18:02:01" is a time, not a count */
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
 }
 
 static int
@@ -351,7 +356,8 @@ import_cron_line(char *s, size_t len, struct cron_line *c, char *why, size_t why
 			tlen[ntok] = strcspn(p, spaces);
 		}
 		p += strcspn(p, spaces);
-		while (p < end && isspace((unsigned char)*p))
+		/* a NUL byte inside the line ends no token: skip it, or we would spin */
+		while (p < end && (isspace((unsigned char)*p) || *p == '\0'))
 			p++;
 	}
 	if (ntok == 0) {

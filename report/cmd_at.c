@@ -485,6 +485,7 @@ cmd_diff(struct report *r)
 {
 	struct compare c;
 	char title[512], a[32], b[32], e[32], f[32];
+	int64_t shift;
 	int rc = 0;
 
 	if (!r->from_set || !r->to_set)
@@ -507,9 +508,15 @@ cmd_diff(struct report *r)
 	c.w[0].to = r->to;
 	c.w[1].name = "baseline";
 	c.w[1].key = "baseline";
-	/* default: as long as to - from, ending just before from */
-	c.w[1].from = r->baseline_set ? r->baseline_from : r->from - (r->to - r->from);
-	c.w[1].to = r->baseline_set ? r->baseline_to : r->from - 1;
+	/*
+	 * default: the window moved back by its length plus one interval, so
+	 * it ends one sample before --from and, both ends being inclusive,
+	 * holds as many samples: --from 18:00 --to 19:59 at 1m gives the
+	 * baseline 16:00 .. 17:59.
+	 */
+	shift = (r->to - r->from) + report_interval(r);
+	c.w[1].from = r->baseline_set ? r->baseline_from : r->from - shift;
+	c.w[1].to = r->baseline_set ? r->baseline_to : r->to - shift;
 	if (compare_load(r, &c) != 0)
 		rc = EX_RUNTIME;
 	else if (c.w[0].d.n == 0)

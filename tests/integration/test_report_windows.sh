@@ -194,7 +194,8 @@ expect_fail 1 "no samples within 5m of 2026-11-01T00:00:00Z; the nearest is at 2
 expect_fail 2 "2026-11-23T18:00:00Z" at yesterday-ish
 
 echo "--- diff"
-# 18:00..19:59 (120 x 200) against the 7140 s before: 16:01..17:59 (119 x 150)
+# 18:00..19:59 (120 x 200) against the same window one length + one interval
+# earlier: 16:00..17:59 (120 x 150)
 out=$(R --format csv diff --from 2026-11-20T18:00:00Z --to 2026-11-20T19:59:00Z) ||
 	fail "diff exited $?"
 assert_eq "$(sed -n 1p <<<"$out")" \
@@ -205,7 +206,7 @@ assert_eq "$(sed -n 3p <<<"$out")" "it-windows,all,ESTABLISHED,50.00,50,50.00,50
 	"diff ESTABLISHED"
 assert_eq "$(grep -c '^it-windows,all,' <<<"$out")" 11 "diff csv: all 11 states"
 out=$(R diff --from 2026-11-20T18:00:00Z --to 2026-11-20T19:59:00Z) || fail "diff table exited $?"
-grep -qF '2026-11-20T18:00:00Z .. 2026-11-20T19:59:00Z (120 samples) against the baseline 2026-11-20T16:01:00Z .. 2026-11-20T17:59:59Z (119 samples)' \
+grep -qF '2026-11-20T18:00:00Z .. 2026-11-20T19:59:00Z (120 samples) against the baseline 2026-11-20T16:00:00Z .. 2026-11-20T17:59:00Z (120 samples)' \
 	<<<"$out" || fail "diff table header: $out"
 out=$(R --format csv diff --from 2026-11-20T18:00:00Z --to 2026-11-20T19:59:00Z \
 	--baseline-from 2026-11-19T18:00:00Z --baseline-to 2026-11-19T19:59:00Z) || fail "diff baseline exited $?"
@@ -214,7 +215,7 @@ assert_eq "$(sed -n '2,4p' <<<"$out" | tr '\n' ' ')" \
 	"diff against the day before, ranked by |change|"
 out=$(R --format json diff --from 2026-11-20T18:00:00Z --to 2026-11-20T19:59:00Z) || fail "diff json exited $?"
 jsonok "$out" "diff json"
-assert_eq "$(jq -c '[.windows[1].from - '"$D"', .states[0].baseline_change_pct]' <<<"$out")" "[57660,33.33]" \
+assert_eq "$(jq -c '[.windows[1].from - '"$D"', .states[0].baseline_change_pct]' <<<"$out")" "[57600,33.33]" \
 	"diff json"
 expect_fail 2 "both --baseline-from and --baseline-to" diff --from -2h --to now --baseline-from -4h
 expect_fail 2 "--from must be before --to" diff --from 2026-11-20T19:00:00Z --to 2026-11-20T18:00:00Z

@@ -216,6 +216,7 @@ test_cron_lines(void **state)
 	char why[512] = "", l1[] = "  @1795456801 ", l2[] = "Mon Nov 23 18:00:01 UTC 2026";
 	char l3[] = "2026-11-23T18:00:01Z", l4[] = "CLOSE_WAIT\t17", l5[] = "LISTEN 3 4";
 	char l6[] = "FOO 3", l7[] = "TIME_WAIT x", l8[] = "Mon Nov 31 18:00:01 UTC 2026";
+	char l9[] = "2026-11-23 18:02:01", l10[] = "LISTEN\0 3";
 	struct cron_line c;
 
 	(void)state;
@@ -239,6 +240,12 @@ test_cron_lines(void **state)
 	    "from 0 to 4294967295");
 	assert_int_equal(import_cron_line(l8, strlen(l8), &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "bad timestamp 'Mon Nov 31 18:00:01 UTC 2026': " LOGTIME);
+	/* A local time with a space is a stamp, not "STATE COUNT". */
+	assert_int_equal(import_cron_line(l9, strlen(l9), &c, why, sizeof(why)), 0);
+	assert_int_equal(c.kind, CRON_STAMP);
+	/* A NUL byte inside a line separates like a space (it used to spin). */
+	assert_int_equal(import_cron_line(l10, sizeof(l10) - 1, &c, why, sizeof(why)), 0);
+	assert_int_equal(c.count, 3);
 }
 
 /* Whole files: each error is FILE:LINE: message, and nothing is written. */
