@@ -38,6 +38,8 @@ struct collector {
 	const char	*config_path;
 	struct diag	 diag;
 	struct store	 store;
+	struct retain	 retain;
+	int		 retain_failing;
 	struct matcher	 matcher;
 	struct tally	 tally;
 	char		 host[256];
@@ -146,6 +148,7 @@ take_sample(struct collector *co, int64_t ts)
 	co->store_failing = 0;
 	flush_missed(co);
 	co->taken++;
+	textfile_write(co->cfg, &co->tally, ts, clock_ns(CLOCK_MONOTONIC) - t0);
 	log_sample(co, ts, dur, flags);
 	return 0;
 }
@@ -208,12 +211,17 @@ setup(struct collector *co, struct config *cfg)
 		log_warnx("%s: %s", cfg->database, store_errmsg(&co->store));
 		return -1;
 	}
+	if (retain_open(&co->retain, co->store.db) == -1) {
+		log_warnx("%s: %s", cfg->database, store_errmsg(&co->store));
+		return -1;
+	}
 	return 0;
 }
 
 static void
 teardown(struct collector *co)
 {
+	retain_close(&co->retain);
 	store_close(&co->store);
 	matcher_free(&co->matcher);
 	tally_free(&co->tally);
@@ -252,6 +260,7 @@ do_reload(struct collector *co)
 	config_free(co->cfg);
 	co->cfg = cfg;
 	co->store = nw->store;
+	co->retain = nw->retain;
 	co->matcher = nw->matcher;
 	co->tally = nw->tally;
 	memcpy(co->host, nw->host, sizeof(co->host));
@@ -306,6 +315,40 @@ on_tick(struct collector *co, int64_t floor_ts)
 	take_sample(co, slot);
 }
 
+/*
+ * Retention and max_size, in steps of one short transaction each, while the
+ * slot's budget lasts: at most RETAIN_BUDGET_MS, and at most half the time
+ * left before the next slot.  A backlog carries over to the next slots.
+ */
+#define RETAIN_BUDGET_MS 250
+static void
+retain_run(struct collector *co, int64_t slot)
+{
+	int64_t step = co->cfg->interval * 1000000000LL, now = clock_real_ns();
+	int64_t left = ((now / step + 1) * step - now) / 2, t0, t1, t2 = 0, budget;
+	int64_t longest = 0;
+	int rc, steps = 0;
+
+	budget = left < RETAIN_BUDGET_MS * 1000000LL ? left : RETAIN_BUDGET_MS * 1000000LL;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	do {
+		t1 = clock_ns(CLOCK_MONOTONIC);
+		rc = retain_step(&co->retain, co->cfg, slot, co->store.path);
+		t2 = clock_ns(CLOCK_MONOTONIC);
+		if (t2 - t1 > longest)
+			longest = t2 - t1;
+		steps++;
+	} while (rc == 1 && !quit && !reload && t2 - t0 < budget);
+	if (steps > 1)
+		log_debug("retention: %d steps in %.1f ms, the longest %.1f ms%s", steps,
+		    (double)(t2 - t0) / 1e6, (double)longest / 1e6,
+		    rc == 1 ? "; more after the next sample" : "");
+	if (rc == -1 && !co->retain_failing)
+		log_warnx("%s: retention: %s; trying again after the next sample",
+		    co->store.path, co->retain.err);
+	co->retain_failing = rc == -1;
+}
+
 /* Arm for the next slot after now, and after the slot just handled. */
 static int
 rearm(struct collector *co)
@@ -352,6 +395,8 @@ run_loop(struct collector *co, const struct collector_opts *o, int64_t floor_ts,
 		if (read(co->tfd, &expirations, sizeof(expirations)) == -1 && errno != EAGAIN)
 			log_warn("timerfd read");
 		on_tick(co, floor_ts);
+		if (co->last_slot >= 0)
+			retain_run(co, co->last_slot);
 		if (o->samples > 0 && co->taken >= o->samples)
 			break;
 		rearm(co);
@@ -403,6 +448,8 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 			goto out;
 		}
 		rc = take_sample(co, now) == 0 ? 0 : 1;
+		if (rc == 0)
+			retain_run(co, now);
 		goto out;
 	}
 	rc = run_loop(co, o, floor_ts, &mask);

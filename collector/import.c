@@ -71,6 +71,8 @@ struct reader {
 	size_t		 cap, off, end;
 	int		 eof;
 	size_t		 lineno;
+	int64_t		 bytes;		/* read so far */
+	struct progress	 progress;	/* on a terminal, after a second */
 };
 
 /* Names to ids; imports see a handful of hosts and groups. */
@@ -166,6 +168,8 @@ reader_line(struct importer *im, char **s, size_t *len)
 		r->off = 0;
 		n = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
 		r->end += n;
+		r->bytes += (int64_t)n;
+		progress_update(&r->progress, im->stats->rows, r->bytes);
 		if (n == 0 && ferror(r->f)) {
 			snprintf(im->err, im->errlen, "%s: %s", im->file, strerror(errno));
 			im->rc = IMPORT_EINPUT;
@@ -577,6 +581,7 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	im.file = file;
 	im.cron_host = cron_host;
 	im.rd.f = in;
+	progress_start(&im.rd.progress, "import", fileno(in));
 	im.stats = stats;
 	im.err = err;
 	im.errlen = errlen;
@@ -592,6 +597,7 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.import_seen", NULL, NULL, NULL);
 	names_free(&im.hosts);
 	names_free(&im.groups);
+	progress_end(&im.rd.progress);
 	free(im.rd.buf);
 	free(im.join);
 	return im.rc;

@@ -18,7 +18,12 @@
 #include "tcptally/tcptally.h"
 #include "tcptally/cfgyaml.h"
 
-#define SYSTEM_CONFIG	"/etc/tcptally/tcptally.yaml"
+#ifndef TT_SYSCONFDIR
+#define TT_SYSCONFDIR	"/etc"
+#endif
+/* Where `meson install` put the example (its sysconfdir), then /etc. */
+#define SYSTEM_CONFIG	TT_SYSCONFDIR "/tcptally/tcptally.yaml"
+#define ETC_CONFIG	"/etc/tcptally/tcptally.yaml"
 #define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"abcdefghijklmnopqrstuvwxyz0123456789_.-"
 
@@ -532,6 +537,8 @@ config_locate(const char *opt)
 		return env;
 	if (access(SYSTEM_CONFIG, F_OK) == 0)
 		return SYSTEM_CONFIG;
+	if (access(ETC_CONFIG, F_OK) == 0)
+		return ETC_CONFIG;
 	return NULL;
 }
 

@@ -194,6 +194,16 @@ db_open_rw(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	/*
+	 * A new database frees the pages retention empties back to the file
+	 * system in small steps (PRAGMA incremental_vacuum); this can only be
+	 * chosen before the first table. Older databases reuse freed pages.
+	 */
+	if (pragma_int(db, "SELECT count(*) FROM sqlite_master") == 0 &&
+	    db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
 	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
 	    why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, why);

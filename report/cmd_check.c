@@ -21,10 +21,9 @@ static const char *const status_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN
 struct check_state {
 	int		 status;
 	size_t		 nwarn, ncrit, nunknown, nhosts;
-	char		 perf[8192];
-	size_t		 perflen;
-	char		 lines[16384];
-	size_t		 linelen;
+	FILE		*perf, *lines;		/* open_memstream: no length limit */
+	char		*perfbuf, *linebuf;
+	size_t		 perflen, linelen;
 };
 
 static int
@@ -51,11 +50,8 @@ add_line(struct check_state *cs, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cs->linelen >= sizeof(cs->lines))
-		return;
 	va_start(ap, fmt);
-	cs->linelen += (size_t)vsnprintf(cs->lines + cs->linelen,
-	    sizeof(cs->lines) - cs->linelen, fmt, ap);
+	vfprintf(cs->lines, fmt, ap);
 	va_end(ap);
 }
 
@@ -65,19 +61,21 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
     const struct threshold *t, uint32_t value)
 {
 	char label[512], lim[32] = "";
+	char *have;
 
 	if (cs->nhosts > 1 || r->ndb > 1 || r->host != NULL)
 		snprintf(label, sizeof(label), "'%s/%s_%s'", s->host, s->group, state_name(t->state));
 	else
 		snprintf(label, sizeof(label), "'%s_%s'", s->group, state_name(t->state));
-	if (strstr(cs->perf, label) != NULL || cs->perflen >= sizeof(cs->perf))
+	fflush(cs->perf);
+	have = cs->perfbuf;
+	if (have != NULL && strstr(have, label) != NULL)
 		return;
 	if (t->has_above)
 		snprintf(lim, sizeof(lim), "%lld", (long long)t->above);
 	else if (t->has_below)
 		snprintf(lim, sizeof(lim), "%lld:", (long long)t->below);
-	cs->perflen += (size_t)snprintf(cs->perf + cs->perflen, sizeof(cs->perf) - cs->perflen,
-	    " %s=%u;%s;%s", label, value, t->severity == SEV_WARNING ? lim : "",
+	fprintf(cs->perf, " %s=%u;%s;%s", label, value, t->severity == SEV_WARNING ? lim : "",
 	    t->severity == SEV_CRITICAL ? lim : "");
 }
 
@@ -206,8 +204,15 @@ cmd_check(struct report *r)
 		    r->config_path ? r->config_path : "the config (none was found)");
 		return ST_UNKNOWN;
 	}
-	if ((cs = calloc(1, sizeof(*cs))) == NULL)
+	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
+	    (cs->perf = open_memstream(&cs->perfbuf, &cs->perflen)) == NULL ||
+	    (cs->lines = open_memstream(&cs->linebuf, &cs->linelen)) == NULL) {
+		if (cs != NULL && cs->perf != NULL)
+			fclose(cs->perf);
+		free(cs != NULL ? cs->perfbuf : NULL);
+		free(cs);
 		return runtime_err(r, "out of memory");
+	}
 	rc = find_stale(r, at, interval, &stale, cs);
 	if (rc == 0 && cs->nhosts == 0) {
 		add_line(cs, "UNKNOWN: %s holds no samples yet\n", r->dbpath[0]);
@@ -217,15 +222,25 @@ cmd_check(struct report *r)
 	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++)
 		rc = check_threshold(r, &r->cfg->thresholds[i], at, interval, &stale, cs);
 	dataset_free(&stale);
+	if ((fclose(cs->perf) != 0) | (fclose(cs->lines) != 0)) {
+		free(cs->perfbuf);
+		free(cs->linebuf);
+		free(cs);
+		return runtime_err(r, "out of memory");
+	}
 	if (rc != 0) {
+		free(cs->perfbuf);
+		free(cs->linebuf);
 		free(cs);
 		return ST_UNKNOWN;
 	}
 	printf("TCPTALLY %s: %zu critical, %zu warning, %zu unknown; %zu threshold%s on %zu "
 	    "host%s%s%s\n%s", status_name[cs->status], cs->ncrit, cs->nwarn, cs->nunknown,
 	    r->cfg->nthresholds, r->cfg->nthresholds == 1 ? "" : "s", cs->nhosts,
-	    cs->nhosts == 1 ? "" : "s", cs->perflen ? " |" : "", cs->perf, cs->lines);
+	    cs->nhosts == 1 ? "" : "s", cs->perflen ? " |" : "", cs->perfbuf, cs->linebuf);
 	rc = cs->status;
+	free(cs->perfbuf);
+	free(cs->linebuf);
 	free(cs);
 	return rc;
 }

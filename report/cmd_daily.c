@@ -2,9 +2,18 @@
  * daily: the capacity report for one local calendar day.  Per host x group
  * x state: min, avg, p95 and peak (with its time), and the change of the
  * average against the day before and the same day a week before; then the
- * thresholds that fired that day.
+ * thresholds that fired that day.  --format html puts a chart of the day
+ * per host x group (html.c) before the same tables.
+ *
+ * The day before and the week before need only their averages (and
+ * whether anything was non-zero): the hourly rollups give those exactly
+ * from 24 rows per group instead of 8640, so the cost of daily does not
+ * depend on how much history is kept.  A day whose raw samples retention
+ * has dropped is reported from its rollups: min, avg and peak exact, no
+ * p95, the peak's hour instead of its time, and the rules are not replayed.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +28,7 @@ struct daily {
 	int		 hosts;			/* show the host column */
 	size_t		 samples;
 	int		 first;			/* JSON: no row printed yet */
+	int		 from_hourly;		/* the day itself from rollups */
 };
 
 /* One row: a state of one host x group, on the day and the two before. */
@@ -110,7 +120,10 @@ row_table(struct daily *dl, struct table *t, const struct drow *w)
 
 	snprintf(mn, sizeof(mn), "%u", w->day.min);
 	snprintf(av, sizeof(av), "%.1f", w->day.avg);
-	fmt_num(w->day.p95, p95, sizeof(p95));
+	if (isnan(w->day.p95))
+		snprintf(p95, sizeof(p95), "n/a");
+	else
+		fmt_num(w->day.p95, p95, sizeof(p95));
 	snprintf(mx, sizeof(mx), "%u", w->day.max);
 	row[0] = w->s->host;
 	row[1] = w->s->group;
@@ -134,7 +147,8 @@ row_csv(const struct drow *w)
 	putchar(',');
 	csv_field(stdout, w->s->group);
 	printf(",%s,%zu,%u,%.2f,%s,%u,%s", state_name(w->st), w->day.n, w->day.min,
-	    w->day.avg, fmt_num(w->day.p95, p95, sizeof(p95)), w->day.max,
+	    w->day.avg, isnan(w->day.p95) ? "" : fmt_num(w->day.p95, p95, sizeof(p95)),
+	    w->day.max,
 	    fmt_time(w->day.peak_ts, when, sizeof(when)));
 	csv_change(w->day.avg, &w->prev);
 	csv_change(w->day.avg, &w->week);
@@ -152,12 +166,23 @@ row_json(struct daily *dl, const struct drow *w)
 	json_string(stdout, w->s->group);
 	printf(", \"state\": \"%s\", \"samples\": %zu, \"min\": %u, \"avg\": %.2f, "
 	    "\"p95\": %s, \"peak\": %u, \"peak_ts\": %lld", state_name(w->st), w->day.n,
-	    w->day.min, w->day.avg, fmt_num(w->day.p95, p95, sizeof(p95)), w->day.max,
+	    w->day.min, w->day.avg, isnan(w->day.p95) ? "null" :
+	    fmt_num(w->day.p95, p95, sizeof(p95)), w->day.max,
 	    (long long)w->day.peak_ts);
 	json_change("day_before", w->day.avg, &w->prev);
 	json_change("week_before", w->day.avg, &w->week);
 	printf("}");
 	dl->first = 0;
+}
+
+/* Over raw points or, when the series holds them, hourly rollups. */
+static void
+summarize(const struct series *s, int st, struct summary *out)
+{
+	if (s != NULL && s->nh > 0)
+		summary_of_hours(s->h, s->nh, st, out);
+	else
+		summary_of(s ? s->p : NULL, s ? s->n : 0, st, out);
 }
 
 static void
@@ -172,9 +197,9 @@ stats_rows(struct report *r, struct daily *dl, struct table *t)
 		p = find_series(&dl->prev, w.s);
 		k = find_series(&dl->week, w.s);
 		for (w.st = 1; w.st <= TT_NSTATES; w.st++) {
-			summary_of(w.s->p, w.s->n, w.st, &w.day);
-			summary_of(p ? p->p : NULL, p ? p->n : 0, w.st, &w.prev);
-			summary_of(k ? k->p : NULL, k ? k->n : 0, w.st, &w.week);
+			summarize(w.s, w.st, &w.day);
+			summarize(p, w.st, &w.prev);
+			summarize(k, w.st, &w.week);
 			if (r->format == FMT_CSV)
 				row_csv(&w);
 			else if (r->format == FMT_JSON)
@@ -267,18 +292,25 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 	return 0;
 }
 
+/* [from, to) of every group (or --group), raw or (hourly) from the rollups. */
 static int
-load_day(struct report *r, int64_t from, int64_t to, struct dataset *d)
+load_day(struct report *r, int64_t from, int64_t to, int hourly, struct dataset *d)
 {
 	size_t g;
 
-	if (r->ngroup == 0 && report_load(r, from, to - 1, NULL, d) != 0)
-		return -1;
-	for (g = 0; g < r->ngroup; g++)
-		if (report_load(r, from, to - 1, r->group[g], d) != 0)
+	for (g = 0; g < (r->ngroup ? r->ngroup : 1); g++)
+		if ((hourly ? report_load_hourly(r, from, to - 1, r->ngroup ? r->group[g] : NULL,
+		    d) : report_load(r, from, to - 1, r->ngroup ? r->group[g] : NULL, d)) != 0)
 			return -1;
 	dataset_sort(d);
 	return 0;
+}
+
+/* Rollups answer for a local day only when its bounds are whole UTC hours. */
+static int
+hour_aligned(int64_t from, int64_t to)
+{
+	return from % 3600 == 0 && to % 3600 == 0;
 }
 
 /* The day from --date or today; its bounds and the two earlier days' data. */
@@ -287,6 +319,7 @@ daily_load(struct report *r, struct daily *dl)
 {
 	struct tm day;
 	time_t now = (time_t)r->now;
+	int64_t p0, w0, w1;
 	size_t g;
 
 	if (r->date != NULL && parse_date(r->date, &day) == -1)
@@ -300,10 +333,18 @@ daily_load(struct report *r, struct daily *dl)
 			return EX_USAGE;
 	dl->from = local_midnight(&day, 0);
 	dl->to = local_midnight(&day, 1);
-	if (load_day(r, dl->from, dl->to, &dl->day) != 0 ||
-	    load_day(r, local_midnight(&day, -1), dl->from, &dl->prev) != 0 ||
-	    load_day(r, local_midnight(&day, -7), local_midnight(&day, -6), &dl->week) != 0)
+	p0 = local_midnight(&day, -1);
+	w0 = local_midnight(&day, -7);
+	w1 = local_midnight(&day, -6);
+	if (load_day(r, dl->from, dl->to, 0, &dl->day) != 0 ||
+	    load_day(r, p0, dl->from, hour_aligned(p0, dl->from), &dl->prev) != 0 ||
+	    load_day(r, w0, w1, hour_aligned(w0, w1), &dl->week) != 0)
 		return EX_RUNTIME;
+	if (dl->day.n == 0 && hour_aligned(dl->from, dl->to)) {
+		if (load_day(r, dl->from, dl->to, 1, &dl->day) != 0)
+			return EX_RUNTIME;
+		dl->from_hourly = dl->day.n > 0;
+	}
 	if (dl->day.n == 0) {
 		char a[32], b[32];
 
@@ -315,12 +356,58 @@ daily_load(struct report *r, struct daily *dl)
 	return 0;
 }
 
+/* The same tables, after a chart per host x group, as one XHTML page. */
+static int
+daily_html(struct report *r, struct daily *dl, struct table *st, struct table *ft)
+{
+	int64_t gap = 3 * report_interval(r);
+	char msg[64];
+	size_t i;
+
+	html_begin(stdout, dl->date, dl->from, dl->to, dl->samples);
+	html_heading(stdout, "States over the day, per host and group");
+	if (dl->from_hourly)
+		html_para(stdout, "no chart: the day's raw samples are gone (retention); the "
+		    "table comes from the hourly rollups, without p95");
+	for (i = 0; i < dl->day.n && !dl->from_hourly; i++)
+		if (html_chart(stdout, &dl->day.s[i], dl->from, dl->to, gap,
+		    r->cfg->thresholds, r->cfg->nthresholds) == -1)
+			return runtime_err(r, "out of memory");
+	html_heading(stdout, "Per group and state: min, avg, p95, peak, change");
+	stats_rows(r, dl, st);
+	if (st->nrows == 1)
+		html_para(stdout, "every state was 0 on the day, the day before and the "
+		    "week before");
+	else
+		html_table(stdout, st);
+	html_heading(stdout, "Thresholds fired");
+	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
+		return EX_RUNTIME;
+	snprintf(msg, sizeof(msg), "no threshold fired on %s", dl->date);
+	if (dl->from_hourly)
+		html_para(stdout, "thresholds not replayed: the day's raw samples are gone");
+	else if (r->cfg->nthresholds == 0)
+		html_para(stdout, "no thresholds configured");
+	else if (ft->nrows == 1)
+		html_para(stdout, msg);
+	else
+		html_table(stdout, ft);
+	html_end(stdout);
+	return 0;
+}
+
 static int
 daily_print(struct report *r, struct daily *dl, struct table *st, struct table *ft)
 {
+	if (r->format == FMT_HTML)
+		return daily_html(r, dl, st, ft);
 	if (r->format == FMT_TABLE)
-		printf("daily report for %s (local day, UTC times), %zu samples\n\n", dl->date,
-		    dl->samples);
+		printf("daily report for %s (local day, UTC times), %zu samples%s\n\n", dl->date,
+		    dl->samples, dl->from_hourly ? ", from hourly rollups (the raw samples are "
+		    "gone: no p95; peak at = start of the peak's hour)" : "");
+	else if (dl->from_hourly)
+		fprintf(stderr, "tcptally-report: daily: %s from hourly rollups; its raw samples "
+		    "are gone (retention): no p95, peak times are hours\n", dl->date);
 	else if (r->format == FMT_CSV)
 		printf("host,group,state,samples,min,avg,p95,peak,peak_time,"
 		    "day_before_avg,day_before_change,day_before_change_pct,"
@@ -338,7 +425,7 @@ daily_print(struct report *r, struct daily *dl, struct table *st, struct table *
 		printf("%s],\n  \"fired\": [", dl->first ? "" : "\n  ");
 		dl->first = 1;
 	}
-	if (fired_rows(r, dl, ft) != 0)
+	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
 		return EX_RUNTIME;
 	if (r->format == FMT_JSON)
 		printf("%s]}\n", dl->first ? "" : "\n  ");
@@ -347,6 +434,8 @@ daily_print(struct report *r, struct daily *dl, struct table *st, struct table *
 		table_print_csv(ft, stdout);
 	} else if (r->cfg->nthresholds == 0)
 		printf("\nno thresholds configured\n");
+	else if (dl->from_hourly)
+		printf("\nthresholds not replayed: the raw samples of %s are gone\n", dl->date);
 	else if (ft->nrows == 1)
 		printf("\nno threshold fired on %s\n", dl->date);
 	else {

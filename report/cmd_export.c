@@ -10,6 +10,9 @@
 
 #include "report.h"
 
+static struct progress progress;	/* on a terminal, after a second; rows are values */
+static uint64_t nrows;
+
 static const char sql_rows[] =
     "SELECT c.ts, h.name, g.name, c.established, c.syn_sent, c.syn_recv, c.fin_wait1,"
     " c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing"
@@ -41,6 +44,8 @@ emit(const struct report *r, int64_t ts, const char *h, const char *g, const uin
 			printf(",%s,%u\n", state_name(i), count[i]);
 		}
 	*first = 0;
+	nrows += TT_NSTATES;
+	progress_update(&progress, nrows, 0);
 }
 
 static int
@@ -50,14 +55,8 @@ stream(struct report *r, sqlite3 *db, const char *path, int64_t from, int64_t to
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql_rows, -1, &st, NULL) != SQLITE_OK)
-		return runtime_err(r, "%s: %s", path, sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	if (group != NULL)
-		sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
-	if (r->host != NULL)
-		sqlite3_bind_text(st, 4, r->host, -1, SQLITE_STATIC);
+	if ((rc = report_prepare_range(r, db, sql_rows, from, to, group, r->host, &st)) != 0)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(st, 1);
 		const char *g = (const char *)sqlite3_column_text(st, 2);
@@ -163,6 +162,7 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 				om_label(d.s[i].group);
 				printf("\",state=\"%s\"} %u %lld\n", state_name(st),
 				    d.s[i].p[k].count[st], (long long)d.s[i].p[k].ts);
+				progress_update(&progress, ++nrows, 0);
 			}
 	printf("# EOF\n");
 	dataset_free(&d);
@@ -185,8 +185,13 @@ cmd_export(struct report *r)
 		return usage_err(r, "--from is after --to");
 	if (r->format == FMT_TABLE)
 		return usage_err(r, "export needs --format csv, json or openmetrics");
-	if (r->format == FMT_OPENMETRICS)
-		return openmetrics(r, from, to, group);
+	if (!r->tty)	/* not over the output on the same terminal */
+		progress_start(&progress, "export", -1);
+	if (r->format == FMT_OPENMETRICS) {
+		rc = openmetrics(r, from, to, group);
+		progress_end(&progress);
+		return rc;
+	}
 	if (r->format == FMT_CSV)
 		printf("ts,host,group,state,count\n");
 	else
@@ -197,5 +202,6 @@ cmd_export(struct report *r)
 		rc = stream(r, r->db[i], r->dbpath[i], from, to, group, &first);
 	if (r->format == FMT_JSON)
 		printf("%s]\n", first ? "" : "\n");
+	progress_end(&progress);
 	return rc;
 }

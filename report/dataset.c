@@ -26,6 +26,34 @@ series_push(struct series *s, const struct point *pt)
 	return 0;
 }
 
+int
+series_push_hour(struct series *s, const struct hour *h)
+{
+	struct hour *nh;
+	size_t ncap;
+
+	if (s->nh == s->caph) {
+		ncap = s->caph ? s->caph * 2 : 64;
+		if ((nh = reallocarray(s->h, ncap, sizeof(*nh))) == NULL)
+			return -1;
+		s->h = nh;
+		s->caph = ncap;
+	}
+	s->h[s->nh++] = *h;
+	return 0;
+}
+
+/* Samples in the series: raw points, or summed over its hours. */
+size_t
+series_samples(const struct series *s)
+{
+	size_t i, n = s->n;
+
+	for (i = 0; i < s->nh; i++)
+		n += s->h[i].n;
+	return n;
+}
+
 static void
 copy_name(char *dst, size_t len, const char *src)
 {
@@ -66,8 +94,10 @@ dataset_free(struct dataset *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++)
+	for (i = 0; i < d->n; i++) {
 		free(d->s[i].p);
+		free(d->s[i].h);
+	}
 	free(d->s);
 	memset(d, 0, sizeof(*d));
 }

@@ -1,4 +1,7 @@
 /* tcptally-report: options, databases, and the command table. */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -47,14 +50,19 @@ usage(FILE *f)
 	const struct command *c;
 
 	fprintf(f, "usage: tcptally-report [-c FILE] [-d DB]... [--host H] "
-	    "[--format table|csv|json] COMMAND\n\n");
+	    "[--format table|csv|json|html] COMMAND\n\n");
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %s\n", c->synopsis);
 	fprintf(f, "\n"
 	    "  -c, --config FILE   config (thresholds, database, interval); default as the collector\n"
-	    "  -d, --db DB         a database to read; repeat for a report over several hosts\n"
+	    "  -d, --db DB|DIR     a database to read (a directory: every *.db in it); repeat\n"
+	    "                      for a report over several hosts\n"
 	    "      --host H        only this host\n"
-	    "      --format F      table (default), csv, json; export also openmetrics\n"
+	    "      --format F      table (default), csv, json; export also openmetrics,\n"
+	    "                      daily also html\n"
+	    "  -h, --help          this help; COMMAND --help (or help COMMAND): that\n"
+	    "                      command's options and examples\n"
+	    "  -V, --version       print the version\n"
 	    "Times T: 2026-11-23T18:00:00Z, \"2026-11-23 18:00\" (local), @EPOCH, -2h, now.\n"
 	    "Durations: Ns, Nm, Nh, Nd.\n"
 	    "Exit: 0 ok, 1 runtime failure, 2 usage error; check: 0 OK, 1 WARNING,\n"
@@ -62,7 +70,8 @@ usage(FILE *f)
 	    "\nExamples:\n"
 	    "  tcptally-report trend --since 24h --state CLOSE_WAIT --state TIME_WAIT\n"
 	    "  tcptally-report at '2026-11-23 03:12'\n"
-	    "  tcptally-report check\n");
+	    "  tcptally-report check\n"
+	    "  tcptally-report daily --date 2026-11-23 --format html > 2026-11-23.html\n");
 }
 
 static int
@@ -136,7 +145,8 @@ opt_duration(struct report *r, const char *name, const char *s, int64_t *out, in
 static int
 opt_format(struct report *r, const char *s)
 {
-	static const char *const names[] = { "table", "csv", "json", "openmetrics", NULL };
+	static const char *const names[] = { "table", "csv", "json", "openmetrics", "html",
+	    NULL };
 	int i;
 
 	for (i = 0; names[i] != NULL; i++)
@@ -145,7 +155,7 @@ opt_format(struct report *r, const char *s)
 			return 0;
 		}
 	return usage_err(r, "--format '%s': use table, csv or json (export: csv, json, "
-	    "openmetrics)", s);
+	    "openmetrics; daily: also html)", s);
 }
 
 static const struct option longopts[] = {
@@ -228,6 +238,84 @@ parse_cmd_opt(struct report *r, int ch, const char *arg, int *used)
 	return usage_err(r, "try 'tcptally-report --help'");
 }
 
+/* The paths found in -d directories; kept for the run. */
+static char	**dir_dbs;
+static size_t	  ndir_dbs;
+
+static int
+is_db_name(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 3 && strcmp(e->d_name + n - 3, ".db") == 0;
+}
+
+/* Take DIR/name if it is a regular file (counted in *added). 0, or an exit code. */
+static int
+add_dir_db(struct report *r, const char *dir, const char *name, int *added)
+{
+	struct stat st;
+	char *path, **grown;
+
+	if (asprintf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) == -1)
+		return runtime_err(r, "out of memory");
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return 0;
+	}
+	if (r->ndb == MAX_DBS) {
+		free(path);
+		return usage_err(r, "-d %s: at most %d databases", dir, MAX_DBS);
+	}
+	if ((grown = reallocarray(dir_dbs, ndir_dbs + 1, sizeof(*dir_dbs))) == NULL) {
+		free(path);
+		return runtime_err(r, "out of memory");
+	}
+	dir_dbs = grown;
+	dir_dbs[ndir_dbs++] = path;
+	r->dbpath[r->ndb++] = path;
+	(*added)++;
+	return 0;
+}
+
+/* -d DB, or -d DIR: every *.db file in DIR, in name order (a fleet's copies). */
+static int
+add_db(struct report *r, const char *arg)
+{
+	struct dirent **e;
+	struct stat st;
+	int i, n, added = 0, rc = 0;
+
+	if (stat(arg, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if (r->ndb == MAX_DBS)
+			return usage_err(r, "at most %d databases", MAX_DBS);
+		r->dbpath[r->ndb++] = arg;
+		return 0;
+	}
+	if ((n = scandir(arg, &e, is_db_name, alphasort)) == -1)
+		return usage_err(r, "-d %s: %s", arg, strerror(errno));
+	for (i = 0; i < n; i++) {
+		if (rc == 0)
+			rc = add_dir_db(r, arg, e[i]->d_name, &added);
+		free(e[i]);
+	}
+	free(e);
+	if (rc == 0 && added == 0)
+		rc = usage_err(r, "-d %s: a directory with no *.db files; -d takes a database, "
+		    "or a directory of them", arg);
+	return rc;
+}
+
+static void
+free_dir_dbs(void)
+{
+	size_t i;
+
+	for (i = 0; i < ndir_dbs; i++)
+		free(dir_dbs[i]);
+	free(dir_dbs);
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -239,11 +327,23 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* --help, `COMMAND --help` and `help [COMMAND]` print to stdout and exit 0. */
+static int
+show_help(struct report *r, const char *name)
+{
+	if (name == NULL || strcmp(name, "help") == 0)
+		usage(stdout);
+	else if (command_help(stdout, name) == -1)
+		return usage_err(r, "help: unknown command '%s'; the commands are now, trend, "
+		    "daily, at, diff, check, backtest, export", name);
+	exit(0);
+}
+
 static int
 parse_args(struct report *r, int argc, char *argv[], const struct command **cmd, int *used)
 {
 	const char *name = NULL;
-	int ch, rc;
+	int ch, rc, help = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:d:hV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -251,9 +351,8 @@ parse_args(struct report *r, int argc, char *argv[], const struct command **cmd,
 			r->config_path = optarg;
 			break;
 		case 'd':
-			if (r->ndb == MAX_DBS)
-				return usage_err(r, "at most %d databases", MAX_DBS);
-			r->dbpath[r->ndb++] = optarg;
+			if ((rc = add_db(r, optarg)) != 0)
+				return rc;
 			break;
 		case 'H':
 			r->host = optarg;
@@ -263,8 +362,8 @@ parse_args(struct report *r, int argc, char *argv[], const struct command **cmd,
 				return rc;
 			break;
 		case 'h':
-			usage(stdout);
-			exit(0);
+			help = 1;	/* after the loop: optind is then the command word */
+			break;
 		case 'V':
 			printf("tcptally-report %s\n", TT_VERSION_STRING);
 			exit(0);
@@ -275,6 +374,10 @@ parse_args(struct report *r, int argc, char *argv[], const struct command **cmd,
 				return rc;
 		}
 	}
+	if (help)
+		return show_help(r, optind < argc ? argv[optind] : NULL);
+	if (optind < argc && strcmp(argv[optind], "help") == 0)
+		return show_help(r, optind + 1 < argc ? argv[optind + 1] : NULL);
 	if (optind >= argc)
 		return usage_err(r, "no command; try 'tcptally-report --help'");
 	name = argv[optind++];
@@ -362,6 +465,20 @@ absolute_at_arg(struct report *r, int argc, char *argv[], char *buf, size_t len)
 	}
 }
 
+/*
+ * Sparklines (and any colour) only for a person at a terminal: not when
+ * piped, not with NO_COLOR set to anything non-empty (no-color.org), not on
+ * TERM=dumb.  Scripts get plain text.
+ */
+static int
+fancy_output(void)
+{
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0') &&
+	    (term == NULL || strcmp(term, "dumb") != 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -372,7 +489,7 @@ main(int argc, char *argv[])
 
 	memset(&r, 0, sizeof(r));
 	r.now = (int64_t)time(NULL);
-	r.tty = isatty(STDOUT_FILENO);
+	r.tty = fancy_output();
 	argv[0] = (char *)prog;		/* getopt's messages name the program, not its path */
 	absolute_at_arg(&r, argc, argv, atbuf, sizeof(atbuf));
 	for (i = 1; i < argc; i++)	/* check's errors exit 3, like a Nagios plugin's */
@@ -383,12 +500,14 @@ main(int argc, char *argv[])
 	r.check = cmd->run == cmd_check;
 	if (used & ~cmd->opts & ~O_ARG)
 		return usage_err(&r, "%s: an option given does not apply to it; see "
-		    "'tcptally-report --help'", cmd->name);
+		    "'tcptally-report %s --help'", cmd->name, cmd->name);
 	if ((cmd->opts & O_ARG) && r.arg == NULL)
 		return usage_err(&r, "%s needs a time, e.g. %s '2026-11-23 03:12'", cmd->name,
 		    cmd->name);
 	if (r.format == FMT_OPENMETRICS && cmd->run != cmd_export)
 		return usage_err(&r, "--format openmetrics is for export only");
+	if (r.format == FMT_HTML && cmd->run != cmd_daily)
+		return usage_err(&r, "--format html is for daily only");
 	if ((rc = load_config(&r)) != 0)
 		return rc;
 	if (r.ndb == 0) {
@@ -405,5 +524,6 @@ main(int argc, char *argv[])
 	}
 	report_close(&r);
 	config_free(r.cfg);
+	free_dir_dbs();
 	return rc;
 }

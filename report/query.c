@@ -82,6 +82,26 @@ sort_series(struct dataset *d)
 	}
 }
 
+/*
+ * Prepare one of the range queries and bind ?1 from, ?2 to, ?3 group and
+ * ?4 host (NULL: any). 0, or the exit code after the message is printed.
+ */
+int
+report_prepare_range(struct report *r, sqlite3 *db, const char *sql, int64_t from,
+    int64_t to, const char *group, const char *host, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return runtime_err(r, "%s: %s", sqlite3_db_filename(db, "main"),
+		    sqlite3_errmsg(db));
+	sqlite3_bind_int64(*st, 1, from);
+	sqlite3_bind_int64(*st, 2, to);
+	if (group != NULL)
+		sqlite3_bind_text(*st, 3, group, -1, SQLITE_STATIC);
+	if (host != NULL)
+		sqlite3_bind_text(*st, 4, host, -1, SQLITE_STATIC);
+	return 0;
+}
+
 static int
 load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *group,
     const char *host, struct dataset *out)
@@ -92,14 +112,8 @@ load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *gr
 	const char *h, *g;
 	int rc, i;
 
-	if (sqlite3_prepare_v2(db, sql_load, -1, &st, NULL) != SQLITE_OK)
-		return runtime_err(r, "%s: %s", sqlite3_db_filename(db, "main"), sqlite3_errmsg(db));
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	if (group != NULL)
-		sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
-	if (host != NULL)
-		sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
+	if ((rc = report_prepare_range(r, db, sql_load, from, to, group, host, &st)) != 0)
+		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		h = (const char *)sqlite3_column_text(st, 1);
 		g = (const char *)sqlite3_column_text(st, 2);
@@ -150,6 +164,32 @@ query_int(sqlite3 *db, const char *sql, const char *host)
 	return v;
 }
 
+/* Whether db holds a rollup of an hour in [from, to). */
+static int
+hourly_between(sqlite3 *db, int64_t from, int64_t to)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (from >= to || sqlite3_prepare_v2(db, "SELECT 1 FROM hourly WHERE ts >= ?1"
+	    " AND ts < ?2 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/*
+ * The newest taken sample (of one host): a walk back from the end of the
+ * sample table's key, so the cost does not grow with the history.
+ */
+static const char sql_newest[] =
+    "SELECT ts FROM sample WHERE (flags & 4) = 0"
+    " AND (?1 IS NULL OR host = (SELECT id FROM host WHERE name = ?1))"
+    " ORDER BY ts DESC LIMIT 1";
+
 int64_t
 report_latest(struct report *r)
 {
@@ -157,10 +197,7 @@ report_latest(struct report *r)
 	size_t i;
 
 	for (i = 0; i < r->ndb; i++) {
-		v = query_int(r->db[i], r->host == NULL ?
-		    "SELECT max(ts) FROM counts" :
-		    "SELECT max(c.ts) FROM counts c JOIN host h ON h.id = c.host WHERE h.name = ?1",
-		    r->host);
+		v = query_int(r->db[i], sql_newest, r->host);
 		if (v > best)
 			best = v;
 	}
@@ -211,6 +248,126 @@ report_interval(struct report *r)
 	return v > 0 ? v : r->cfg->interval;
 }
 
+/* Hourly rollups, like sql_load: 11 x (min, max, sum) after ts, host, group, samples. */
+static const char sql_load_hourly[] =
+    "SELECT r.ts, h.name, g.name, r.samples, "
+    "r.established_min, r.established_max, r.established_sum"
+    ", r.syn_sent_min, r.syn_sent_max, r.syn_sent_sum"
+    ", r.syn_recv_min, r.syn_recv_max, r.syn_recv_sum"
+    ", r.fin_wait1_min, r.fin_wait1_max, r.fin_wait1_sum"
+    ", r.fin_wait2_min, r.fin_wait2_max, r.fin_wait2_sum"
+    ", r.time_wait_min, r.time_wait_max, r.time_wait_sum"
+    ", r.close_min, r.close_max, r.close_sum"
+    ", r.close_wait_min, r.close_wait_max, r.close_wait_sum"
+    ", r.last_ack_min, r.last_ack_max, r.last_ack_sum"
+    ", r.listen_min, r.listen_max, r.listen_sum"
+    ", r.closing_min, r.closing_max, r.closing_sum"
+    " FROM hourly AS r JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp"
+    " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
+    " AND (?4 IS NULL OR h.name = ?4) ORDER BY r.ts";
+
+static int
+cmp_hour(const void *a, const void *b)
+{
+	const struct hour *x = a, *y = b;
+
+	return (x->ts > y->ts) - (x->ts < y->ts);
+}
+
+static void
+sort_hours(struct dataset *d)
+{
+	struct series *s;
+	size_t i, k, out;
+
+	for (i = 0; i < d->n; i++) {
+		s = &d->s[i];
+		for (k = 1; k < s->nh; k++)
+			if (s->h[k].ts < s->h[k - 1].ts) {
+				qsort(s->h, s->nh, sizeof(struct hour), cmp_hour);
+				break;
+			}
+		for (k = 1, out = 1; k < s->nh; k++)
+			if (s->h[k].ts != s->h[out - 1].ts)
+				s->h[out++] = s->h[k];
+		if (s->nh > 0)
+			s->nh = out;
+	}
+}
+
+/* The rollups of the hours that start in [from, to]. */
+int
+report_load_hourly(struct report *r, int64_t from, int64_t to, const char *group,
+    struct dataset *out)
+{
+	struct series *last = NULL;
+	sqlite3_stmt *st;
+	struct hour hr;
+	const char *h, *g;
+	size_t i;
+	int rc = SQLITE_DONE, k;
+
+	for (i = 0; i < r->ndb && rc == SQLITE_DONE; i++) {
+		if ((rc = report_prepare_range(r, r->db[i], sql_load_hourly, from, to, group,
+		    r->host, &st)) != 0)
+			return rc;
+		last = NULL;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			h = (const char *)sqlite3_column_text(st, 1);
+			g = (const char *)sqlite3_column_text(st, 2);
+			if (last == NULL || strcmp(last->host, h) != 0 ||
+			    strcmp(last->group, g) != 0)
+				if ((last = dataset_series(out, h, g)) == NULL)
+					break;
+			memset(&hr, 0, sizeof(hr));
+			hr.ts = sqlite3_column_int64(st, 0);
+			hr.n = (uint32_t)sqlite3_column_int64(st, 3);
+			for (k = 1; k <= TT_NSTATES; k++) {
+				hr.min[k] = (uint32_t)sqlite3_column_int64(st, 1 + 3 * k);
+				hr.max[k] = (uint32_t)sqlite3_column_int64(st, 2 + 3 * k);
+				hr.sum[k] = (uint64_t)sqlite3_column_int64(st, 3 + 3 * k);
+			}
+			if (series_push_hour(last, &hr) == -1)
+				break;
+		}
+		if (rc != SQLITE_DONE) {
+			rc = runtime_err(r, "%s: %s", r->dbpath[i],
+			    rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(r->db[i]));
+			sqlite3_finalize(st);
+			return rc;
+		}
+		sqlite3_finalize(st);
+	}
+	sort_hours(out);
+	return 0;
+}
+
+/*
+ * Whether the window from `from` on reaches hours whose raw samples are gone
+ * (retention, max_size) but whose rollups are kept: some database holds a
+ * rollup from the hour of `from` on, older than its oldest raw sample.
+ */
+int
+report_beyond_raw(struct report *r, int64_t from, int64_t *oldest_raw)
+{
+	int64_t oldest;
+	size_t i;
+	int beyond = 0;
+
+	*oldest_raw = -1;
+	for (i = 0; i < r->ndb; i++) {
+		oldest = query_int(r->db[i], "SELECT ts FROM sample WHERE (flags & 4) = 0"
+		    " ORDER BY ts LIMIT 1", NULL);
+		if (oldest < 0)
+			oldest = INT64_MAX;
+		else if (*oldest_raw < 0 || oldest < *oldest_raw)
+			*oldest_raw = oldest;
+		if (hourly_between(r->db[i], from - from % 3600, oldest - oldest % 3600))
+			beyond = 1;
+	}
+	return beyond;
+}
+
 /* The newest sample of every host, each at its own time. */
 int
 report_load_latest(struct report *r, const char *group, struct dataset *out)
@@ -220,17 +377,17 @@ report_load_latest(struct report *r, const char *group, struct dataset *out)
 	int rc = 0;
 
 	for (i = 0; i < r->ndb && rc == 0; i++) {
-		if (sqlite3_prepare_v2(r->db[i], "SELECT h.name, max(s.ts) FROM sample AS s"
-		    " JOIN host AS h ON h.id = s.host WHERE (s.flags & 4) = 0"
-		    " AND (?1 IS NULL OR h.name = ?1) GROUP BY s.host", -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(r->db[i], "SELECT name FROM host"
+		    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name", -1, &st, NULL) != SQLITE_OK)
 			return runtime_err(r, "%s: %s", r->dbpath[i], sqlite3_errmsg(r->db[i]));
 		if (r->host != NULL)
 			sqlite3_bind_text(st, 1, r->host, -1, SQLITE_STATIC);
 		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-			int64_t ts = sqlite3_column_int64(st, 1);
+			const char *h = (const char *)sqlite3_column_text(st, 0);
+			int64_t ts = query_int(r->db[i], sql_newest, h);
 
-			rc = load_one(r, r->db[i], ts, ts, group,
-			    (const char *)sqlite3_column_text(st, 0), out);
+			if (ts >= 0)
+				rc = load_one(r, r->db[i], ts, ts, group, h, out);
 		}
 		sqlite3_finalize(st);
 	}
@@ -277,8 +434,8 @@ count_samples(const struct dataset *d, int *hosts)
 			best = 0;
 			(*hosts)++;
 		}
-		if (d->s[i].n > best)
-			best = d->s[i].n;
+		if (series_samples(&d->s[i]) > best)
+			best = series_samples(&d->s[i]);
 	}
 	return total + best;
 }

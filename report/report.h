@@ -52,6 +52,17 @@ void		 report_close(struct report *r);
 int		 report_load(struct report *r, int64_t from, int64_t to, const char *group,
 		     struct dataset *out);
 int		 report_load_latest(struct report *r, const char *group, struct dataset *out);
+/* Prepare sql, binding ?1 from, ?2 to, ?3 group, ?4 host (NULL: any);
+ * 0, or the exit code after the message is printed. */
+int		 report_prepare_range(struct report *r, sqlite3 *db, const char *sql,
+		     int64_t from, int64_t to, const char *group, const char *host,
+		     sqlite3_stmt **st);
+/* Hourly rollups of the hours starting in [from, to], into the series' h[]. */
+int		 report_load_hourly(struct report *r, int64_t from, int64_t to,
+		     const char *group, struct dataset *out);
+/* 1 if the window from `from` on holds hours whose raw samples are gone but
+ * whose rollups are kept; *oldest_raw gets the oldest raw sample (-1: none). */
+int		 report_beyond_raw(struct report *r, int64_t from, int64_t *oldest_raw);
 /* Newest sample time over every database (host filter applied); -1 if none. */
 int64_t		 report_latest(struct report *r);
 /* 0 if group exists in some database, else prints the known ones and returns -1. */
@@ -93,5 +104,18 @@ int		 cmd_diff(struct report *r);
 int		 cmd_check(struct report *r);
 int		 cmd_backtest(struct report *r);
 int		 cmd_export(struct report *r);
+
+/* html.c: daily --format html, one self-contained XHTML page */
+void		 html_text(FILE *f, const char *s);	/* escaped for XML */
+void		 html_begin(FILE *f, const char *date, int64_t from, int64_t to,
+		     size_t samples);
+void		 html_heading(FILE *f, const char *text);
+void		 html_para(FILE *f, const char *text);
+void		 html_table(FILE *f, const struct table *t);
+int		 html_chart(FILE *f, const struct series *s, int64_t from, int64_t to,
+		     int64_t max_gap, const struct threshold *th, size_t nth);
+void		 html_end(FILE *f);
+/* help.c: a command's usage, options and examples; -1 if no such command */
+int		 command_help(FILE *f, const char *name);
 
 #endif

@@ -1,4 +1,5 @@
 /* Statistics over the points of one series for one state: pure. */
+#include <math.h>
 #include <string.h>
 
 #include "tcptally/report.h"
@@ -114,4 +115,65 @@ point_range(const struct point *p, size_t n, int64_t from, int64_t to,
 {
 	*lo = lower_bound(p, n, from);
 	*hi = to > from ? lower_bound(p, n, to) : *lo;
+}
+
+void
+summary_of_hours(const struct hour *h, size_t n, int state, struct summary *out)
+{
+	uint64_t sum = 0, samples = 0;
+	size_t i;
+	int first = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (!state_ok(state))
+		return;
+	for (i = 0; i < n; i++) {
+		if (h[i].n == 0)
+			continue;
+		if (first || h[i].min[state] < out->min)
+			out->min = h[i].min[state];
+		if (first || h[i].max[state] > out->max) {
+			out->max = h[i].max[state];
+			out->peak_ts = h[i].ts;
+		}
+		first = 0;
+		sum += h[i].sum[state];
+		samples += h[i].n;
+	}
+	if (samples == 0)
+		return;
+	out->n = (size_t)samples;
+	out->avg = (double)sum / (double)samples;
+	out->p95 = NAN;
+}
+
+double
+slope_of_hours(const struct hour *h, size_t n, int state)
+{
+	double w = 0, mx = 0, my = 0, sxx = 0, sxy = 0, dx, y;
+	size_t i, used = 0;
+
+	if (!state_ok(state))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (h[i].n == 0)
+			continue;
+		used++;
+		w += h[i].n;
+		mx += (double)h[i].n * (double)(h[i].ts - h[0].ts);
+		my += (double)h[i].sum[state];
+	}
+	if (used < 2)
+		return 0;
+	mx /= w;
+	my /= w;
+	for (i = 0; i < n; i++) {
+		if (h[i].n == 0)
+			continue;
+		dx = (double)(h[i].ts - h[0].ts) - mx;
+		y = (double)h[i].sum[state] / (double)h[i].n;
+		sxx += (double)h[i].n * dx * dx;
+		sxy += (double)h[i].n * dx * (y - my);
+	}
+	return sxx > 0 ? sxy / sxx : 0;
 }

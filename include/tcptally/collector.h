@@ -74,9 +74,34 @@ int64_t		 store_last_ts(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
 
+/* retain.c: retention and max_size, in short steps between samples. */
+struct retain {
+	sqlite3		*db;
+	sqlite3_stmt	*st[13];
+	int64_t		 page_size;
+	int		 incremental;	/* auto_vacuum = INCREMENTAL */
+	int		 capping, cap_hourly, cap_full;	/* a max_size episode */
+	int64_t		 cap_to;	/* raw samples before this were dropped */
+	char		 err[256];
+};
+int		 retain_open(struct retain *rt, sqlite3 *db);
+void		 retain_close(struct retain *rt);
+/* One step: 1 if more work is waiting, 0 if none, -1 on error (rt->err). */
+int		 retain_step(struct retain *rt, const struct config *c, int64_t now,
+		     const char *path);
+int64_t		 retain_used_bytes(struct retain *rt);
+
 /* clock.c */
 /* CLOCK_REALTIME in ns; offset by the file $TCPTALLY_TEST_CLOCK names (tests only). */
 int64_t		 clock_real_ns(void);
+
+/* textfile.c: the latest sample for node_exporter's textfile collector. */
+/* Pure: the Prometheus text into buf (NUL-terminated); returns the length it needs. */
+size_t		 textfile_format(char *buf, size_t len, const struct config *c,
+		     const struct tally *t, int64_t ts, int64_t duration_ns);
+/* Replace c->textfile atomically; a no-op without one. -1 on failure, logged once per episode. */
+int		 textfile_write(const struct config *c, const struct tally *t, int64_t ts,
+		     int64_t duration_ns);
 
 /* daemon.c */
 struct collector_opts {

@@ -16,12 +16,22 @@ struct point {
 	uint32_t	 count[TT_NSTATES + 1];	/* [1..11] */
 };
 
-/* The samples of one host x group, ts ascending. */
+/* One hourly rollup of one host x group: per state min, max and sum. */
+struct hour {
+	int64_t		 ts;			/* start of the hour */
+	uint32_t	 n;			/* samples in it */
+	uint32_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
+	uint64_t	 sum[TT_NSTATES + 1];
+};
+
+/* The samples (or the hourly rollups) of one host x group, ts ascending. */
 struct series {
 	char		 host[256];
 	char		 group[TT_NAME_MAX];
 	struct point	*p;
 	size_t		 n, cap;
+	struct hour	*h;
+	size_t		 nh, caph;
 };
 
 struct dataset {
@@ -47,6 +57,13 @@ struct summary {
 	int64_t		 peak_ts;	/* first ts where max was reached */
 };
 void		 summary_of(const struct point *p, size_t n, int state, struct summary *out);
+/* The same over hourly rollups: min, max and avg exact; no p95 (NaN);
+ * peak_ts is the start of the hour that held the peak. */
+void		 summary_of_hours(const struct hour *h, size_t n, int state,
+		     struct summary *out);
+/* Least-squares slope of the hourly averages at mid-hour, each weighted by
+ * its samples, per second; 0 if fewer than 2 hours. */
+double		 slope_of_hours(const struct hour *h, size_t n, int state);
 /* Least-squares slope of count over time, per second; 0 if fewer than 2 points. */
 double		 slope_of(const struct point *p, size_t n, int state);
 /* Index range [*lo, *hi) of points with from <= ts < to. */
@@ -73,6 +90,8 @@ int		 rule_backtest(const struct threshold *t, const struct point *p, size_t n,
 
 /* dataset.c */
 int		 series_push(struct series *s, const struct point *pt);
+int		 series_push_hour(struct series *s, const struct hour *h);
+size_t		 series_samples(const struct series *s);
 struct series	*dataset_series(struct dataset *d, const char *host, const char *group);
 void		 dataset_free(struct dataset *d);
 

@@ -25,8 +25,8 @@
 #define STATES		"ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, " \
 			"FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, " \
 			"LISTEN, CLOSING"
-#define TOPKEYS		"database, interval, host, retention, groups, " \
-			"thresholds"
+#define TOPKEYS		"database, interval, host, retention, max_size, textfile, " \
+			"groups, thresholds"
 #define MAXMSG		16
 
 struct bad {
@@ -102,6 +102,14 @@ static const struct bad bads[] = {
 	  "thresholds:\n  - name: t\n    state: LISTEN\n    below: 1\n"
 	  "    sevrity: critical\n",
 	  { F ":5:5: unknown key 'sevrity' (did you mean 'severity'?)" } },
+	{ "bad_max_size", "max_size: 2 GB\n",
+	  { F ":1:11: bad size '2 GB' for 'max_size': unknown size unit; use K, M, G or T, e.g. 2G" } },
+	{ "tiny_max_size", "max_size: 1000\n",
+	  { F ":1:11: bad size '1000' for 'max_size': a size cap below 1M cannot hold the "
+	    "schema and an hour of samples; use 0 for no cap" } },
+	{ "textfile_not_prom", "textfile: /tmp/x.txt\n",
+	  { F ":1:11: textfile '/tmp/x.txt' must end in .prom, or node_exporter's "
+	    "textfile collector ignores it" } },
 	{ "unknown_key_in_retention", "retention:\n  daily: 1d\n",
 	  { F ":2:3: unknown key 'daily' (valid keys here: raw, hourly)" } },
 	{ "duplicate_key", "interval: 10s\nhost: a\ninterval: 20s\n",

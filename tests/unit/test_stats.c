@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
@@ -139,6 +140,64 @@ test_slope(void **state)
 	assert_float_equal(slope_of(pts, 4, S), 0.08, 1e-12);
 }
 
+/*
+ * Rollups of raw points summarised equal the raw summary (min, max, avg),
+ * whatever the hours' sample counts; p95 is unknown; slope of a straight
+ * ramp is its slope.
+ */
+static void
+test_hours(void **state)
+{
+	struct hour h[3];
+	struct summary raw, agg;
+	size_t i, k, bounds[4] = { 0, 7, 50, 120 };
+	int64_t t0 = 1795464000;	/* on the hour */
+
+	(void)state;
+	fill_ramp(120, 1000, -3);
+	pts[30].count[S] = 5000;	/* a spike in the second hour */
+	for (i = 0; i < 120; i++)	/* 10 s apart: hour boundaries at 0, 360 points */
+		pts[i].ts = t0 + (int64_t)(bounds[i < 7 ? 0 : i < 50 ? 1 : 2]) * 3600 +
+		    (int64_t)i;
+	memset(h, 0, sizeof(h));
+	for (k = 0; k < 3; k++) {
+		h[k].ts = t0 + (int64_t)bounds[k] * 3600;
+		for (i = bounds[k]; i < bounds[k + 1]; i++) {
+			uint32_t v = pts[i].count[S];
+
+			if (h[k].n == 0 || v < h[k].min[S])
+				h[k].min[S] = v;
+			if (h[k].n == 0 || v > h[k].max[S])
+				h[k].max[S] = v;
+			h[k].sum[S] += v;
+			h[k].n++;
+		}
+	}
+	summary_of(pts, 120, S, &raw);
+	summary_of_hours(h, 3, S, &agg);
+	assert_int_equal(agg.n, raw.n);
+	assert_int_equal(agg.min, raw.min);
+	assert_int_equal(agg.max, 5000);
+	assert_int_equal(agg.max, raw.max);
+	assert_true(agg.avg == raw.avg);
+	assert_int_equal(agg.peak_ts, h[1].ts);
+	assert_true(agg.p95 != agg.p95);	/* NaN: not known from rollups */
+	summary_of_hours(h, 0, S, &agg);
+	assert_int_equal(agg.n, 0);
+	summary_of_hours(h, 3, 0, &agg);
+	assert_int_equal(agg.n, 0);
+
+	/* Hourly averages on a line of +2 per hour, uneven counts: slope 2/3600 s. */
+	memset(h, 0, sizeof(h));
+	for (k = 0; k < 3; k++) {
+		h[k].ts = t0 + (int64_t)k * 3600;
+		h[k].n = (uint32_t)(k + 1) * 10;
+		h[k].sum[S] = (uint64_t)h[k].n * (100 + 2 * k);
+	}
+	assert_true(fabs(slope_of_hours(h, 3, S) - 2.0 / 3600.0) < 1e-12);
+	assert_true(slope_of_hours(h, 1, S) == 0);
+}
+
 static void
 test_point_range(void **state)
 {
@@ -236,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_p95),
 		cmocka_unit_test(test_summary_edges),
 		cmocka_unit_test(test_slope),
+		cmocka_unit_test(test_hours),
 		cmocka_unit_test(test_point_range),
 		cmocka_unit_test(test_dataset),
 	};

@@ -1,0 +1,175 @@
+/*
+ * The latest sample for node_exporter's textfile collector, in the Prometheus
+ * text format. Best effort: the database is the record. The file is replaced
+ * atomically (a temporary file in the same directory, then rename), so a
+ * scrape never reads half of it. No timestamps on the lines: node_exporter
+ * refuses them; tcptally_sample_timestamp_seconds says when it was sampled.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tcptally/collector.h"
+
+static int	 failing;	/* log a failure once per episode */
+
+struct out {
+	char	*buf;
+	size_t	 len, off;	/* off may run past len: the size needed */
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->off < o->len ? o->buf + o->off : NULL,
+	    o->off < o->len ? o->len - o->off : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->off += (size_t)n;
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+put_label(struct out *o, const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s == '\\' || *s == '"')
+			put(o, "\\%c", *s);
+		else if (*s == '\n')
+			put(o, "\\n");
+		else
+			put(o, "%c", *s);
+}
+
+static void
+put_gauge(struct out *o, const char *name, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+size_t
+textfile_format(char *buf, size_t len, const struct config *c, const struct tally *t,
+    int64_t ts, int64_t duration_ns)
+{
+	struct out o = { buf, len, 0 };
+	size_t g;
+	int st;
+
+	put_gauge(&o, "tcptally_sockets", "TCP sockets per group and state in the latest "
+	    "sample of tcptally-collector (group all: every socket).");
+	for (g = 0; g < t->ngroups; g++)
+		for (st = 1; st <= TT_NSTATES; st++) {
+			put(&o, "tcptally_sockets{group=\"");
+			put_label(&o, g == 0 ? "all" : c->groups[g - 1].name);
+			put(&o, "\",state=\"%s\"} %u\n", state_name(st), t->count[g][st]);
+		}
+	put_gauge(&o, "tcptally_sample_sockets", "TCP sockets the kernel reported in the "
+	    "latest sample, each once.");
+	put(&o, "tcptally_sample_sockets %llu\n", (unsigned long long)t->total);
+	put_gauge(&o, "tcptally_sample_duration_seconds", "Time the latest sample took: "
+	    "socket dump, tally and database store.");
+	put(&o, "tcptally_sample_duration_seconds %.6f\n", (double)duration_ns / 1e9);
+	put_gauge(&o, "tcptally_sample_interval_seconds", "The collector's sampling interval.");
+	put(&o, "tcptally_sample_interval_seconds %lld\n", (long long)c->interval);
+	put_gauge(&o, "tcptally_sample_timestamp_seconds", "Unix time of the latest sample. "
+	    "Its age is time() - tcptally_sample_timestamp_seconds; more than a few "
+	    "intervals means the collector has stopped sampling.");
+	put(&o, "tcptally_sample_timestamp_seconds %lld\n", (long long)ts);
+	if (len > 0)
+		buf[o.off < len ? o.off : len - 1] = '\0';
+	return o.off;
+}
+
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write buf to path through path.tmp.PID. 0 ok, -1 with errno and what failed in *what. */
+static int
+replace_file(const char *path, const char *buf, size_t len, const char **what)
+{
+	char tmp[4096];
+	int fd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		*what = "cannot name a temporary file";
+		return -1;
+	}
+	(void)unlink(tmp);	/* a leftover of an earlier process with this pid */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) == -1) {
+		*what = "cannot create a temporary file next to it";
+		return -1;
+	}
+	*what = "cannot write the temporary file";
+	if (fchmod(fd, 0644) == -1 || write_all(fd, buf, len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == -1)
+		goto fail;
+	*what = "cannot rename the temporary file over it";
+	if (rename(tmp, path) == 0)
+		return 0;
+fail:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+textfile_write(const struct config *c, const struct tally *t, int64_t ts, int64_t duration_ns)
+{
+	const char *what = "out of memory";
+	size_t len;
+	char *buf;
+	int rc = -1, saved;
+
+	if (c->textfile == NULL)
+		return 0;
+	len = textfile_format(NULL, 0, c, t, ts, duration_ns);
+	if ((buf = malloc(len + 1)) != NULL) {
+		textfile_format(buf, len + 1, c, t, ts, duration_ns);
+		rc = replace_file(c->textfile, buf, len, &what);
+		saved = errno;
+		free(buf);
+		errno = saved;
+	}
+	if (rc == -1 && !failing)
+		log_warnx("textfile %s: %s: %s; samples are still stored (not logged again "
+		    "until writing works)", c->textfile, what, strerror(errno));
+	else if (rc == 0 && failing)
+		log_warnx("textfile %s: writing works again", c->textfile);
+	failing = rc == -1;
+	return rc;
+}

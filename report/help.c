@@ -1,0 +1,122 @@
+/* `tcptally-report COMMAND --help` and `tcptally-report help COMMAND`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+static const struct {
+	const char	*name;
+	const char	*text;
+} helps[] = {
+	{ "now",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           now [--group G]...\n\n"
+	  "The latest sample of every host, group x state.\n\n"
+	  "  --group G    only group G (repeat for more); default every group\n\n"
+	  "Examples:\n"
+	  "  tcptally-report now\n"
+	  "  tcptally-report now --group web --format json\n"
+	  "  tcptally-report -d web-1.db -d web-2.db now --host web-1\n" },
+	{ "trend",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           trend [--since DUR | --from T] [--to T] [--step DUR] [--group G]...\n"
+	  "           [--state S]...\n\n"
+	  "How the states moved over a range: per state min, avg, max and the slope per\n"
+	  "hour; on a terminal also a sparkline (not when piped, with NO_COLOR set or\n"
+	  "TERM=dumb). CSV and JSON give one row per step x state.\n\n"
+	  "  --since DUR  the range is the last DUR (default 24h)\n"
+	  "  --from T     the range starts at T (instead of --since)\n"
+	  "  --to T       the range ends at T (default now)\n"
+	  "  --step DUR   bucket width (default: about 60 buckets on a round step)\n"
+	  "  --group G    this group (repeat for more); default all\n"
+	  "  --state S    this state (repeat for more); default every state not 0 throughout\n\n"
+	  "Examples:\n"
+	  "  tcptally-report trend --since 24h --state CLOSE_WAIT\n"
+	  "  tcptally-report trend --from '2026-11-23 00:00' --to '2026-11-23 06:00' --step 5m\n"
+	  "  tcptally-report trend --since 7d --group web --format csv > web.csv\n" },
+	{ "daily",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json|html]\n"
+	  "           daily [--date YYYY-MM-DD] [--group G]...\n\n"
+	  "The capacity report for one local calendar day: per host x group x state min,\n"
+	  "avg, p95 and peak (with its time), the change of the average against the day\n"
+	  "before and the same day a week before, and the thresholds that fired.\n"
+	  "--format html writes one self-contained XHTML page (no scripts, nothing\n"
+	  "fetched) with a chart of the day per host x group and the threshold lines.\n\n"
+	  "  --date D     the local day YYYY-MM-DD (default today)\n"
+	  "  --group G    only group G (repeat for more); default every group\n\n"
+	  "Examples:\n"
+	  "  tcptally-report daily\n"
+	  "  tcptally-report daily --date 2026-11-23 --format csv\n"
+	  "  tcptally-report daily --date 2026-11-23 --format html > 2026-11-23.html\n" },
+	{ "at",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           at T [--around DUR] [--group G]...\n\n"
+	  "What happened at T: the window T +- DUR against the same local time a day and\n"
+	  "a week earlier, the states that changed most first.\n\n"
+	  "  T            2026-11-23T18:00:00Z, '2026-11-23 18:00' (local), @EPOCH, -2h, now\n"
+	  "  --around DUR half the window (default 10m)\n"
+	  "  --group G    only group G (repeat for more)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report at '2026-11-23 03:12'\n"
+	  "  tcptally-report at -2h --around 5m --group web\n" },
+	{ "diff",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           diff --from T --to T [--baseline-from T --baseline-to T] [--group G]...\n\n"
+	  "One range against a baseline, per host x group x state; the states that\n"
+	  "changed most first.\n\n"
+	  "  --from T, --to T        the range\n"
+	  "  --baseline-from T, --baseline-to T\n"
+	  "                          the baseline (default: as long, ending one interval\n"
+	  "                          before --from)\n"
+	  "  --group G               only group G (repeat for more)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report diff --from '2026-11-23 18:00' --to '2026-11-23 19:00'\n"
+	  "  tcptally-report diff --from -1h --to now --baseline-from -25h --baseline-to -24h\n" },
+	{ "check",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] check [--at T]\n\n"
+	  "Evaluate the config's thresholds, as a Nagios plugin: the first line is the\n"
+	  "status with perfdata, then one line per finding. Exit 0 OK, 1 WARNING,\n"
+	  "2 CRITICAL, 3 UNKNOWN (no sample newer than 3 intervals: the collector is\n"
+	  "not running; also for check's own errors).\n\n"
+	  "  --at T       judge the samples up to T instead of the newest\n\n"
+	  "Examples:\n"
+	  "  tcptally-report check\n"
+	  "  tcptally-report -c /etc/tcptally/tcptally.yaml check --at '2026-11-23 03:12'\n" },
+	{ "backtest",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           backtest [--since DUR | --from T] [--to T]\n\n"
+	  "The intervals in which each threshold of the config would have fired: try a\n"
+	  "new threshold on the history before it pages anyone.\n\n"
+	  "  --since DUR  the last DUR (default 7d)\n"
+	  "  --from T     from T (instead of --since)\n"
+	  "  --to T       up to T (default now)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report backtest\n"
+	  "  tcptally-report -c new-thresholds.yaml backtest --since 30d --format csv\n" },
+	{ "export",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H]\n"
+	  "           export [--from T] [--to T] [--group G]... --format csv|json|openmetrics\n\n"
+	  "Every sample in the range, one row per sample x group x state. The CSV is what\n"
+	  "tcptally-collector --import reads; OpenMetrics backfills Prometheus\n"
+	  "(promtool tsdb create-blocks-from openmetrics FILE DIR).\n\n"
+	  "  --from T, --to T   the range (default everything)\n"
+	  "  --group G          only group G (repeat for more)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report export --format csv > history.csv\n"
+	  "  tcptally-report -d old.db export --format csv | tcptally-collector --import -\n"
+	  "  tcptally-report export --from -7d --format openmetrics > tcptally.om\n" },
+};
+
+/* 0, or -1 when there is no such command. */
+int
+command_help(FILE *f, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+		if (strcmp(helps[i].name, name) == 0) {
+			fputs(helps[i].text, f);
+			return 0;
+		}
+	return -1;
+}
