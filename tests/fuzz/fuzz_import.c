@@ -20,14 +20,19 @@
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { Q_LEFT, Q_SAMPLES, Q_COUNTS, Q_EMPTY1, Q_EMPTY2, Q_EMPTY3, Q_EMPTY4, NQ };
+enum { Q_LEFT, Q_SAMPLES, Q_COUNTS, Q_HOURLY, Q_EMPTY1, Q_EMPTY2, Q_EMPTY3, Q_EMPTY4,
+	Q_EMPTY5, NQ };
 
 static const char *const qsql[NQ] = {
 	("SELECT (SELECT count(*) FROM sample) + (SELECT count(*) FROM counts) +"
-	" (SELECT count(*) FROM host) + (SELECT count(*) FROM grp)"),
+	" (SELECT count(*) FROM host) + (SELECT count(*) FROM grp) +"
+	" (SELECT count(*) FROM hourly)"),
 	"SELECT count(*) FROM sample",
 	"SELECT count(*) FROM counts",
+	/* every counts row is in its hour, and no hour counts more than its rows */
+	("SELECT (SELECT count(*) FROM counts) - (SELECT coalesce(sum(samples), 0) FROM hourly)"),
 	"DELETE FROM counts", "DELETE FROM sample", "DELETE FROM grp", "DELETE FROM host",
+	"DELETE FROM hourly",
 };
 
 static sqlite3 *db;
@@ -152,16 +157,11 @@ pure(const uint8_t *data, size_t size)
 		import_show(shown, 12, s, len);
 		CHECK(strlen(shown) < 12);
 		csv_line(s, len, &cur, &has_cur, lineno);
-		/*
-		 * import.c refuses a line with a NUL before parsing it; given
-		 * one, import_cron_line would never return (strcspn stops at
-		 * the NUL, short of the line's end).
-		 */
-		if (memchr(p, '\0', len) == NULL) {
-			memcpy(s, p, len);
+		/* A NUL inside a line separates like a space in import_cron_line. */
+		memcpy(s, p, len);
+		if (memchr(p, '\0', len) == NULL)
 			(void)import_group_ok(s, shown, sizeof(shown));
-			cron_line(s, len);
-		}
+		cron_line(s, len);
 		free(s);
 		p += len + 1;
 	}
@@ -204,7 +204,8 @@ whole(const uint8_t *data, size_t size)
 	CHECK(st.present == 0 && st.added == st.samples);
 	CHECK((int64_t)st.samples == query(Q_SAMPLES));
 	CHECK(query(Q_COUNTS) <= (int64_t)st.rows);
-	for (i = Q_EMPTY1; i <= Q_EMPTY4; i++)
+	CHECK(query(Q_HOURLY) == 0);
+	for (i = Q_EMPTY1; i <= Q_EMPTY5; i++)
 		query(i);
 }
 
