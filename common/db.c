@@ -237,6 +237,12 @@ db_open_ro(const char *path, char *err, size_t errlen)
 	if (check_identity(db, path, err, errlen) == -1)
 		goto fail;
 	ver = db_user_version(db);
+	if (ver == 0) {
+		snprintf(err, errlen, "%s: not a tcptally database yet (it holds no schema); "
+		    "point -d at the collector's database, or let tcptally-collector create it",
+		    path);
+		goto fail;
+	}
 	if (ver < (int)nmigrations) {
 		snprintf(err, errlen, "%s: database schema version %d is older than %d; "
 		    "run tcptally-collector --once on it to upgrade", path, ver,

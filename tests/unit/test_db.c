@@ -196,6 +196,46 @@ test_missing_db_ro(void **state)
 }
 
 static void
+test_empty_file_ro(void **state)
+{
+	char err[512] = "", want[512];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = fopen(path, "w"));
+	fclose(f);
+	assert_null(db_open_ro(path, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: not a tcptally database yet (it holds no schema); "
+	    "point -d at the collector's database, or let tcptally-collector create it", path);
+	assert_string_equal(err, want);
+}
+
+/* A new database: incremental auto-vacuum, and the hourly rollups in place. */
+static void
+test_new_db_layout(void **state)
+{
+	char err[512] = "";
+	sqlite3 *db;
+
+	(void)state;
+	assert_non_null(db = db_open_rw(path, err, sizeof(err)));
+	assert_int_equal(db_exec(db, "SELECT count(*) FROM hourly", err, sizeof(err)), 0);
+	assert_int_equal(db_exec(db, "SELECT * FROM state_counts_hourly", err, sizeof(err)), 0);
+	sqlite3_close(db);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 2);	/* INCREMENTAL */
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+static void
 test_store_sample_and_view(void **state)
 {
 	struct group g[2];
@@ -255,6 +295,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_newer_db_refused, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_foreign_db_refused, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_missing_db_ro, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_empty_file_ro, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_new_db_layout, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_store_sample_and_view, mkdb, rmdb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
