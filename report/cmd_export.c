@@ -18,7 +18,7 @@ static const char sql_rows[] =
     " c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing"
     " FROM counts AS c JOIN host AS h ON h.id = c.host JOIN grp AS g ON g.id = c.grp"
     " WHERE c.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
-    " AND (?4 IS NULL OR h.name = ?4) ORDER BY c.ts, h.name, g.name";
+    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY c.ts, h.name, g.name";
 
 static void
 emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint32_t *count,

@@ -57,7 +57,7 @@ usage(FILE *f)
 	    "  -c, --config FILE   config (thresholds, database, interval); default as the collector\n"
 	    "  -d, --db DB|DIR     a database to read (a directory: every *.db in it); repeat\n"
 	    "                      for a report over several hosts\n"
-	    "      --host H        only this host\n"
+	    "      --host H        only this host, or the hosts a pattern matches: 'web-*'\n"
 	    "      --format F      table (default), csv, json; export also openmetrics,\n"
 	    "                      daily also html\n"
 	    "  -h, --help          this help; COMMAND --help (or help COMMAND): that\n"
@@ -520,7 +520,8 @@ main(int argc, char *argv[])
 
 		for (t = 0; t < r.cfg->nthresholds; t++)
 			r.cfg->thresholds[t].max_gap = gap;
-		rc = cmd->run(&r);
+		if ((rc = report_check_host(&r)) == 0)
+			rc = cmd->run(&r);
 	}
 	report_close(&r);
 	config_free(r.cfg);

@@ -12,7 +12,7 @@ static const char sql_load[] =
     " c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing"
     " FROM counts AS c JOIN host AS h ON h.id = c.host JOIN grp AS g ON g.id = c.grp"
     " WHERE c.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
-    " AND (?4 IS NULL OR h.name = ?4) ORDER BY c.ts";
+    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY c.ts";
 
 int
 report_open(struct report *r)
@@ -164,6 +164,60 @@ query_int(sqlite3 *db, const char *sql, const char *host)
 	return v;
 }
 
+/* A name as a GLOB pattern that matches only itself: [*], [?], [[]. */
+static void
+glob_quote(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 4 < len; s++) {
+		if (*s == '*' || *s == '?' || *s == '[') {
+			buf[o++] = '[';
+			buf[o++] = *s;
+			buf[o++] = ']';
+		} else
+			buf[o++] = *s;
+	}
+	buf[o] = '\0';
+}
+
+/*
+ * --host is a pattern (SQLite GLOB: *, ?, [...], case-sensitive): 0 if it
+ * matches a host in some database, else the exit code after the known
+ * hosts are printed.
+ */
+int
+report_check_host(struct report *r)
+{
+	sqlite3_stmt *st;
+	char known[1024] = "";
+	size_t i, off = 0;
+	int found = 0;
+
+	if (r->host == NULL)
+		return 0;
+	for (i = 0; i < r->ndb && !found; i++) {
+		if (sqlite3_prepare_v2(r->db[i], "SELECT name, name GLOB ?1 FROM host ORDER BY name",
+		    -1, &st, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(st, 1, r->host, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (sqlite3_column_int(st, 1))
+				found = 1;
+			if (off < sizeof(known) - 1)
+				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
+				    off ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+		}
+		sqlite3_finalize(st);
+	}
+	if (found)
+		return 0;
+	if (off >= sizeof(known) - 1)
+		strcpy(known + sizeof(known) - 5, " ...");
+	return usage_err(r, "--host '%s' matches no host; %s: %s", r->host,
+	    r->ndb > 1 ? "the databases have" : "the database has", known[0] ? known : "none yet");
+}
+
 /* Whether db holds a rollup of an hour in [from, to). */
 static int
 hourly_between(sqlite3 *db, int64_t from, int64_t to)
@@ -187,7 +241,7 @@ hourly_between(sqlite3 *db, int64_t from, int64_t to)
  */
 static const char sql_newest[] =
     "SELECT ts FROM sample WHERE (flags & 4) = 0"
-    " AND (?1 IS NULL OR host = (SELECT id FROM host WHERE name = ?1))"
+    " AND (?1 IS NULL OR host IN (SELECT id FROM host WHERE name GLOB ?1))"
     " ORDER BY ts DESC LIMIT 1";
 
 int64_t
@@ -264,7 +318,7 @@ static const char sql_load_hourly[] =
     ", r.closing_min, r.closing_max, r.closing_sum"
     " FROM hourly AS r JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp"
     " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
-    " AND (?4 IS NULL OR h.name = ?4) ORDER BY r.ts";
+    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY r.ts";
 
 static int
 cmp_hour(const void *a, const void *b)
@@ -378,15 +432,16 @@ report_load_latest(struct report *r, const char *group, struct dataset *out)
 
 	for (i = 0; i < r->ndb && rc == 0; i++) {
 		if (sqlite3_prepare_v2(r->db[i], "SELECT name FROM host"
-		    " WHERE ?1 IS NULL OR name = ?1 ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		    " WHERE ?1 IS NULL OR name GLOB ?1 ORDER BY name", -1, &st, NULL) != SQLITE_OK)
 			return runtime_err(r, "%s: %s", r->dbpath[i], sqlite3_errmsg(r->db[i]));
 		if (r->host != NULL)
 			sqlite3_bind_text(st, 1, r->host, -1, SQLITE_STATIC);
 		while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-			const char *h = (const char *)sqlite3_column_text(st, 0);
-			int64_t ts = query_int(r->db[i], sql_newest, h);
+			char h[1024];
+			int64_t ts;
 
-			if (ts >= 0)
+			glob_quote((const char *)sqlite3_column_text(st, 0), h, sizeof(h));
+			if ((ts = query_int(r->db[i], sql_newest, h)) >= 0)
 				rc = load_one(r, r->db[i], ts, ts, group, h, out);
 		}
 		sqlite3_finalize(st);

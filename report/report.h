@@ -65,6 +65,9 @@ int		 report_load_hourly(struct report *r, int64_t from, int64_t to,
 int		 report_beyond_raw(struct report *r, int64_t from, int64_t *oldest_raw);
 /* Newest sample time over every database (host filter applied); -1 if none. */
 int64_t		 report_latest(struct report *r);
+/* 0 if --host (a GLOB pattern) matches a host, else the exit code after the
+ * known ones are printed. */
+int		 report_check_host(struct report *r);
 /* 0 if group exists in some database, else prints the known ones and returns -1. */
 int		 report_check_group(struct report *r, const char *group);
 /* The sampling interval: the config's, else the data's most common gap. */

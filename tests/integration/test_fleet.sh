@@ -145,6 +145,21 @@ assert_eq "$(head -n 1 "$TT_TMP/one.out" | sed 's/ |.*//')" \
 assert_eq "$(tail -n +2 "$TT_TMP/one.out")" \
 	"WARNING time-wait-flood: host web-07, group all, TIME_WAIT 1507 > 1000 for 5m" "findings for web-07"
 
+echo "--- --host takes a pattern: web-1? is web-10 .. web-19"
+assert_eq "$("$REPORT" -d "$fleet" --host 'web-1?' now --format csv | tail -n +2 | cut -d, -f1 | sort -u | tr '\n' ' ')" \
+	"web-10 web-11 web-12 web-13 web-14 web-15 web-16 web-17 web-18 web-19 " "now --host 'web-1?'"
+rc=$(run_check "$TT_TMP/pat.out" -d "$fleet" --host 'web-1?')
+assert_eq "$rc" 2 "check --host 'web-1?' exit code (web-13 is critical)"
+assert_eq "$(head -n 1 "$TT_TMP/pat.out" | sed 's/ |.*//')" \
+	"TCPTALLY CRITICAL: 1 critical, 0 warning, 0 unknown; 3 thresholds on 10 hosts" "check --host 'web-1?'"
+rc=$(run_check "$TT_TMP/none.out" -d "$fleet" --host 'db-*')
+assert_eq "$rc" 3 "check --host matching nothing: UNKNOWN"
+grep -q "^TCPTALLY UNKNOWN: --host 'db-\*' matches no host; the databases have: web-01, web-02" "$TT_TMP/none.out" ||
+	fail "check --host db-*: $(cat "$TT_TMP/none.out")"
+rc=0
+"$REPORT" -d "$fleet" --host 'db-*' now >"$TT_TMP/none2.out" 2>&1 || rc=$?
+assert_eq "$rc" 2 "now --host matching nothing: usage error"
+
 echo "--- a fleet with no breach: OK"
 ok=()
 for h in 01 02 03 04 05; do
