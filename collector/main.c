@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,16 @@ main(int argc, char *argv[])
 	const char *opt_config = NULL, *import = NULL;
 	int ch, check = 0, level = LOG_LVL_INFO;
 	struct config *cfg;
+	sigset_t hup;
 
+	/*
+	 * A SIGHUP before the daemon's handlers are in place (a reload sent
+	 * while the config is parsed) would end the process: hold it until
+	 * then; the daemon takes it as a reload at its first wait.
+	 */
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hup, NULL);
 	while ((ch = getopt_long(argc, argv, "c:vqVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
