@@ -184,7 +184,8 @@ sqlite3 *
 db_open_rw(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	char why[256];
+	char why[256] = "cannot keep the WAL";
+	int persist = 1;
 
 	if (create_dir(path, err, errlen) == -1 || create_file(path, err, errlen) == -1)
 		return NULL;
@@ -204,8 +205,15 @@ db_open_rw(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}
-	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
-	    why, sizeof(why)) == -1) {
+	/*
+	 * The -wal and -shm files stay when the writer closes (checkpointed, the
+	 * WAL cut back to at most 4 MiB): a reader that may not create files in
+	 * the directory, such as a monitoring user in the database's group, can
+	 * then read the history while the collector is stopped.
+	 */
+	if (db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	    " PRAGMA journal_size_limit = 4194304", why, sizeof(why)) == -1 ||
+	    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
 	}

@@ -175,7 +175,10 @@ part2() {
 		+ 19 * last_ack + 23 * listen + 29 * closing) + grp) FROM counts) || ' ' ||
 		(SELECT group_concat(name) FROM (SELECT name FROM host ORDER BY id))"
 	"$COLLECTOR" -c "$icfg" --import "$TT_TMP/small.csv" 2>/dev/null || fail "import of the first 1000 samples"
-	[ ! -e "$idb-wal" ] || fail "the import left a WAL behind"
+	# The WAL is kept (for readers that cannot create it) but checkpointed and
+	# cut back to journal_size_limit, 4 MiB.
+	[ "$(stat -c %s "$idb-wal" 2>/dev/null || echo 0)" -le 4194304 ] ||
+		fail "the import left a WAL of $(stat -c %s "$idb-wal") bytes"
 	cp "$idb" "$TT_TMP/imp.before"
 	sum_before=$(sqlite3 -batch "$idb" "$sum_q")
 	t0=$(now_ns)

@@ -99,6 +99,7 @@ want=(
 	usr/lib/systemd/system/tcptally-collector.service
 	usr/lib/systemd/system/tcptally-daily.service
 	usr/lib/systemd/system/tcptally-daily.timer
+	usr/lib/sysusers.d/tcptally.conf
 )
 for f in "${want[@]}"; do
 	assert_file "$R/$f"
