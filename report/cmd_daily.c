@@ -356,6 +356,41 @@ daily_load(struct report *r, struct daily *dl)
 	return 0;
 }
 
+/*
+ * One host x group's chart: its samples, or for a day from the rollups one
+ * point per hour at mid-hour, the hour's average.
+ */
+static int
+chart(struct report *r, struct daily *dl, const struct series *s, int64_t gap)
+{
+	struct series h;
+	size_t i;
+	int st, rc;
+
+	if (!dl->from_hourly)
+		return html_chart(stdout, s, dl->from, dl->to, gap, r->cfg->thresholds,
+		    r->cfg->nthresholds);
+	h = *s;
+	h.n = h.cap = 0;
+	h.nh = h.caph = 0;
+	h.h = NULL;
+	if ((h.p = calloc(s->nh ? s->nh : 1, sizeof(*h.p))) == NULL)
+		return -1;
+	for (i = 0; i < s->nh; i++) {
+		if (s->h[i].n == 0)
+			continue;
+		h.p[h.n].ts = s->h[i].ts + 1800;
+		for (st = 1; st <= TT_NSTATES; st++)
+			h.p[h.n].count[st] = (uint32_t)((s->h[i].sum[st] + s->h[i].n / 2) /
+			    s->h[i].n);
+		h.n++;
+	}
+	rc = html_chart(stdout, &h, dl->from, dl->to, 3 * 3600, r->cfg->thresholds,
+	    r->cfg->nthresholds);
+	free(h.p);
+	return rc;
+}
+
 /* The same tables, after a chart per host x group, as one XHTML page. */
 static int
 daily_html(struct report *r, struct daily *dl, struct table *st, struct table *ft)
@@ -367,11 +402,11 @@ daily_html(struct report *r, struct daily *dl, struct table *st, struct table *f
 	html_begin(stdout, dl->date, dl->from, dl->to, dl->samples);
 	html_heading(stdout, "States over the day, per host and group");
 	if (dl->from_hourly)
-		html_para(stdout, "no chart: the day's raw samples are gone (retention); the "
-		    "table comes from the hourly rollups, without p95");
-	for (i = 0; i < dl->day.n && !dl->from_hourly; i++)
-		if (html_chart(stdout, &dl->day.s[i], dl->from, dl->to, gap,
-		    r->cfg->thresholds, r->cfg->nthresholds) == -1)
+		html_para(stdout, "The day's raw samples are gone (retention): the charts show "
+		    "hourly averages from the rollups, the table their min, avg and peak "
+		    "(no p95).");
+	for (i = 0; i < dl->day.n; i++)
+		if (chart(r, dl, &dl->day.s[i], gap) == -1)
 			return runtime_err(r, "out of memory");
 	html_heading(stdout, "Per group and state: min, avg, p95, peak, change");
 	stats_rows(r, dl, st);

@@ -45,7 +45,7 @@ static const struct {
 	  "--format html writes one self-contained XHTML page (no scripts, nothing\n"
 	  "fetched) with a chart of the day per host x group and the threshold lines.\n"
 	  "A day whose raw samples retention has dropped comes from the hourly rollups\n"
-	  "(no p95, no chart; it says so).\n\n"
+	  "(no p95; the chart shows hourly averages; it says so).\n\n"
 	  "  --date D     the local day YYYY-MM-DD (default today)\n"
 	  "  --group G    only group G (repeat for more); default every group\n\n"
 	  "Examples:\n"

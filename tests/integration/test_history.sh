@@ -150,6 +150,12 @@ got=$(awk -F, '$2 == "all" && $3 == "TIME_WAIT" { print $4 "|" $5 "|" $6 "|" $7 
 want=$(sqlite3 -batch -noheader "$TT_TMP/k-before.db" "SELECT count(*), min(time_wait), printf('%.2f', avg(time_wait)), '', max(time_wait)
 	FROM counts WHERE grp = (SELECT id FROM grp WHERE name = 'all') AND ts >= $D4s AND ts < $D4s + 86400")
 assert_eq "$got" "$want" "daily $D4 from rollups (samples|min|avg|p95|peak) against the raw samples it had"
+TZ=UTC "$REPORT" -d "$TT_DB" daily --date "$D4" --format html >"$TT_TMP/d.html" 2>/dev/null || fail "daily html"
+grep -q "hourly averages from the rollups" "$TT_TMP/d.html" || fail "daily html $D4 does not say it charts rollups"
+assert_eq "$(grep -o "<svg" "$TT_TMP/d.html" | wc -l)" 2 "charts of a day from rollups (all, web)"
+if command -v xmllint >/dev/null; then
+	xmllint --noout "$TT_TMP/d.html" || fail "daily html from rollups is not well-formed"
+fi
 # The day before and the week before come from rollups too, exactly.
 D1=$(date -u -d "@$last" +%F)
 D1s=$(date -u -d "$D1" +%s)
