@@ -100,6 +100,22 @@ assert_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }
 
+# One --once sample with config $1 while the population holds still: the
+# caller's `snapshot` function prints the same before and after (three tries).
+# Leaves that snapshot in TT_STILL.
+once_while_still() {
+	local attempt after
+	for attempt in 1 2 3; do
+		TT_STILL=$(snapshot)
+		in_ns "$COLLECTOR" -c "$1" --once -q || fail "tcptally-collector --once exited $?"
+		after=$(snapshot)
+		[ "$TT_STILL" = "$after" ] && return 0
+		echo "population moved during the sample (attempt $attempt); sampling again" >&2
+		sleep 1
+	done
+	fail "the population never held still"
+}
+
 # Wait until a command succeeds, at most $1 seconds.
 wait_for() {
 	local limit=$1 i

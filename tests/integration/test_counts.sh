@@ -69,16 +69,8 @@ snapshot() {
 }
 
 # The population must hold still across the collector's sample: take ss before and after.
-for attempt in 1 2 3; do
-	before=$(snapshot)
-	in_ns "$COLLECTOR" -c "$TT_TMP/tcptally.yaml" --once -q ||
-		fail "tcptally-collector --once exited $?"
-	after=$(snapshot)
-	[ "$before" = "$after" ] && break
-	echo "population moved during the sample (attempt $attempt); sampling again" >&2
-	sleep 1
-done
-[ "$before" = "$after" ] || fail "the population never held still"
+once_while_still "$TT_TMP/tcptally.yaml"
+before=$TT_STILL
 
 total=$(echo "$before" | awk '$1 == "all" { for (i = 2; i <= NF; i++) t += $i } END { print t }')
 [ "$total" -ge $(((est + 2 * cw + tw) * 99 / 100)) ] || fail "population too small: $total sockets"

@@ -80,19 +80,11 @@ snapshot() {
 }
 
 echo "--- --once: the textfile equals the stored sample and ss"
-for attempt in 1 2 3; do
-	before=$(snapshot)
-	in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once exited $?"
-	after=$(snapshot)
-	[ "$before" = "$after" ] && break
-	echo "population moved during the sample (attempt $attempt); sampling again" >&2
-	sleep 1
-done
-[ "$before" = "$after" ] || fail "the population never held still"
+once_while_still "$cfg"
 [ -f "$prom" ] || fail "no textfile written at $prom"
 assert_eq "$(stat -c %a "$prom")" 644 "textfile mode"
 parsed=$(parse_prom "$prom") || fail "textfile does not parse: $(cat "$prom")"
-assert_eq "$(echo "$parsed" | head -n ${#GROUPS_[@]})" "$before" "textfile counts against ss"
+assert_eq "$(echo "$parsed" | head -n ${#GROUPS_[@]})" "$TT_STILL" "textfile counts against ss"
 for g in "${GROUPS_[@]}"; do
 	assert_eq "$(echo "$parsed" | awk -v g="$g" '$1 == g { $1 = ""; print substr($0, 2) }')" \
 		"$(db_counts "$g")" "textfile counts against the database, group $g"
