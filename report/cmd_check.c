@@ -134,7 +134,8 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at, int64_t
 		if (host_stale(stale, s->host))
 			continue;
 		rule_eval(t, s->p, s->n, at, &f);
-		add_perf(cs, r, s, t, s->p[s->n - 1].count[t->state]);
+		if (r->perfdata == PERF_ALL || (r->perfdata == PERF_BREACHING && f.fired))
+			add_perf(cs, r, s, t, s->p[s->n - 1].count[t->state]);
 		if (!f.fired)
 			continue;
 		describe(what, sizeof(what), t, &f);

@@ -77,14 +77,19 @@ static const struct {
 	  "  tcptally-report diff --from '2026-11-23 18:00' --to '2026-11-23 19:00'\n"
 	  "  tcptally-report diff --from -1h --to now --baseline-from -25h --baseline-to -24h\n" },
 	{ "check",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] check [--at T]\n\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] check [--at T]\n"
+	  "           [--perfdata all|breaching|none]\n\n"
 	  "Evaluate the config's thresholds, as a Nagios plugin: the first line is the\n"
 	  "status with perfdata, then one line per finding. Exit 0 OK, 1 WARNING,\n"
 	  "2 CRITICAL, 3 UNKNOWN (no sample newer than 3 intervals: the collector is\n"
 	  "not running; also for check's own errors).\n\n"
-	  "  --at T       judge the samples up to T instead of the newest\n\n"
+	  "  --at T       judge the samples up to T instead of the newest\n"
+	  "  --perfdata P all (default): every series a threshold judged; breaching:\n"
+	  "               only those that fired, for a fleet (-d DIR) whose full\n"
+	  "               perfdata would pass NRPE's or Nagios' output limit; none\n\n"
 	  "Examples:\n"
 	  "  tcptally-report check\n"
+	  "  tcptally-report -c fleet.yaml -d fleet/ check --perfdata breaching\n"
 	  "  tcptally-report -c /etc/tcptally/tcptally.yaml check --at '2026-11-23 03:12'\n" },
 	{ "backtest",
 	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"

@@ -16,7 +16,7 @@
 enum {
 	O_SINCE = 1 << 0, O_FROM = 1 << 1, O_TO = 1 << 2, O_STEP = 1 << 3, O_GROUP = 1 << 4,
 	O_STATE = 1 << 5, O_DATE = 1 << 6, O_AROUND = 1 << 7, O_BASELINE = 1 << 8,
-	O_AT = 1 << 9, O_ARG = 1 << 10,
+	O_AT = 1 << 9, O_ARG = 1 << 10, O_PERFDATA = 1 << 11,
 };
 
 static const struct command {
@@ -34,7 +34,8 @@ static const struct command {
 	  "at T [--around DUR] [--group G]...    around T, against a day and a week earlier" },
 	{ "diff", cmd_diff, O_FROM | O_TO | O_BASELINE | O_GROUP,
 	  "diff --from T --to T [--baseline-from T --baseline-to T] [--group G]..." },
-	{ "check", cmd_check, O_AT, "check [--at T]                        thresholds: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
+	{ "check", cmd_check, O_AT | O_PERFDATA,
+	  "check [--at T] [--perfdata all|breaching|none]  0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN" },
 	{ "backtest", cmd_backtest, O_SINCE | O_FROM | O_TO,
 	  "backtest [--since DUR | --from T] [--to T]  when each threshold would have fired" },
 	{ "export", cmd_export, O_FROM | O_TO | O_GROUP,
@@ -174,6 +175,7 @@ static const struct option longopts[] = {
 	{ "baseline-from", required_argument, NULL, 'b' },
 	{ "baseline-to", required_argument, NULL, 'B' },
 	{ "at", required_argument, NULL, 'A' },
+	{ "perfdata", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -215,6 +217,17 @@ parse_cmd_opt(struct report *r, int ch, const char *arg, int *used)
 	case 'D':
 		*used |= O_DATE;
 		r->date = arg;
+		return 0;
+	case 'P':
+		*used |= O_PERFDATA;
+		if (strcmp(arg, "all") == 0)
+			r->perfdata = PERF_ALL;
+		else if (strcmp(arg, "breaching") == 0)
+			r->perfdata = PERF_BREACHING;
+		else if (strcmp(arg, "none") == 0)
+			r->perfdata = PERF_NONE;
+		else
+			return usage_err(r, "--perfdata '%s': use all, breaching or none", arg);
 		return 0;
 	case 'g':
 		*used |= O_GROUP;

@@ -32,7 +32,11 @@ struct report {
 	int		 state[MAX_FILTER];
 	size_t		 nstate;
 	const char	*arg;			/* positional argument: at T */
+	int		 perfdata;		/* check: PERF_* */
 };
+
+/* check --perfdata: every series a threshold judged, those that fired, none */
+enum { PERF_ALL = 0, PERF_BREACHING, PERF_NONE };
 
 /* exit codes */
 #define EX_OK		0

@@ -112,6 +112,21 @@ assert_eq "$(echo "$perf" | wc -l)" $((49 * 3)) "perfdata items"
 echo "$perf" | grep -q "^'web-33/" && fail "perfdata for the stale host"
 echo "$perf" | grep -qx "'web-13/all_CLOSE_WAIT'=900;;500" || fail "perfdata of web-13"
 
+echo "--- --perfdata breaching: the series that fired only; none: no perfdata"
+rc=$(run_check "$TT_TMP/br.out" -d "$fleet" --perfdata breaching)
+assert_eq "$rc" 2 "check --perfdata breaching exit code"
+assert_eq "$(head -n 1 "$TT_TMP/br.out" | sed 's/^.* | //' | tr ' ' '\n' | cut -d= -f1 | sort | tr '\n' ' ')" \
+	"'web-07/all_TIME_WAIT' 'web-13/all_CLOSE_WAIT' 'web-21/all_TIME_WAIT' 'web-42/all_LISTEN' " \
+	"perfdata of the breaching series"
+assert_eq "$(tail -n +2 "$TT_TMP/br.out")" "$want" "the findings with --perfdata breaching"
+echo "    first line: $(head -n 1 "$TT_TMP/check.out" | wc -c) bytes with all perfdata," \
+	"$(head -n 1 "$TT_TMP/br.out" | wc -c) with the breaching series only"
+rc=$(run_check "$TT_TMP/np.out" -d "$fleet" --perfdata none)
+assert_eq "$(head -n 1 "$TT_TMP/np.out")" "TCPTALLY CRITICAL: 1 critical, 3 warning, 1 unknown; 3 thresholds on 50 hosts" \
+	"check --perfdata none"
+rc=$(run_check "$TT_TMP/bad.out" -d "$fleet" --perfdata some)
+assert_eq "$rc" 3 "check --perfdata some: a usage error, UNKNOWN"
+
 echo "--- -d DIR reads every *.db in it: the same answer"
 touch "$fleet/notes.txt" "$fleet/.hidden.db"
 mkdir "$fleet/old.db"	# a directory named *.db is no database
