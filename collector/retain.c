@@ -18,10 +18,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "tcptally/report.h"	/* time_format_utc */
 
 #define RETAIN_BATCH	2000		/* rows of counts (or hourly) per step */
 #define VACUUM_PAGES	512		/* pages returned per step */
@@ -132,28 +132,22 @@ batch(struct retain *rt, int bound_st, int del_st, int del2_st, int64_t cutoff,
 	return more;
 }
 
-static void
-fmt_ts(int64_t ts, char *buf, size_t len)
-{
-	time_t t = (time_t)ts;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "@%lld", (long long)ts);
-}
-
 /* Over the cap: the oldest raw samples go, then the oldest rollups. */
 static int
 cap_step(struct retain *rt, const struct config *c, int64_t now, const char *path)
 {
 	char a[32], b[32], when[32];
-	int64_t used = retain_used_bytes(rt), oldest, to = -1;
+	int64_t used, oldest, to = -1;
 	int rc;
 
-	if (c->max_size == 0 || used <= c->max_size) {
+	if (c->max_size == 0) {
+		rt->capping = 0;
+		return 0;
+	}
+	if ((used = retain_used_bytes(rt)) <= c->max_size) {
 		if (rt->capping) {
 			size_format(used, a, sizeof(a));
-			fmt_ts(rt->cap_to, when, sizeof(when));
+			time_format_utc(rt->cap_to, when, sizeof(when));
 			log_info("%s: %s in use, under max_size again; samples before %s "
 			    "were dropped for it", path, a, when);
 		}
@@ -164,7 +158,7 @@ cap_step(struct retain *rt, const struct config *c, int64_t now, const char *pat
 	if (!rt->capping) {
 		size_format(used, a, sizeof(a));
 		size_format(c->max_size, b, sizeof(b));
-		fmt_ts(oldest, when, sizeof(when));
+		time_format_utc(oldest, when, sizeof(when));
 		log_warnx("%s: max_size %s reached (%s in use): dropping the oldest raw "
 		    "samples, from %s", path, b, a, oldest >= 0 ? when : "(none)");
 		rt->capping = 1;
@@ -199,6 +193,10 @@ retain_step(struct retain *rt, const struct config *c, int64_t now, const char *
 	int64_t to = -1, nfree;
 	int more = 0, rc;
 
+	/* Nothing to keep in bounds: no transaction, no lock. */
+	if (c->max_size == 0 && c->retention_raw == 0 && c->retention_hourly == 0 &&
+	    !rt->incremental)
+		return 0;
 	if (exec_stmt(rt->st[R_BEGIN]) == -1)
 		return -1;
 	if ((rc = cap_step(rt, c, now, path)) == -1)

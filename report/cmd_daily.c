@@ -175,16 +175,6 @@ row_json(struct daily *dl, const struct drow *w)
 	dl->first = 0;
 }
 
-/* Over raw points or, when the series holds them, hourly rollups. */
-static void
-summarize(const struct series *s, int st, struct summary *out)
-{
-	if (s != NULL && s->nh > 0)
-		summary_of_hours(s->h, s->nh, st, out);
-	else
-		summary_of(s ? s->p : NULL, s ? s->n : 0, st, out);
-}
-
 static void
 stats_rows(struct report *r, struct daily *dl, struct table *t)
 {
@@ -197,9 +187,9 @@ stats_rows(struct report *r, struct daily *dl, struct table *t)
 		p = find_series(&dl->prev, w.s);
 		k = find_series(&dl->week, w.s);
 		for (w.st = 1; w.st <= TT_NSTATES; w.st++) {
-			summarize(w.s, w.st, &w.day);
-			summarize(p, w.st, &w.prev);
-			summarize(k, w.st, &w.week);
+			series_summary(w.s, w.st, &w.day);
+			series_summary(p, w.st, &w.prev);
+			series_summary(k, w.st, &w.week);
 			if (r->format == FMT_CSV)
 				row_csv(&w);
 			else if (r->format == FMT_JSON)

@@ -189,10 +189,7 @@ trend_table(struct report *r, const struct series *s, const struct bucket *b, si
 			continue;
 		for (i = skip, k = 0; i < nb; i++, k++)
 			avgs[k] = b[i].sum[st] / (double)b[i].n;
-		if (s->nh > 0)
-			summary_of_hours(s->h, s->nh, st, &sum);
-		else
-			summary_of(s->p, s->n, st, &sum);
+		series_summary(s, st, &sum);
 		snprintf(mn, sizeof(mn), "%u", sum.min);
 		snprintf(av, sizeof(av), "%.1f", sum.avg);
 		snprintf(mx, sizeof(mx), "%u", sum.max);

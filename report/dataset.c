@@ -9,19 +9,34 @@
 
 #include "tcptally/report.h"
 
+/*
+ * arr with room for element n (of `size` bytes): as it is while n < *cap,
+ * else grown to twice *cap (first `first`); NULL, arr untouched, if out of
+ * memory.
+ */
+static void *
+grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t ncap;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : first;
+	if ((na = reallocarray(arr, ncap, size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return na;
+}
+
 int
 series_push(struct series *s, const struct point *pt)
 {
 	struct point *np;
-	size_t ncap;
 
-	if (s->n == s->cap) {
-		ncap = s->cap ? s->cap * 2 : 64;
-		if ((np = reallocarray(s->p, ncap, sizeof(*np))) == NULL)
-			return -1;
-		s->p = np;
-		s->cap = ncap;
-	}
+	if ((np = grow(s->p, s->n, &s->cap, sizeof(*np), 64)) == NULL)
+		return -1;
+	s->p = np;
 	s->p[s->n++] = *pt;
 	return 0;
 }
@@ -30,15 +45,10 @@ int
 series_push_hour(struct series *s, const struct hour *h)
 {
 	struct hour *nh;
-	size_t ncap;
 
-	if (s->nh == s->caph) {
-		ncap = s->caph ? s->caph * 2 : 64;
-		if ((nh = reallocarray(s->h, ncap, sizeof(*nh))) == NULL)
-			return -1;
-		s->h = nh;
-		s->caph = ncap;
-	}
+	if ((nh = grow(s->h, s->nh, &s->caph, sizeof(*nh), 64)) == NULL)
+		return -1;
+	s->h = nh;
 	s->h[s->nh++] = *h;
 	return 0;
 }
@@ -67,7 +77,7 @@ struct series *
 dataset_series(struct dataset *d, const char *host, const char *group)
 {
 	struct series *s, *ns;
-	size_t i, ncap;
+	size_t i;
 
 	for (i = 0; i < d->n; i++) {
 		s = &d->s[i];
@@ -75,13 +85,9 @@ dataset_series(struct dataset *d, const char *host, const char *group)
 		    strncmp(s->group, group, sizeof(s->group) - 1) == 0)
 			return s;
 	}
-	if (d->n == d->cap) {
-		ncap = d->cap ? d->cap * 2 : 8;
-		if ((ns = reallocarray(d->s, ncap, sizeof(*ns))) == NULL)
-			return NULL;
-		d->s = ns;
-		d->cap = ncap;
-	}
+	if ((ns = grow(d->s, d->n, &d->cap, sizeof(*ns), 8)) == NULL)
+		return NULL;
+	d->s = ns;
 	s = &d->s[d->n++];
 	memset(s, 0, sizeof(*s));
 	copy_name(s->host, sizeof(s->host), host);

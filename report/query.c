@@ -1,4 +1,5 @@
 /* Reading the history: read-only, short statements, over one or many databases. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,24 @@ static const char sql_load[] =
     " FROM counts AS c JOIN host AS h ON h.id = c.host JOIN grp AS g ON g.id = c.grp"
     " WHERE c.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
     " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY c.ts";
+
+/* Hourly rollups, like sql_load: 11 x (min, max, sum) after ts, host, group, samples. */
+static const char sql_load_hourly[] =
+    "SELECT r.ts, h.name, g.name, r.samples, "
+    "r.established_min, r.established_max, r.established_sum"
+    ", r.syn_sent_min, r.syn_sent_max, r.syn_sent_sum"
+    ", r.syn_recv_min, r.syn_recv_max, r.syn_recv_sum"
+    ", r.fin_wait1_min, r.fin_wait1_max, r.fin_wait1_sum"
+    ", r.fin_wait2_min, r.fin_wait2_max, r.fin_wait2_sum"
+    ", r.time_wait_min, r.time_wait_max, r.time_wait_sum"
+    ", r.close_min, r.close_max, r.close_sum"
+    ", r.close_wait_min, r.close_wait_max, r.close_wait_sum"
+    ", r.last_ack_min, r.last_ack_max, r.last_ack_sum"
+    ", r.listen_min, r.listen_max, r.listen_sum"
+    ", r.closing_min, r.closing_max, r.closing_sum"
+    " FROM hourly AS r JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp"
+    " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
+    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY r.ts";
 
 int
 report_open(struct report *r)
@@ -48,37 +67,58 @@ report_close(struct report *r)
 		sqlite3_close(r->db[i]);
 }
 
-static int
-cmp_point(const void *a, const void *b)
-{
-	const struct point *x = a, *y = b;
+/* Points and hours both start with their int64_t ts. */
+_Static_assert(offsetof(struct point, ts) == 0 && offsetof(struct hour, ts) == 0,
+    "ts leads struct point and struct hour");
 
-	return (x->ts > y->ts) - (x->ts < y->ts);
+static int64_t
+ts_of(const void *el)
+{
+	int64_t ts;
+
+	memcpy(&ts, el, sizeof(ts));
+	return ts;
+}
+
+static int
+cmp_ts(const void *a, const void *b)
+{
+	int64_t x = ts_of(a), y = ts_of(b);
+
+	return (x > y) - (x < y);
 }
 
 /*
  * Rows arrive in ts order per database; several databases may interleave, and
- * may hold the same host's samples twice (copies of one database): sort, and
- * keep one point per ts.
+ * may hold the same host's samples twice (copies of one database): sort n
+ * elements of `size` bytes by ts, keep one per ts, and return how many are left.
  */
+static size_t
+sort_unique(void *base, size_t n, size_t size)
+{
+	char *e = base;
+	size_t k, out;
+
+	for (k = 1; k < n; k++)
+		if (ts_of(e + k * size) < ts_of(e + (k - 1) * size)) {
+			qsort(base, n, size, cmp_ts);
+			break;
+		}
+	for (k = 1, out = 1; k < n; k++)
+		if (ts_of(e + k * size) != ts_of(e + (out - 1) * size))
+			memmove(e + out++ * size, e + k * size, size);
+	return n > 0 ? out : 0;
+}
+
+/* Every series' points and hours sorted by ts, one per ts. */
 static void
 sort_series(struct dataset *d)
 {
-	struct series *s;
-	size_t i, k, out;
+	size_t i;
 
 	for (i = 0; i < d->n; i++) {
-		s = &d->s[i];
-		for (k = 1; k < s->n; k++)
-			if (s->p[k].ts < s->p[k - 1].ts) {
-				qsort(s->p, s->n, sizeof(struct point), cmp_point);
-				break;
-			}
-		for (k = 1, out = 1; k < s->n; k++)
-			if (s->p[k].ts != s->p[out - 1].ts)
-				s->p[out++] = s->p[k];
-		if (s->n > 0)
-			s->n = out;
+		d->s[i].n = sort_unique(d->s[i].p, d->s[i].n, sizeof(struct point));
+		d->s[i].nh = sort_unique(d->s[i].h, d->s[i].nh, sizeof(struct hour));
 	}
 }
 
@@ -102,17 +142,44 @@ report_prepare_range(struct report *r, sqlite3 *db, const char *sql, int64_t fro
 	return 0;
 }
 
+/* A row of sql_load (a sample) or of sql_load_hourly (an hour), into s. */
 static int
-load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *group,
-    const char *host, struct dataset *out)
+push_row(sqlite3_stmt *st, int hourly, struct series *s)
+{
+	struct point pt;
+	struct hour hr;
+	int k;
+
+	if (!hourly) {
+		pt.ts = sqlite3_column_int64(st, 0);
+		pt.count[0] = 0;
+		for (k = 1; k <= TT_NSTATES; k++)
+			pt.count[k] = (uint32_t)sqlite3_column_int64(st, 2 + k);
+		return series_push(s, &pt);
+	}
+	memset(&hr, 0, sizeof(hr));
+	hr.ts = sqlite3_column_int64(st, 0);
+	hr.n = (uint32_t)sqlite3_column_int64(st, 3);
+	for (k = 1; k <= TT_NSTATES; k++) {
+		hr.min[k] = (uint32_t)sqlite3_column_int64(st, 1 + 3 * k);
+		hr.max[k] = (uint32_t)sqlite3_column_int64(st, 2 + 3 * k);
+		hr.sum[k] = (uint64_t)sqlite3_column_int64(st, 3 + 3 * k);
+	}
+	return series_push_hour(s, &hr);
+}
+
+/* The samples (hourly: the rollups) of one database, unsorted, into out. */
+static int
+load_one(struct report *r, sqlite3 *db, int hourly, int64_t from, int64_t to,
+    const char *group, const char *host, struct dataset *out)
 {
 	sqlite3_stmt *st;
 	struct series *last = NULL;
-	struct point pt;
 	const char *h, *g;
-	int rc, i;
+	int rc;
 
-	if ((rc = report_prepare_range(r, db, sql_load, from, to, group, host, &st)) != 0)
+	if ((rc = report_prepare_range(r, db, hourly ? sql_load_hourly : sql_load, from, to,
+	    group, host, &st)) != 0)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		h = (const char *)sqlite3_column_text(st, 1);
@@ -120,11 +187,7 @@ load_one(struct report *r, sqlite3 *db, int64_t from, int64_t to, const char *gr
 		if (last == NULL || strcmp(last->host, h) != 0 || strcmp(last->group, g) != 0)
 			if ((last = dataset_series(out, h, g)) == NULL)
 				break;
-		pt.ts = sqlite3_column_int64(st, 0);
-		pt.count[0] = 0;
-		for (i = 1; i <= TT_NSTATES; i++)
-			pt.count[i] = (uint32_t)sqlite3_column_int64(st, 2 + i);
-		if (series_push(last, &pt) == -1)
+		if (push_row(st, hourly, last) == -1)
 			break;
 	}
 	sqlite3_finalize(st);
@@ -142,7 +205,7 @@ report_load(struct report *r, int64_t from, int64_t to, const char *group, struc
 	int rc;
 
 	for (i = 0; i < r->ndb; i++)
-		if ((rc = load_one(r, r->db[i], from, to, group, r->host, out)) != 0)
+		if ((rc = load_one(r, r->db[i], 0, from, to, group, r->host, out)) != 0)
 			return rc;
 	sort_series(out);
 	return 0;
@@ -182,6 +245,42 @@ glob_quote(const char *s, char *buf, size_t len)
 }
 
 /*
+ * Whether name matches a row of table (host or grp) in some database: as a
+ * GLOB pattern (hosts, over every database) or exactly (groups, listed from
+ * the first database). Else known gets the names there, comma separated,
+ * ending " ..." when cut.
+ */
+static int
+find_name(struct report *r, const char *table, const char *name, int glob, char *known,
+    size_t len)
+{
+	sqlite3_stmt *st;
+	char sql[96];
+	size_t i, off = 0;
+	int found = 0;
+
+	known[0] = '\0';
+	snprintf(sql, sizeof(sql), "SELECT name, name %s ?1 FROM %s ORDER BY name",
+	    glob ? "GLOB" : "=", table);
+	for (i = 0; i < r->ndb && !found; i++) {
+		if (sqlite3_prepare_v2(r->db[i], sql, -1, &st, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (sqlite3_column_int(st, 1))
+				found = 1;
+			if ((glob || i == 0) && off < len - 1)
+				off += (size_t)snprintf(known + off, len - off, "%s%s",
+				    off ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+		}
+		sqlite3_finalize(st);
+	}
+	if (off >= len - 1 && len > 5)
+		strcpy(known + len - 5, " ...");
+	return found;
+}
+
+/*
  * --host is a pattern (SQLite GLOB: *, ?, [...], case-sensitive): 0 if it
  * matches a host in some database, else the exit code after the known
  * hosts are printed.
@@ -189,31 +288,10 @@ glob_quote(const char *s, char *buf, size_t len)
 int
 report_check_host(struct report *r)
 {
-	sqlite3_stmt *st;
-	char known[1024] = "";
-	size_t i, off = 0;
-	int found = 0;
+	char known[1024];
 
-	if (r->host == NULL)
+	if (r->host == NULL || find_name(r, "host", r->host, 1, known, sizeof(known)))
 		return 0;
-	for (i = 0; i < r->ndb && !found; i++) {
-		if (sqlite3_prepare_v2(r->db[i], "SELECT name, name GLOB ?1 FROM host ORDER BY name",
-		    -1, &st, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_text(st, 1, r->host, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (sqlite3_column_int(st, 1))
-				found = 1;
-			if (off < sizeof(known) - 1)
-				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
-				    off ? ", " : "", (const char *)sqlite3_column_text(st, 0));
-		}
-		sqlite3_finalize(st);
-	}
-	if (found)
-		return 0;
-	if (off >= sizeof(known) - 1)
-		strcpy(known + sizeof(known) - 5, " ...");
 	return usage_err(r, "--host '%s' matches no host; %s: %s", r->host,
 	    r->ndb > 1 ? "the databases have" : "the database has", known[0] ? known : "none yet");
 }
@@ -261,27 +339,9 @@ report_latest(struct report *r)
 int
 report_check_group(struct report *r, const char *group)
 {
-	sqlite3_stmt *st;
-	char known[1024] = "";
-	size_t i, off = 0;
-	int found = 0;
+	char known[1024];
 
-	for (i = 0; i < r->ndb && !found; i++) {
-		if (sqlite3_prepare_v2(r->db[i], "SELECT name FROM grp ORDER BY name", -1, &st,
-		    NULL) != SQLITE_OK)
-			continue;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *g = (const char *)sqlite3_column_text(st, 0);
-
-			if (strcmp(g, group) == 0)
-				found = 1;
-			if (i == 0 && off < sizeof(known))
-				off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s",
-				    off ? ", " : "", g);
-		}
-		sqlite3_finalize(st);
-	}
-	if (found)
+	if (find_name(r, "grp", group, 0, known, sizeof(known)))
 		return 0;
 	usage_err(r, "unknown group '%s'; the database has: %s", group,
 	    known[0] ? known : "no groups yet");
@@ -302,97 +362,18 @@ report_interval(struct report *r)
 	return v > 0 ? v : r->cfg->interval;
 }
 
-/* Hourly rollups, like sql_load: 11 x (min, max, sum) after ts, host, group, samples. */
-static const char sql_load_hourly[] =
-    "SELECT r.ts, h.name, g.name, r.samples, "
-    "r.established_min, r.established_max, r.established_sum"
-    ", r.syn_sent_min, r.syn_sent_max, r.syn_sent_sum"
-    ", r.syn_recv_min, r.syn_recv_max, r.syn_recv_sum"
-    ", r.fin_wait1_min, r.fin_wait1_max, r.fin_wait1_sum"
-    ", r.fin_wait2_min, r.fin_wait2_max, r.fin_wait2_sum"
-    ", r.time_wait_min, r.time_wait_max, r.time_wait_sum"
-    ", r.close_min, r.close_max, r.close_sum"
-    ", r.close_wait_min, r.close_wait_max, r.close_wait_sum"
-    ", r.last_ack_min, r.last_ack_max, r.last_ack_sum"
-    ", r.listen_min, r.listen_max, r.listen_sum"
-    ", r.closing_min, r.closing_max, r.closing_sum"
-    " FROM hourly AS r JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp"
-    " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
-    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY r.ts";
-
-static int
-cmp_hour(const void *a, const void *b)
-{
-	const struct hour *x = a, *y = b;
-
-	return (x->ts > y->ts) - (x->ts < y->ts);
-}
-
-static void
-sort_hours(struct dataset *d)
-{
-	struct series *s;
-	size_t i, k, out;
-
-	for (i = 0; i < d->n; i++) {
-		s = &d->s[i];
-		for (k = 1; k < s->nh; k++)
-			if (s->h[k].ts < s->h[k - 1].ts) {
-				qsort(s->h, s->nh, sizeof(struct hour), cmp_hour);
-				break;
-			}
-		for (k = 1, out = 1; k < s->nh; k++)
-			if (s->h[k].ts != s->h[out - 1].ts)
-				s->h[out++] = s->h[k];
-		if (s->nh > 0)
-			s->nh = out;
-	}
-}
-
 /* The rollups of the hours that start in [from, to]. */
 int
 report_load_hourly(struct report *r, int64_t from, int64_t to, const char *group,
     struct dataset *out)
 {
-	struct series *last = NULL;
-	sqlite3_stmt *st;
-	struct hour hr;
-	const char *h, *g;
 	size_t i;
-	int rc = SQLITE_DONE, k;
+	int rc;
 
-	for (i = 0; i < r->ndb && rc == SQLITE_DONE; i++) {
-		if ((rc = report_prepare_range(r, r->db[i], sql_load_hourly, from, to, group,
-		    r->host, &st)) != 0)
+	for (i = 0; i < r->ndb; i++)
+		if ((rc = load_one(r, r->db[i], 1, from, to, group, r->host, out)) != 0)
 			return rc;
-		last = NULL;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			h = (const char *)sqlite3_column_text(st, 1);
-			g = (const char *)sqlite3_column_text(st, 2);
-			if (last == NULL || strcmp(last->host, h) != 0 ||
-			    strcmp(last->group, g) != 0)
-				if ((last = dataset_series(out, h, g)) == NULL)
-					break;
-			memset(&hr, 0, sizeof(hr));
-			hr.ts = sqlite3_column_int64(st, 0);
-			hr.n = (uint32_t)sqlite3_column_int64(st, 3);
-			for (k = 1; k <= TT_NSTATES; k++) {
-				hr.min[k] = (uint32_t)sqlite3_column_int64(st, 1 + 3 * k);
-				hr.max[k] = (uint32_t)sqlite3_column_int64(st, 2 + 3 * k);
-				hr.sum[k] = (uint64_t)sqlite3_column_int64(st, 3 + 3 * k);
-			}
-			if (series_push_hour(last, &hr) == -1)
-				break;
-		}
-		if (rc != SQLITE_DONE) {
-			rc = runtime_err(r, "%s: %s", r->dbpath[i],
-			    rc == SQLITE_ROW ? "out of memory" : sqlite3_errmsg(r->db[i]));
-			sqlite3_finalize(st);
-			return rc;
-		}
-		sqlite3_finalize(st);
-	}
-	sort_hours(out);
+	sort_series(out);
 	return 0;
 }
 
@@ -442,7 +423,7 @@ report_load_latest(struct report *r, const char *group, struct dataset *out)
 
 			glob_quote((const char *)sqlite3_column_text(st, 0), h, sizeof(h));
 			if ((ts = query_int(r->db[i], sql_newest, h)) >= 0)
-				rc = load_one(r, r->db[i], ts, ts, group, h, out);
+				rc = load_one(r, r->db[i], 0, ts, ts, group, h, out);
 		}
 		sqlite3_finalize(st);
 	}

@@ -118,6 +118,15 @@ point_range(const struct point *p, size_t n, int64_t from, int64_t to,
 }
 
 void
+series_summary(const struct series *s, int state, struct summary *out)
+{
+	if (s != NULL && s->nh > 0)
+		summary_of_hours(s->h, s->nh, state, out);
+	else
+		summary_of(s ? s->p : NULL, s ? s->n : 0, state, out);
+}
+
+void
 summary_of_hours(const struct hour *h, size_t n, int state, struct summary *out)
 {
 	uint64_t sum = 0, samples = 0;

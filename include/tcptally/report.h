@@ -64,6 +64,9 @@ void		 summary_of_hours(const struct hour *h, size_t n, int state,
 /* Least-squares slope of the hourly averages at mid-hour, each weighted by
  * its samples, per second; 0 if fewer than 2 hours. */
 double		 slope_of_hours(const struct hour *h, size_t n, int state);
+/* A series' summary of one state: over its hourly rollups when it holds
+ * them, else over its points; s may be NULL (n = 0). */
+void		 series_summary(const struct series *s, int state, struct summary *out);
 /* Least-squares slope of count over time, per second; 0 if fewer than 2 points. */
 double		 slope_of(const struct point *p, size_t n, int state);
 /* Index range [*lo, *hi) of points with from <= ts < to. */

@@ -60,6 +60,16 @@ snapshot() {	# db, copy
 
 chk="$TT_TMP/chk.db"
 
+# Every sample time in file $1 (logged as taken) is stored in db $2; else fail
+# with the label $3 and the missing times.
+assert_logged_stored() {
+	local lost
+	sort -u "$1" >"$TT_TMP/logged"
+	sqlite3 -batch "$2" "SELECT ts FROM sample WHERE (flags & 4) = 0" | sort -u >"$TT_TMP/stored"
+	lost=$(comm -23 "$TT_TMP/logged" "$TT_TMP/stored" | tr '\n' ' ')
+	[ -z "$lost" ] || fail "$3: samples logged as taken but not stored: $lost"
+}
+
 part1() {
 	echo "--- 1. SIGKILL during sampling: $TRIALS trials"
 	TT_DB="$TT_TMP/kill.db"
@@ -111,10 +121,7 @@ part1() {
 			early=$((early + 1))
 			continue
 		fi
-		sqlite3 -batch "$chk" "SELECT ts FROM sample WHERE (flags & 4) = 0" | sort -u >"$TT_TMP/stored"
-		sort -u "$TT_TMP/logged.all" >"$TT_TMP/logged"
-		lost=$(comm -23 "$TT_TMP/logged" "$TT_TMP/stored" | tr '\n' ' ')
-		[ -z "$lost" ] || fail "trial $t: samples logged as taken but not stored: $lost; log: $(cat "$klog")"
+		assert_logged_stored "$TT_TMP/logged.all" "$chk" "trial $t (log: $(cat "$klog"))"
 		assert_eq "$(sqlite3 -batch "$chk" "SELECT count(*) FROM sample s WHERE (s.flags & 4) = 0 AND
 			(SELECT count(*) FROM counts c WHERE c.ts = s.ts AND c.host = s.host) != 2")" 0 \
 			"trial $t: samples without their 2 counts rows (all, web)"
@@ -447,10 +454,8 @@ part5() {
 			fail "trial $t: the collector complained: $(cat "$klog")"
 		snapshot "$TT_DB" "$chk"
 		assert_eq "$(integrity "$chk")" ok "trial $t: integrity_check"
-		logged_ts "$klog" | sort -u >"$TT_TMP/logged"
-		sqlite3 -batch "$chk" "SELECT ts FROM sample WHERE (flags & 4) = 0" | sort -u >"$TT_TMP/stored"
-		lost=$(comm -23 "$TT_TMP/logged" "$TT_TMP/stored" | tr '\n' ' ')
-		[ -z "$lost" ] || fail "trial $t: samples logged as taken but not stored: $lost"
+		logged_ts "$klog" >"$TT_TMP/logged.run"
+		assert_logged_stored "$TT_TMP/logged.run" "$chk" "trial $t"
 		assert_eq "$(sqlite3 -batch "$chk" "SELECT count(*) FROM counts WHERE ts >= $cut AND ts <= $end")" \
 			"$within" "trial $t: raw rows within retention"
 		assert_eq "$(sqlite3 -batch "$chk" "SELECT count(*) || ' ' || total(samples) FROM hourly WHERE ts < $end - $end % 3600")" \

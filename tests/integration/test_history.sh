@@ -3,7 +3,8 @@
 # retention keeps exactly what the config says; a 90-day backlog drains
 # while the collector samples every second without missing a slot; max_size
 # drops the oldest raw samples first and says so; trend answers from the
-# rollups beyond raw retention and says so.
+# rollups beyond raw retention and says so. (SIGKILL during retention work:
+# test_durability.sh, part 5.)
 # Env: COLLECTOR, POPULATE, REPORT, HISTGEN.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -172,7 +173,6 @@ cfg_for "$TT_TMP/b.yaml" "$TT_DB" 1s 1d 0
 "$COLLECTOR" -c "$TT_TMP/b.yaml" --import "$TT_TMP/h90.csv" 2>/dev/null || fail "import 90 days"
 rm -f "$TT_TMP/h90.csv"
 backlog=$(q "SELECT count(*) FROM counts WHERE ts < $NOW - 86400")
-cp "$TT_DB" "$TT_TMP/kill.db"
 t_start=$(date +%s)
 ip netns exec "$TT_NS" "$COLLECTOR" -c "$TT_TMP/b.yaml" -v -v >"$TT_TMP/b.log" 2>&1 &
 cpid=$!
@@ -191,30 +191,6 @@ assert_eq "$taken" $((last - first + 1)) "samples, one per second from $first to
 echo "    $backlog rows deleted while taking $taken samples at 1 s: 0 missed"
 echo "    slots that did retention work: $(grep -c "retention: " "$TT_TMP/b.log"); longest step:" \
 	"$(grep -o "the longest [0-9.]* ms" "$TT_TMP/b.log" | awk '$3 > m { m = $3 } END { print m + 0 }') ms"
-
-echo "--- SIGKILL during retention work"
-TT_DB=$TT_TMP/kill.db
-cfg_for "$TT_TMP/kill.yaml" "$TT_DB" 1s 1d 0
-# SIGKILL in the middle of retention work, 6 times: every step is
-# its own transaction, so the file stays whole and nothing within retention
-# is lost.
-within=$(q "SELECT count(*) FROM counts WHERE ts >= $NOW - 86400 + 600")
-for k in 1 2 3 4 5 6; do
-	ip netns exec "$TT_NS" "$COLLECTOR" -c "$TT_TMP/kill.yaml" -q >"$TT_TMP/k$k.log" 2>&1 &
-	kpid=$!
-	sleep "1.$((RANDOM % 10))"
-	kill -KILL "$kpid"
-	wait "$kpid" 2>/dev/null || true
-	assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after SIGKILL $k during retention"
-	assert_eq "$(q "SELECT count(*) FROM counts WHERE ts >= $NOW - 86400 + 600 AND ts <= $END")" "$within" \
-		"raw rows within retention after SIGKILL $k"
-	assert_eq "$(q "SELECT count(*) FROM counts c LEFT JOIN sample s USING (ts, host) WHERE s.ts IS NULL")" 0 \
-		"counts rows without their sample after SIGKILL $k"
-done
-echo "    6 SIGKILLs during retention: integrity ok, $within rows within retention intact"
-left=$(q "SELECT count(*) FROM counts WHERE ts < $NOW - 86400")
-[ "$left" -lt "$backlog" ] || fail "retention made no progress across the kills"
-echo "    $((backlog - left)) of $backlog rows dropped across the kills"
 
 echo "--- max_size drops the oldest raw samples first, and says so once"
 TT_DB=$TT_TMP/m.db
