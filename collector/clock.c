@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
 
 static int64_t
 test_offset(const char *path)

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "collector.h"
 
 #define MISSED_MAX	8640	/* missed slots remembered while the store is failing */
 
@@ -234,15 +234,13 @@ do_reload(struct collector *co)
 	struct errlist errs = { 0 };
 	struct collector *nw;
 	struct config *cfg;
-	size_t i;
 
 	if (co->config_path == NULL) {
 		log_info("SIGHUP: running on built-in defaults, nothing to reload");
 		return;
 	}
-	if ((cfg = config_load(co->config_path, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			log_warnx("%s", errs.msg[i]);
+	if ((cfg = config_open(co->config_path, &errs)) == NULL) {
+		config_print_errors(co->config_path, &errs);
 		log_warnx("SIGHUP: %s has errors; keeping the running config", co->config_path);
 		errlist_free(&errs);
 		return;

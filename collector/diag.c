@@ -17,8 +17,8 @@
 
 #include <libmnl/libmnl.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "collector.h"
 
 #define DIAG_BUFLEN	32768	/* the kernel sizes dump skbs up to 32 KiB to match */
 

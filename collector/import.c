@@ -15,67 +15,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "tcptally/progress.h"
+#include "import.h"
 
-#define LINE_MAX_BYTES	4096
 #define RECORD_MAX	65536		/* a CSV record with quoted newlines */
-#define READ_CHUNK	(1 << 20)
 #define SAMPLE_KEY	(-1)		/* import_seen.grp of a sample's own row */
 
-#define COLS	"established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait," \
-		" close, close_wait, last_ack, listen, closing"
-#define LCOLS	"l1, l2, l3, l4, l5, l6, l7, l8, l9, l10, l11"
 #define KEY	" WHERE ts = ?1 AND host = ?2 AND grp = ?3"
 
 enum { S_BEGIN, S_COMMIT, S_SAMPLE, S_SOCKETS, S_COUNTS, S_MERGE,
-	S_SEEN, S_SEEN_GET, S_SEEN_SET, S_HOST_SEL, S_HOST_INS, S_GRP_SEL,
-	S_GRP_INS, S_STATS, NSTMT };
+	S_SEEN, S_SEEN_GET, S_SEEN_SET, S_STATS, NSTMT };
 
+/*
+ * The statements; in each, %1$s stands for the 11 states' part, made by
+ * state_sql from the template in tmpl[] (parameters numbered from first[]).
+ * import_seen keeps, per key, the line of each state it was given on.
+ */
 static const char *const sql[NSTMT] = {
 	"BEGIN IMMEDIATE", "COMMIT",
 	"INSERT OR IGNORE INTO sample (ts, host, flags, duration_us, sockets)"
 	" VALUES (?1, ?2, ?3, NULL, ?4)",
 	"UPDATE sample SET sockets = coalesce(sockets, 0) + ?3 WHERE ts = ?1 AND host = ?2",
-	"INSERT OR IGNORE INTO counts (ts, host, grp, " COLS ") VALUES"
-	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	"UPDATE counts SET established = established + ?4, syn_sent = syn_sent + ?5,"
-	" syn_recv = syn_recv + ?6, fin_wait1 = fin_wait1 + ?7, fin_wait2 = fin_wait2 + ?8,"
-	" time_wait = time_wait + ?9, close = close + ?10, close_wait = close_wait + ?11,"
-	" last_ack = last_ack + ?12, listen = listen + ?13, closing = closing + ?14" KEY,
-	"INSERT INTO temp.import_seen (ts, host, grp, added, " LCOLS ") VALUES"
-	" (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-	" ON CONFLICT DO NOTHING",
-	"SELECT added, " LCOLS " FROM temp.import_seen" KEY,
-	"UPDATE temp.import_seen SET l1 = coalesce(l1, ?5), l2 = coalesce(l2, ?6),"
-	" l3 = coalesce(l3, ?7), l4 = coalesce(l4, ?8), l5 = coalesce(l5, ?9),"
-	" l6 = coalesce(l6, ?10), l7 = coalesce(l7, ?11), l8 = coalesce(l8, ?12),"
-	" l9 = coalesce(l9, ?13), l10 = coalesce(l10, ?14), l11 = coalesce(l11, ?15)" KEY,
-	"SELECT id FROM host WHERE name = ?1",
-	"INSERT INTO host (name) VALUES (?1)",
-	"SELECT id FROM grp WHERE name = ?1",
-	"INSERT INTO grp (name) VALUES (?1)",
+	"INSERT OR IGNORE INTO counts (ts, host, grp, %1$s) VALUES (?1, ?2, ?3, %2$s)",
+	"UPDATE counts SET %1$s" KEY,
+	"INSERT INTO temp.import_seen (ts, host, grp, added, %1$s) VALUES"
+	" (?1, ?2, ?3, ?4, %2$s) ON CONFLICT DO NOTHING",
+	"SELECT added, %1$s FROM temp.import_seen" KEY,
+	"UPDATE temp.import_seen SET %1$s" KEY,
 	"SELECT count(*), coalesce(sum(a), 0) FROM (SELECT max(added) AS a"
 	" FROM temp.import_seen WHERE grp != -1 GROUP BY ts, host)",
 };
-
-static const char sql_seen[] =
-    "DROP TABLE IF EXISTS temp.import_seen;"
-    "CREATE TEMP TABLE import_seen (ts INTEGER NOT NULL, host INTEGER NOT NULL,"
-    " grp INTEGER NOT NULL, added INTEGER NOT NULL, " LCOLS ","
-    " PRIMARY KEY (ts, host, grp)) WITHOUT ROWID";
-
-struct reader {
-	FILE		*f;
-	char		*buf;		/* cap + 1: a line's end is always writable */
-	size_t		 cap, off, end;
-	int		 eof;
-	size_t		 lineno;
-	int64_t		 bytes;		/* read so far */
-	struct progress	 progress;	/* on a terminal, after a second */
+static const struct {
+	const char	*cols, *vals;	/* templates for %1$s and %2$s */
+	int		 first;		/* the parameter of the first state */
+} tmpl[NSTMT] = {
+	[S_COUNTS] = { "{c}", "?{n}", 4 },
+	[S_MERGE] = { "{c} = {c} + ?{n}", NULL, 4 },
+	[S_SEEN] = { "{c}_line", "?{n}", 5 },
+	[S_SEEN_GET] = { "{c}_line", NULL, 0 },
+	[S_SEEN_SET] = { "{c}_line = coalesce({c}_line, ?{n})", NULL, 5 },
 };
 
-/* Names to ids; imports see a handful of hosts and groups. */
+/* Names to ids, cached: imports see a handful of hosts and groups. */
 struct names {
 	struct name_id {
 		char	*name;
@@ -136,75 +118,32 @@ step(struct importer *im, sqlite3_stmt *st, int want)
 	return rc == want ? 0 : db_fail(im);
 }
 
-/* 1 a line in s[0..len), 0 the end, -1 an error. */
+/* The next line, or the end (0); on an error (-1) the reader has said why in im->err. */
 static int
-reader_line(struct importer *im, char **s, size_t *len)
+next_line(struct importer *im, char **s, size_t *len)
 {
-	static const char too_long[] = "line longer than 4096 bytes; is this a text file?";
-	struct reader *r = &im->rd;
-	char *nl;
-	size_t n;
+	int rc = reader_line(&im->rd, s, len, im->stats->rows);
 
-	for (;;) {
-		if ((nl = memchr(r->buf + r->off, '\n', r->end - r->off)) != NULL ||
-		    (r->eof && r->off < r->end)) {
-			*s = r->buf + r->off;
-			*len = nl != NULL ? (size_t)(nl - *s) : r->end - r->off;
-			r->off += *len + (nl != NULL);
-			r->lineno++;
-			if (*len > LINE_MAX_BYTES)
-				return bad(im, r->lineno, too_long);
-			if (memchr(*s, '\0', *len) != NULL)
-				return bad(im, r->lineno, "NUL byte in line; is this a "
-				    "text file?");
-			return 1;
-		}
-		if (r->eof)
-			return 0;
-		if (r->end - r->off > LINE_MAX_BYTES)
-			return bad(im, r->lineno + 1, too_long);
-		memmove(r->buf, r->buf + r->off, r->end - r->off);
-		r->end -= r->off;
-		r->off = 0;
-		n = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
-		r->end += n;
-		r->bytes += (int64_t)n;
-		progress_update(&r->progress, im->stats->rows, r->bytes);
-		if (n == 0 && ferror(r->f)) {
-			snprintf(im->err, im->errlen, "%s: %s", im->file, strerror(errno));
-			im->rc = IMPORT_EINPUT;
-			return -1;
-		}
-		r->eof = n == 0;
-	}
+	if (rc == -1)
+		im->rc = IMPORT_EINPUT;
+	return rc;
 }
 
-/* The id of name, added to its table (S_HOST_SEL or S_GRP_SEL, then _INS) if missing. */
+/* The id of name in table (host or grp), added to it if missing. */
 static int64_t
-names_id(struct importer *im, struct names *nm, int sel, const char *name)
+names_id(struct importer *im, struct names *nm, const char *table, const char *name)
 {
 	struct name_id *e;
-	int64_t id = -1;
+	int64_t id;
 	size_t i;
-	int rc;
 
 	if (nm->n > 0 && strcmp(nm->e[nm->last].name, name) == 0)
 		return nm->e[nm->last].id;
 	for (i = 0; i < nm->n; i++)
 		if (strcmp(nm->e[i].name, name) == 0)
 			return nm->e[nm->last = i].id;
-	sqlite3_bind_text(im->st[sel], 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(im->st[sel])) == SQLITE_ROW)
-		id = sqlite3_column_int64(im->st[sel], 0);
-	sqlite3_reset(im->st[sel]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if ((id = db_name_id(im->db, table, name)) == -1)
 		return db_fail(im);
-	if (id == -1) {
-		sqlite3_bind_text(im->st[sel + 1], 1, name, -1, SQLITE_STATIC);
-		if (step(im, im->st[sel + 1], SQLITE_DONE) == -1)
-			return -1;
-		id = sqlite3_last_insert_rowid(im->db);
-	}
 	if (nm->n == nm->cap) {
 		if ((e = reallocarray(nm->e, nm->cap + 16, sizeof(*e))) == NULL)
 			return oom(im);
@@ -343,8 +282,8 @@ flush(struct importer *im)
 	if (!im->has_cur)
 		return 0;
 	im->has_cur = 0;
-	if ((host = names_id(im, &im->hosts, S_HOST_SEL, s->host)) == -1 ||
-	    (grp = names_id(im, &im->groups, S_GRP_SEL, s->group)) == -1)
+	if ((host = names_id(im, &im->hosts, "host", s->host)) == -1 ||
+	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
 		sum += s->count[i];
@@ -425,7 +364,7 @@ csv_loop(struct importer *im, int crlf)
 	size_t len;
 	int rc;
 
-	while ((rc = reader_line(im, &s, &len)) == 1) {
+	while ((rc = next_line(im, &s, &len)) == 1) {
 		if (crlf && len > 0 && s[len - 1] == '\r')
 			len--;
 		if (im->jlen > 0 || !import_csv_complete(s, len))
@@ -506,7 +445,7 @@ cron_loop(struct importer *im, char *s, size_t len)
 		if (!import_is_blank(s, len) &&
 		    cron_record(im, s, len, im->rd.lineno) == -1)
 			return -1;
-	} while ((rc = reader_line(im, &s, &len)) == 1);
+	} while ((rc = next_line(im, &s, &len)) == 1);
 	return rc == 0 ? end_block(im) : -1;
 }
 
@@ -518,7 +457,7 @@ import_lines(struct importer *im)
 	size_t len;
 	int rc;
 
-	while ((rc = reader_line(im, &s, &len)) == 1) {
+	while ((rc = next_line(im, &s, &len)) == 1) {
 		if (im->rd.lineno == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 			s += 3;		/* a UTF-8 byte order mark */
 			len -= 3;
@@ -532,23 +471,42 @@ import_lines(struct importer *im)
 	return rc;
 }
 
+/* Statement i, with its states' parts filled in. */
+static int
+prepare(struct importer *im, int i)
+{
+	char cols[512], vals[256], text[1024];
+
+	if (tmpl[i].cols == NULL)
+		snprintf(text, sizeof(text), "%s", sql[i]);
+	else {
+		state_sql(cols, sizeof(cols), ", ", tmpl[i].cols, tmpl[i].first);
+		state_sql(vals, sizeof(vals), ", ", tmpl[i].vals ? tmpl[i].vals : "",
+		    tmpl[i].first);
+		snprintf(text, sizeof(text), sql[i], cols, vals);
+	}
+	return sqlite3_prepare_v3(im->db, text, -1, SQLITE_PREPARE_PERSISTENT, &im->st[i],
+	    NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static int
 setup(struct importer *im)
 {
-	char err[512];
+	char lines[256], create[512], err[512];
 	int i;
 
-	if ((im->rd.buf = malloc(READ_CHUNK + 1)) == NULL)
-		return oom(im);
-	im->rd.cap = READ_CHUNK;
-	if (db_exec(im->db, sql_seen, err, sizeof(err)) == -1) {
+	state_sql(lines, sizeof(lines), ", ", "{c}_line", 0);
+	snprintf(create, sizeof(create), "DROP TABLE IF EXISTS temp.import_seen;"
+	    "CREATE TEMP TABLE import_seen (ts INTEGER NOT NULL, host INTEGER NOT NULL,"
+	    " grp INTEGER NOT NULL, added INTEGER NOT NULL, %s,"
+	    " PRIMARY KEY (ts, host, grp)) WITHOUT ROWID", lines);
+	if (db_exec(im->db, create, err, sizeof(err)) == -1) {
 		snprintf(im->err, im->errlen, "%s: %s", im->dbname, err);
 		im->rc = IMPORT_EDB;
 		return -1;
 	}
 	for (i = 0; i < NSTMT; i++)
-		if (sqlite3_prepare_v3(im->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-		    &im->st[i], NULL) != SQLITE_OK)
+		if (prepare(im, i) == -1)
 			return db_fail(im);
 	return step(im, im->st[S_BEGIN], SQLITE_DONE);
 }
@@ -580,13 +538,15 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	im.dbname = dbname;
 	im.file = file;
 	im.cron_host = cron_host;
-	im.rd.f = in;
-	progress_start(&im.rd.progress, "import", fileno(in));
 	im.stats = stats;
 	im.err = err;
 	im.errlen = errlen;
 	im.memo_ts = -1;
 	im.memo_host = -1;
+	if (reader_open(&im.rd, in, file, err, errlen) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return IMPORT_EDB;
+	}
 	if ((setup(&im) == -1 || import_lines(&im) == -1 || finish(&im) == -1) &&
 	    im.rc == IMPORT_OK)
 		db_fail(&im);
@@ -597,8 +557,7 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.import_seen", NULL, NULL, NULL);
 	names_free(&im.hosts);
 	names_free(&im.groups);
-	progress_end(&im.rd.progress);
-	free(im.rd.buf);
+	reader_close(&im.rd);
 	free(im.join);
 	return im.rc;
 }

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "tcptally/collector.h"
-#include "tcptally/report.h"
+#include "tcptally/timeutil.h"
+#include "import.h"
 
 #define TS_MAX		253402300799LL	/* 9999-12-31T23:59:59Z, as logtime_parse */
 #define CSV_FIELDS	5

@@ -1,6 +1,4 @@
 /* tcptally-collector: command line. */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -9,8 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "collector.h"
+#include "import.h"
 
 static const char usage_text[] =
 "usage: tcptally-collector [-c FILE] [--once | --samples N] [-v | -q]\n"
@@ -57,38 +56,16 @@ usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
-/* As root, a config others can write would let them pick what root writes to. */
-static int
-config_safe(const char *path)
-{
-	struct stat st;
-
-	if (geteuid() != 0 || stat(path, &st) == -1)
-		return 1;
-	if (st.st_mode & S_IWOTH) {
-		fprintf(stderr, "%s: writable by any user; refusing it as root "
-		    "(chmod o-w %s)\n", path, path);
-		return 0;
-	}
-	return 1;
-}
-
 static struct config *
 load_config(const char *path)
 {
 	struct errlist errs = { 0 };
 	struct config *c;
-	size_t i;
 
 	if (path == NULL)
 		return config_default();
-	if (!config_safe(path))
-		return NULL;
-	if ((c = config_load(path, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
-	}
+	if ((c = config_open(path, &errs)) == NULL)
+		config_print_errors(path, &errs);
 	errlist_free(&errs);
 	return c;
 }

@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
-#include "tcptally/report.h"	/* time_format_utc */
+#include "tcptally/timeutil.h"
+#include "collector.h"
 
 #define RETAIN_BATCH	2000		/* rows of counts (or hourly) per step */
 #define VACUUM_PAGES	512		/* pages returned per step */
@@ -46,17 +46,6 @@ static const char *const rsql[NRSTMT] = {
 	"PRAGMA auto_vacuum",
 };
 
-static int64_t
-one_int(sqlite3_stmt *st, int64_t dflt)
-{
-	int64_t v = dflt;
-
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
 static int
 exec_stmt(sqlite3_stmt *st)
 {
@@ -79,8 +68,8 @@ retain_open(struct retain *rt, sqlite3 *db)
 			retain_close(rt);
 			return -1;
 		}
-	rt->page_size = one_int(rt->st[R_PAGESIZE], 4096);
-	rt->incremental = one_int(rt->st[R_AUTOVAC], 0) == 2;
+	rt->page_size = db_int_stmt(rt->st[R_PAGESIZE], 4096);
+	rt->incremental = db_int_stmt(rt->st[R_AUTOVAC], 0) == 2;
 	return 0;
 }
 
@@ -97,7 +86,7 @@ retain_close(struct retain *rt)
 int64_t
 retain_used_bytes(struct retain *rt)
 {
-	return (one_int(rt->st[R_PAGES], 0) - one_int(rt->st[R_FREE], 0)) * rt->page_size;
+	return (db_int_stmt(rt->st[R_PAGES], 0) - db_int_stmt(rt->st[R_FREE], 0)) * rt->page_size;
 }
 
 /*
@@ -115,7 +104,7 @@ batch(struct retain *rt, int bound_st, int del_st, int del2_st, int64_t cutoff,
 
 	sqlite3_bind_int64(st, 1, cutoff);
 	sqlite3_bind_int(st, 2, RETAIN_BATCH);
-	if ((last = one_int(st, -1)) >= 0) {
+	if ((last = db_int_stmt(st, -1)) >= 0) {
 		upto = last + 1;	/* through the batch's last timestamp */
 		more = upto < cutoff;
 	}
@@ -154,7 +143,7 @@ cap_step(struct retain *rt, const struct config *c, int64_t now, const char *pat
 		rt->capping = 0;
 		return 0;
 	}
-	oldest = one_int(rt->st[R_RAW_OLDEST], -1);
+	oldest = db_int_stmt(rt->st[R_RAW_OLDEST], -1);
 	if (!rt->capping) {
 		size_format(used, a, sizeof(a));
 		size_format(c->max_size, b, sizeof(b));
@@ -214,7 +203,7 @@ retain_step(struct retain *rt, const struct config *c, int64_t now, const char *
 			goto fail;
 		more |= rc;
 	}
-	if (rt->incremental && (nfree = one_int(rt->st[R_FREE], 0)) > VACUUM_KEEP) {
+	if (rt->incremental && (nfree = db_int_stmt(rt->st[R_FREE], 0)) > VACUUM_KEEP) {
 		char sql[64];
 
 		snprintf(sql, sizeof(sql), "PRAGMA incremental_vacuum(%lld)",

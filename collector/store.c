@@ -3,23 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
 #include "tcptally/db.h"
+#include "collector.h"
 
-static const char sql_counts[] =
-    "INSERT INTO counts (ts, host, grp, established, syn_sent, syn_recv, fin_wait1,"
-    " fin_wait2, time_wait, close, close_wait, last_ack, listen, closing)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_sample[] =
     "INSERT INTO sample (ts, host, flags, duration_us, sockets) VALUES (?, ?, ?, ?, ?)";
-
-/*
- * The message of the statement that failed a transaction: the ROLLBACK after it
- * would replace sqlite3_errmsg() with its own ("cannot rollback - no
- * transaction is active" when SQLite already rolled back, as it does on
- * SQLITE_FULL, or "not an error"). Cleared by each call that may set it.
- */
-static char txn_err[256];
 
 static int
 prepare(struct store *s, const char *sql, sqlite3_stmt **st)
@@ -41,35 +29,32 @@ run(sqlite3_stmt *st)
 static void
 abort_txn(struct store *s)
 {
-	snprintf(txn_err, sizeof(txn_err), "%s", sqlite3_errmsg(s->db));
+	snprintf(s->txn_err, sizeof(s->txn_err), "%s", sqlite3_errmsg(s->db));
 	if (!sqlite3_get_autocommit(s->db))
 		run(s->rollback);
 }
 
-/* The id of name in table (host or grp), inserted if missing. */
-static int64_t
-name_id(sqlite3 *db, const char *table, const char *name)
+/*
+ * One counts row: ts, host, grp, then the 11 states in their columns. The
+ * trigger counts_to_hourly (schema/0002_hourly.sql) adds each row to its
+ * hour's rollup in the same transaction.
+ */
+static int
+prepare_counts(struct store *s)
 {
-	char sql[128];
-	sqlite3_stmt *st;
-	int64_t id = -1;
+	char cols[256], vals[64], sql[512];
 
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (name) VALUES (?1) "
-	    "ON CONFLICT (name) DO UPDATE SET name = name RETURNING id", table);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return id;
+	state_sql(cols, sizeof(cols), ", ", "{c}", 0);
+	state_sql(vals, sizeof(vals), ", ", "?", 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO counts (ts, host, grp, %s) VALUES (?, ?, ?, %s)",
+	    cols, vals);
+	return prepare(s, sql, &s->ins_counts);
 }
 
 int
 store_open(struct store *s, const char *path, const char *host, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
-	txn_err[0] = '\0';
 	if ((s->db = db_open_rw(path, err, errlen)) == NULL)
 		return -1;
 	if ((s->path = strdup(path)) == NULL ||
@@ -77,8 +62,8 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 	    prepare(s, "COMMIT", &s->commit) == -1 ||
 	    prepare(s, "ROLLBACK", &s->rollback) == -1 ||
 	    prepare(s, sql_sample, &s->ins_sample) == -1 ||
-	    prepare(s, sql_counts, &s->ins_counts) == -1 ||
-	    (s->host_id = name_id(s->db, "host", host)) == -1) {
+	    prepare_counts(s) == -1 ||
+	    (s->host_id = db_name_id(s->db, "host", host)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		store_close(s);
 		return -1;
@@ -95,7 +80,7 @@ store_set_groups(struct store *s, const struct config *c)
 	if ((ids = calloc(c->ngroups + 1, sizeof(*ids))) == NULL)
 		return -1;
 	for (i = 0; i <= c->ngroups; i++) {
-		ids[i] = name_id(s->db, "grp", i == 0 ? "all" : c->groups[i - 1].name);
+		ids[i] = db_name_id(s->db, "grp", i == 0 ? "all" : c->groups[i - 1].name);
 		if (ids[i] == -1) {
 			free(ids);
 			return -1;
@@ -126,6 +111,7 @@ insert_sample(struct store *s, int64_t ts, unsigned flags, int64_t duration_us,
 	return run(st);
 }
 
+/* One row per group; each also lands in its hourly rollup (trigger counts_to_hourly, schema/0002). */
 static int
 insert_counts(struct store *s, int64_t ts, const struct tally *t)
 {
@@ -151,7 +137,7 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, unsigned flags,
 {
 	int rc;
 
-	txn_err[0] = '\0';
+	s->txn_err[0] = '\0';
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
 	rc = insert_sample(s, ts, flags, duration_us, (int64_t)t->total);
@@ -177,7 +163,7 @@ store_missed(struct store *s, const int64_t *ts, size_t n)
 
 	if (n == 0)
 		return 0;
-	txn_err[0] = '\0';
+	s->txn_err[0] = '\0';
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -198,14 +184,13 @@ int64_t
 store_last_ts(struct store *s)
 {
 	sqlite3_stmt *st;
-	int64_t ts = -1;
+	int64_t ts;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM sample WHERE host = ?", -1,
+	if (sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM sample WHERE host = ?1", -1,
 	    &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, s->host_id);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		ts = sqlite3_column_int64(st, 0);
+	ts = db_int_stmt(st, -1);
 	sqlite3_finalize(st);
 	return ts;
 }
@@ -215,7 +200,7 @@ store_errmsg(struct store *s)
 {
 	if (s->db == NULL)
 		return "no database";
-	return txn_err[0] != '\0' ? txn_err : sqlite3_errmsg(s->db);
+	return s->txn_err[0] != '\0' ? s->txn_err : sqlite3_errmsg(s->db);
 }
 
 void

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/tcptally.h"
+#include "tally.h"
 
 #define NPORTS 65536
 

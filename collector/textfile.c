@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
 
 static int	 failing;	/* log a failure once per episode */
 
@@ -41,17 +41,14 @@ put(struct out *o, const char *fmt, ...)
 		o->off += (size_t)n;
 }
 
-/* A label value: backslash, double quote and newline escaped. */
+/* A label value, escaped as the text format wants it. */
 static void
 put_label(struct out *o, const char *s)
 {
-	for (; *s != '\0'; s++)
-		if (*s == '\\' || *s == '"')
-			put(o, "\\%c", *s);
-		else if (*s == '\n')
-			put(o, "\\n");
-		else
-			put(o, "%c", *s);
+	char buf[1024];
+
+	text_label(buf, sizeof(buf), s);
+	put(o, "%s", buf);
 }
 
 static void

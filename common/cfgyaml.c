@@ -13,7 +13,7 @@
 #include <yaml.h>
 
 #include "tcptally/tcptally.h"
-#include "tcptally/cfgyaml.h"
+#include "cfgyaml.h"
 
 #define MAX_SIZE	(16 * 1024 * 1024)	/* stops -c /dev/zero */
 #define HINT_MAX	32			/* longest word checked for typos */

@@ -2,7 +2,8 @@
  * The config file: YAML (libyaml) into struct config.  Every problem is
  * collected with its FILE:LINE:COL and reported in file order; any one of
  * them fails the load, so a bad reload never half-applies.  The generic
- * YAML handling is in cfgyaml.c; this file knows tcptally's keys.
+ * YAML handling is in cfgyaml.c; this file knows tcptally's keys and does
+ * no I/O (config_file.c finds, checks and reads the file).
  */
 #include <sys/socket.h>
 
@@ -11,19 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
-#include "tcptally/tcptally.h"
-#include "tcptally/cfgyaml.h"
+#include "tcptally/config.h"
+#include "tcptally/timeutil.h"
+#include "cfgyaml.h"
 
-#ifndef TT_SYSCONFDIR
-#define TT_SYSCONFDIR	"/etc"
-#endif
-/* Where `meson install` put the example (its sysconfdir), then /etc. */
-#define SYSTEM_CONFIG	TT_SYSCONFDIR "/tcptally/tcptally.yaml"
-#define ETC_CONFIG	"/etc/tcptally/tcptally.yaml"
 #define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 			"abcdefghijklmnopqrstuvwxyz0123456789_.-"
 
@@ -499,24 +494,17 @@ config_default(void)
 }
 
 struct config *
-config_load(const char *path, struct errlist *errs)
+config_parse(const char *buf, size_t len, const char *name, struct errlist *errs)
 {
 	struct ctx x;
-	char *buf;
-	size_t len;
 
 	memset(&x, 0, sizeof(x));
-	x.y.file = path;
-	if ((buf = cfg_read_file(path, &len)) == NULL) {
-		errlist_add(errs, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
+	x.y.file = name;
 	if ((x.c = config_default()) == NULL ||
-	    (x.c->path = strdup(path)) == NULL)
+	    (x.c->path = strdup(name)) == NULL)
 		cfg_oom(&x.y);
 	else
 		cfg_parse(&x.y, buf, len, parse_top, &x);
-	free(buf);
 	free(x.gline);
 	cfg_flush(&x.y, errs);
 	if (x.y.bad) {
@@ -524,22 +512,6 @@ config_load(const char *path, struct errlist *errs)
 		return NULL;
 	}
 	return x.c;
-}
-
-const char *
-config_locate(const char *opt)
-{
-	const char *env;
-
-	if (opt != NULL)
-		return opt;
-	if ((env = getenv("TCPTALLY_CONFIG")) != NULL && *env != '\0')
-		return env;
-	if (access(SYSTEM_CONFIG, F_OK) == 0)
-		return SYSTEM_CONFIG;
-	if (access(ETC_CONFIG, F_OK) == 0)
-		return ETC_CONFIG;
-	return NULL;
 }
 
 void

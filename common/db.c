@@ -1,4 +1,4 @@
-/* Opening databases and applying the embedded schema migrations. */
+/* Opening a database for writing, applying the embedded schema migrations, small queries. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -26,34 +26,55 @@ db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-pragma_int(sqlite3 *db, const char *sql)
+int64_t
+db_int_stmt(sqlite3_stmt *st, int64_t dflt)
+{
+	int64_t v = dflt;
+
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+int64_t
+db_int(sqlite3 *db, const char *sql, const char *arg, int64_t dflt)
 {
 	sqlite3_stmt *st;
-	int v = -1;
+	int64_t v;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
+		return dflt;
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	v = db_int_stmt(st, dflt);
 	sqlite3_finalize(st);
 	return v;
+}
+
+int64_t
+db_name_id(sqlite3 *db, const char *table, const char *name)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (name) VALUES (?1) "
+	    "ON CONFLICT (name) DO UPDATE SET name = name RETURNING id", table);
+	return db_int(db, sql, name, -1);
 }
 
 int
 db_user_version(sqlite3 *db)
 {
-	return pragma_int(db, "PRAGMA user_version");
+	return (int)db_int(db, "PRAGMA user_version", NULL, -1);
 }
 
-/* Refuse what is not ours, or newer than this binary. */
-static int
-check_identity(sqlite3 *db, const char *path, char *err, size_t errlen)
+int
+db_check_identity(sqlite3 *db, const char *path, char *err, size_t errlen)
 {
 	int ver, app, tables;
 
 	ver = db_user_version(db);
-	app = pragma_int(db, "PRAGMA application_id");
+	app = (int)db_int(db, "PRAGMA application_id", NULL, -1);
 	if (ver < 0 || app == -1) {
 		snprintf(err, errlen, "%s: cannot read the schema version: %s", path,
 		    sqlite3_errmsg(db));
@@ -65,7 +86,7 @@ check_identity(sqlite3 *db, const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	if (ver == 0) {
-		tables = pragma_int(db, "SELECT count(*) FROM sqlite_master");
+		tables = (int)db_int(db, "SELECT count(*) FROM sqlite_master", NULL, -1);
 		if (tables > 0) {
 			snprintf(err, errlen, "%s: not a tcptally database (it holds %d "
 			    "other objects); point `database:` at a new file", path, tables);
@@ -88,7 +109,7 @@ db_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	size_t i;
 	int ver;
 
-	if (check_identity(db, path, err, errlen) == -1)
+	if (db_check_identity(db, path, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < nmigrations; i++) {
 		if (db_exec(db, "BEGIN IMMEDIATE", why, sizeof(why)) == -1)
@@ -200,7 +221,7 @@ db_open_rw(const char *path, char *err, size_t errlen)
 	 * system in small steps (PRAGMA incremental_vacuum); this can only be
 	 * chosen before the first table. Older databases reuse freed pages.
 	 */
-	if (pragma_int(db, "SELECT count(*) FROM sqlite_master") == 0 &&
+	if (db_int(db, "SELECT count(*) FROM sqlite_master", NULL, -1) == 0 &&
 	    db_exec(db, "PRAGMA auto_vacuum = INCREMENTAL", why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
@@ -219,44 +240,6 @@ db_open_rw(const char *path, char *err, size_t errlen)
 	}
 	if (db_migrate(db, path, err, errlen) == -1)
 		goto fail;
-	return db;
-fail:
-	sqlite3_close(db);
-	return NULL;
-}
-
-sqlite3 *
-db_open_ro(const char *path, char *err, size_t errlen)
-{
-	sqlite3 *db = NULL;
-	int ver;
-
-	if (access(path, F_OK) == -1) {
-		snprintf(err, errlen, "%s: no database there (%s); set `database:` in the "
-		    "config or pass -d PATH", path, strerror(errno));
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    db ? sqlite3_errmsg(db) : "out of memory");
-		goto fail;
-	}
-	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	if (check_identity(db, path, err, errlen) == -1)
-		goto fail;
-	ver = db_user_version(db);
-	if (ver == 0) {
-		snprintf(err, errlen, "%s: not a tcptally database yet (it holds no schema); "
-		    "point -d at the collector's database, or let tcptally-collector create it",
-		    path);
-		goto fail;
-	}
-	if (ver < (int)nmigrations) {
-		snprintf(err, errlen, "%s: database schema version %d is older than %d; "
-		    "run tcptally-collector --once on it to upgrade", path, ver,
-		    (int)nmigrations);
-		goto fail;
-	}
 	return db;
 fail:
 	sqlite3_close(db);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/timeutil.h"
 
 #define DURATION_MAX	(100LL * 365 * 86400)	/* a century is plenty */
 

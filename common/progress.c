@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/progress.h"
 
 #define PROGRESS_DELAY_NS	1000000000LL	/* quiet for the first second */
 #define PROGRESS_PERIOD_NS	250000000LL	/* then at most 4 lines a second */

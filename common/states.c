@@ -1,17 +1,16 @@
-/* The 11 TCP state names, spelled as the kernel and netstat spell them. */
+/* The 11 TCP state names, spelled as the kernel and netstat spell them, and their columns. */
+#include <stdio.h>
 #include <string.h>
 
 #include "tcptally/tcptally.h"
 
-static const char *const names[TT_NSTATES + 1] = {
-	NULL, "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
-	"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
-};
+#define NAME_(name, col)	#name,
+#define COLUMN_(name, col)	#col,
+#define LIST_(name, col)	", " #name
 
-static const char *const columns[TT_NSTATES + 1] = {
-	NULL, "established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2",
-	"time_wait", "close", "close_wait", "last_ack", "listen", "closing",
-};
+static const char *const names[TT_NSTATES + 1] = { NULL, TT_STATES(NAME_) };
+static const char *const columns[TT_NSTATES + 1] = { NULL, TT_STATES(COLUMN_) };
+static const char names_list[] = TT_STATES(LIST_);	/* ", ESTABLISHED, ..." */
 
 const char *
 state_name(int state)
@@ -43,6 +42,35 @@ state_from_name(const char *name)
 const char *
 state_names_list(void)
 {
-	return "ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, "
-	    "CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING";
+	return names_list + 2;
+}
+
+size_t
+state_sql(char *buf, size_t len, const char *sep, const char *tmpl, int first)
+{
+	size_t off = 0;
+	const char *p;
+	char piece[32];
+	int st;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (st = 1; st <= TT_NSTATES; st++) {
+		if (st > 1)
+			off += (size_t)snprintf(off < len ? buf + off : NULL,
+			    off < len ? len - off : 0, "%s", sep);
+		for (p = tmpl; *p != '\0'; p++) {
+			if (strncmp(p, "{c}", 3) == 0) {
+				snprintf(piece, sizeof(piece), "%s", columns[st]);
+				p += 2;
+			} else if (strncmp(p, "{n}", 3) == 0) {
+				snprintf(piece, sizeof(piece), "%d", first + st - 1);
+				p += 2;
+			} else
+				snprintf(piece, sizeof(piece), "%c", *p);
+			off += (size_t)snprintf(off < len ? buf + off : NULL,
+			    off < len ? len - off : 0, "%s", piece);
+		}
+	}
+	return off;
 }

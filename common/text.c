@@ -36,3 +36,32 @@ text_printable(const char *s, size_t len)
 	}
 	return 1;
 }
+
+size_t
+text_label(char *dst, size_t len, const char *s)
+{
+	size_t off = 0;
+	const char *esc;
+	char one[2] = { 0, 0 };
+
+	if (len > 0)
+		dst[0] = '\0';
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			esc = "\\\\";
+		else if (*s == '"')
+			esc = "\\\"";
+		else if (*s == '\n')
+			esc = "\\n";
+		else {
+			one[0] = *s;
+			esc = one;
+		}
+		for (; *esc != '\0'; esc++, off++)
+			if (off + 1 < len) {
+				dst[off] = *esc;
+				dst[off + 1] = '\0';
+			}
+	}
+	return off;
+}

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tcptally/report.h"
+#include "tcptally/timeutil.h"
 
 #define EPOCH_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
 

@@ -13,7 +13,9 @@
 #include "report.h"
 
 #define MAX_WIN		3
-#define MAX_COLS	(4 + 3 * MAX_WIN)
+#define WIN_COLS	5		/* per earlier window: avg, max, change x 3 */
+enum { A_HOST, A_GROUP, A_STATE, A_NEAR_TS, A_NEAR, A_AVG, A_MAX, A_WIN0 };
+#define MAX_COLS	(A_WIN0 + WIN_COLS * (MAX_WIN - 1))
 
 struct window {
 	const char	*name;		/* table: "day before" */
@@ -30,6 +32,8 @@ struct compare {
 	int64_t		 at, nearest;
 	int		 with_max;	/* diff: the max in each window */
 	int		 hosts;		/* show the host column */
+	struct column	 col[MAX_COLS];
+	char		 names[MAX_WIN][WIN_COLS][32];	/* their headings and keys */
 };
 
 struct crow {
@@ -77,7 +81,7 @@ load_window(struct report *r, struct window *w)
 	int hosts;
 
 	for (g = 0; g < (r->ngroup ? r->ngroup : 1); g++)
-		if (report_load(r, w->from, w->to, r->ngroup ? r->group[g] : "all", &w->d) != 0)
+		if (report_load(r, ROWS_RAW, w->from, w->to, r->ngroup ? r->group[g] : "all", &w->d) != 0)
 			return -1;
 	dataset_sort(&w->d);
 	w->samples = count_samples(&w->d, &hosts);
@@ -96,7 +100,7 @@ compare_load(struct report *r, struct compare *c)
 		if (load_window(r, &c->w[i]) != 0)
 			return -1;
 	count_samples(&c->w[0].d, &hosts);
-	c->hosts = hosts > 1 || r->ndb > 1;
+	c->hosts = hosts > 1 || r->hist.n > 1;
 	c->nearest = -1;
 	for (i = 0; i < c->w[0].d.n; i++) {
 		s = &c->w[0].d.s[i];
@@ -180,147 +184,102 @@ zero_everywhere(const struct compare *c, const struct crow *w)
 	return 1;
 }
 
+static void
+col(struct column *k, const char *head, const char *key, int type, const char *tfmt,
+    const char *fmt)
+{
+	memset(k, 0, sizeof(*k));
+	k->head = head;
+	k->csv = key;
+	k->json = key;
+	k->type = type;
+	k->tfmt = tfmt;
+	k->fmt = fmt;
+	k->right = type != COL_TEXT || key == NULL;
+}
+
+/* The columns, and (as hide bits) those this comparison leaves out. */
+static uint64_t
+compare_cols(struct compare *c)
+{
+	struct column *k = c->col;
+	char (*nm)[32];
+	uint64_t hide = 0;
+	size_t j;
+
+	col(&k[A_HOST], "host", "host", COL_TEXT, NULL, NULL);
+	col(&k[A_GROUP], "group", "group", COL_TEXT, NULL, NULL);
+	col(&k[A_STATE], "state", "state", COL_TEXT, NULL, NULL);
+	col(&k[A_NEAR_TS], NULL, "nearest_time", COL_TIME, NULL, NULL);
+	k[A_NEAR_TS].json = "nearest_ts";
+	col(&k[A_NEAR], "at T", "value", COL_REAL, "%.0f", "%.0f");
+	col(&k[A_AVG], "avg", "avg", COL_REAL, "%.1f", "%.2f");
+	col(&k[A_MAX], "max", "max", COL_REAL, "%.0f", "%.0f");
+	k[A_HOST].right = k[A_GROUP].right = k[A_STATE].right = 0;
+	for (j = 1; j < MAX_WIN; j++) {
+		k = &c->col[A_WIN0 + WIN_COLS * (j - 1)];
+		nm = c->names[j];
+		snprintf(nm[0], 32, "%s avg", c->w[j].name ? c->w[j].name : "");
+		snprintf(nm[1], 32, "%s_avg", c->w[j].key ? c->w[j].key : "");
+		snprintf(nm[2], 32, "%s max", c->w[j].name ? c->w[j].name : "");
+		snprintf(nm[3], 32, "%s_max", c->w[j].key ? c->w[j].key : "");
+		snprintf(nm[4], 32, "%s_change", c->w[j].key ? c->w[j].key : "");
+		col(&k[0], nm[0], nm[1], COL_REAL, "%.1f", "%.2f");
+		col(&k[1], nm[2], nm[3], COL_REAL, "%.0f", "%.0f");
+		col(&k[2], "change", NULL, COL_TEXT, NULL, NULL);
+		col(&k[3], NULL, nm[4], COL_REAL, NULL, "%.2f");
+		col(&k[4], NULL, NULL, COL_REAL, NULL, "%.2f");
+		snprintf(c->names[0][j], 32, "%s_change_pct", c->w[j].key ? c->w[j].key : "");
+		k[4].csv = k[4].json = c->names[0][j];
+		if (!c->with_max)
+			hide |= 1ULL << (A_WIN0 + WIN_COLS * (j - 1) + 1);
+		if (j >= c->nw)
+			hide |= 0x1FULL << (A_WIN0 + WIN_COLS * (j - 1));
+	}
+	if (!c->at_set)
+		hide |= 1ULL << A_NEAR_TS | 1ULL << A_NEAR;
+	if (!c->with_max)
+		hide |= 1ULL << A_MAX;
+	return hide;
+}
+
 static int
-table_head(const struct compare *c, struct table *t)
+compare_row(const struct compare *c, struct rows *t, const struct crow *w)
 {
-	char names[MAX_WIN][2][32];
-	const char *head[MAX_COLS];
-	size_t n = 0, j, skip = c->hosts ? 0 : 1;
-
-	head[n++] = "host";
-	head[n++] = "group";
-	head[n++] = "state";
-	if (c->at_set)
-		head[n++] = "at T";
-	head[n++] = "avg";
-	if (c->with_max)
-		head[n++] = "max";
-	for (j = 1; j < c->nw; j++) {
-		snprintf(names[j][0], sizeof(names[j][0]), "%s avg", c->w[j].name);
-		snprintf(names[j][1], sizeof(names[j][1]), "%s max", c->w[j].name);
-		head[n++] = names[j][0];
-		if (c->with_max)
-			head[n++] = names[j][1];
-		head[n++] = "change";
-	}
-	if (table_init(t, n - skip, head + skip) == -1)
-		return -1;
-	for (j = 3 - skip; j < n - skip; j++)
-		t->numeric[j] = 1;
-	return 0;
-}
-
-/* A table cell with prec decimals; "n/a" when !have. */
-static void
-cell(char (*cells)[48], const char **row, size_t *n, int have, int prec, double v)
-{
-	if (have)
-		snprintf(cells[*n], sizeof(cells[*n]), "%.*f", prec, v);
-	else
-		snprintf(cells[*n], sizeof(cells[*n]), "n/a");
-	row[*n] = cells[*n];
-	(*n)++;
-}
-
-static void
-row_table(const struct compare *c, struct table *t, const struct crow *w)
-{
-	char cells[MAX_COLS][48];
-	const char *row[MAX_COLS];
-	const struct summary *b;
-	size_t n = 3, j;
-
-	row[0] = w->s->host;
-	row[1] = w->s->group;
-	row[2] = state_name(w->st);
-	if (c->at_set)
-		cell(cells, row, &n, 1, 0, w->near);
-	cell(cells, row, &n, 1, 1, w->sum[0].avg);
-	if (c->with_max)
-		cell(cells, row, &n, 1, 0, w->sum[0].max);
-	for (j = 1; j < c->nw; j++) {
-		b = &w->sum[j];
-		cell(cells, row, &n, b->n != 0, 1, b->avg);
-		if (c->with_max)
-			cell(cells, row, &n, b->n != 0, 0, b->max);
-		row[n] = fmt_change(w->sum[0].avg, b, cells[n], sizeof(cells[n]));
-		n++;
-	}
-	table_row_v(t, row + (c->hosts ? 0 : 1));
-}
-
-static void
-head_csv(const struct compare *c)
-{
-	size_t j;
-
-	printf("host,group,state%s,avg%s", c->at_set ? ",nearest_time,value" : "",
-	    c->with_max ? ",max" : "");
-	for (j = 1; j < c->nw; j++) {
-		printf(",%s_avg", c->w[j].key);
-		if (c->with_max)
-			printf(",%s_max", c->w[j].key);
-		printf(",%s_change,%s_change_pct", c->w[j].key, c->w[j].key);
-	}
-	putchar('\n');
-}
-
-/* One value: a CSV field (empty when n/a) or a JSON member (null). */
-static void
-value(int json, const char *prefix, const char *key, int have, int prec, double v)
-{
-	if (json)
-		printf(", \"%s%s\": ", prefix, key);
-	else
-		putchar(',');
-	if (have)
-		printf("%.*f", prec, v);
-	else if (json)
-		printf("null");
-}
-
-static void
-row_values(const struct compare *c, const struct crow *w, int json)
-{
+	struct cell row[MAX_COLS], *k;
+	char change[MAX_WIN][48];
 	const struct summary *a = &w->sum[0], *b;
-	char when[32], pre[48];
 	size_t j;
 
-	if (c->at_set && json)
-		printf(", \"nearest_ts\": %lld", (long long)w->near_ts);
-	else if (c->at_set)
-		printf(",%s", fmt_time(w->near_ts, when, sizeof(when)));
-	if (c->at_set)
-		value(json, "", "value", 1, 0, w->near);
-	value(json, "", "avg", 1, 2, a->avg);
-	if (c->with_max)
-		value(json, "", "max", 1, 0, a->max);
-	for (j = 1; j < c->nw; j++) {
+	memset(row, 0, sizeof(row));
+	row[A_HOST] = cell_text(w->s->host);
+	row[A_GROUP] = cell_text(w->s->group);
+	row[A_STATE] = cell_text(state_name(w->st));
+	row[A_NEAR_TS] = cell_int(w->near_ts);
+	row[A_NEAR] = cell_real(w->near);
+	row[A_AVG] = cell_real(a->avg);
+	row[A_MAX] = cell_real(a->max);
+	for (j = 1; j < MAX_WIN; j++) {
+		k = &row[A_WIN0 + WIN_COLS * (j - 1)];
 		b = &w->sum[j];
-		snprintf(pre, sizeof(pre), "%s_", c->w[j].key);
-		value(json, pre, "avg", b->n != 0, 2, b->avg);
-		if (c->with_max)
-			value(json, pre, "max", b->n != 0, 0, b->max);
-		value(json, pre, "change", b->n != 0, 2, a->avg - b->avg);
-		value(json, pre, "change_pct", b->n != 0 && b->avg != 0, 2,
-		    b->avg != 0 ? (a->avg - b->avg) / b->avg * 100.0 : 0);
+		if (j >= c->nw) {
+			k[0] = k[1] = k[3] = k[4] = cell_null();
+			k[2] = cell_text("");
+			continue;
+		}
+		k[0] = b->n ? cell_real(b->avg) : cell_null();
+		k[1] = b->n ? cell_real(b->max) : cell_null();
+		k[2] = cell_text(fmt_change(a->avg, b, change[j], sizeof(change[j])));
+		k[3] = b->n ? cell_real(a->avg - b->avg) : cell_null();
+		k[4] = b->n && b->avg != 0 ? cell_real((a->avg - b->avg) / b->avg * 100.0) :
+		    cell_null();
 	}
+	return rows_add(t, row, zero_everywhere(c, w) ? ROW_NOT_IN_TABLE : 0);
 }
 
+/* The windows, for JSON: [{"name": ..., "from": ..., "to": ..., "samples": N}, ...] */
 static void
-row_json(const struct compare *c, const struct crow *w, int first)
-{
-	printf("%s\n    {\"host\": ", first ? "" : ",");
-	json_string(stdout, w->s->host);
-	printf(", \"group\": ");
-	json_string(stdout, w->s->group);
-	printf(", \"state\": \"%s\"", state_name(w->st));
-	row_values(c, w, 1);
-	printf("}");
-}
-
-static void
-head_json(const struct compare *c)
+windows_json(const struct compare *c)
 {
 	size_t j;
 
@@ -333,63 +292,43 @@ head_json(const struct compare *c)
 		printf("%s{\"name\": \"%s\", \"from\": %lld, \"to\": %lld, \"samples\": %zu}",
 		    j ? ", " : "", c->w[j].key, (long long)c->w[j].from,
 		    (long long)c->w[j].to, c->w[j].samples);
-	printf("],\n  \"states\": [");
+	printf("],\n  \"states\": ");
 }
 
 /* The shared output of at and diff; `title` heads the table. */
 static int
 compare_print(struct report *r, struct compare *c, const char *title)
 {
-	struct crow *rows;
-	struct table t;
+	struct crow *w;
+	struct rows t;
 	size_t i, n;
+	int rc = 0;
 
-	if ((rows = compare_rows(c, &n)) == NULL)
+	if ((w = compare_rows(c, &n)) == NULL)
 		return runtime_err(r, "out of memory");
-	if (r->format == FMT_TABLE && table_head(c, &t) == -1) {
-		free(rows);
-		return runtime_err(r, "out of memory");
-	}
-	if (r->format == FMT_CSV)
-		head_csv(c);
-	else if (r->format == FMT_JSON)
-		head_json(c);
-	for (i = 0; i < n; i++) {
-		if (r->format == FMT_CSV) {
-			csv_field(stdout, rows[i].s->host);
-			putchar(',');
-			csv_field(stdout, rows[i].s->group);
-			printf(",%s", state_name(rows[i].st));
-			row_values(c, &rows[i], 0);
-			putchar('\n');
-		} else if (r->format == FMT_JSON)
-			row_json(c, &rows[i], i == 0);
-		else if (!zero_everywhere(c, &rows[i]))
-			row_table(c, &t, &rows[i]);
-	}
-	if (r->format == FMT_JSON)
-		printf("%s]}\n", n ? "\n  " : "");
-	else if (r->format == FMT_TABLE) {
+	rows_init(&t, c->col, MAX_COLS);
+	t.hide = compare_cols(c);
+	if (r->format == FMT_TABLE && !c->hosts)
+		t.hide |= 1u << A_HOST;
+	for (i = 0; i < n && rc == 0; i++)
+		if (compare_row(c, &t, &w[i]) == -1)
+			rc = runtime_err(r, "out of memory");
+	if (rc == 0 && r->format == FMT_CSV)
+		rows_csv(&t, stdout);
+	else if (rc == 0 && r->format == FMT_JSON) {
+		windows_json(c);
+		rows_json(&t, stdout, 4);
+		printf("}\n");
+	} else if (rc == 0) {
 		printf("%s\n\n", title);
-		if (t.nrows == 1)
+		if (t.ntable == 0)
 			printf("every state was 0 in every window\n");
 		else
-			table_print(&t, stdout);
-		table_free(&t);
+			rows_table(&t, stdout);
 	}
-	free(rows);
-	return 0;
-}
-
-static int
-check_groups(struct report *r)
-{
-	size_t g;
-
-	for (g = 0; g < r->ngroup; g++)
-		if (report_check_group(r, r->group[g]) == -1)
-			return -1;
-	return 0;
+	rows_free(&t);
+	free(w);
+	return rc;
 }
 
 /* The nearest sample to t anywhere: rings of growing distance, up to 20 years. */
@@ -398,14 +337,14 @@ nearest_anywhere(struct report *r, int64_t t, int64_t inner)
 {
 	const char *group = r->ngroup ? r->group[0] : "all";
 	struct dataset d = { 0 };
-	int64_t latest = report_latest(r), best = -1, k, dist;
+	int64_t latest = hist_latest(&r->hist), best = -1, k, dist;
 	size_t i, j;
 
 	if (latest < 0 || t >= latest)
 		return latest;
 	for (k = inner * 4; best == -1 && inner < 20 * 366 * 86400LL; inner = k, k *= 4) {
-		if (report_load(r, t - k, t - inner, group, &d) != 0 ||
-		    report_load(r, t + inner, t + k, group, &d) != 0)
+		if (report_load(r, ROWS_RAW, t - k, t - inner, group, &d) != 0 ||
+		    report_load(r, ROWS_RAW, t + inner, t + k, group, &d) != 0)
 			break;
 		for (i = 0; i < d.n; i++)
 			for (j = 0; j < d.s[i].n; j++) {
@@ -446,8 +385,6 @@ cmd_at(struct report *r)
 
 	if (time_parse(r->arg, r->now, &t, &why) == -1)
 		return usage_err(r, "at '%s': %s", r->arg, why);
-	if (check_groups(r) == -1)
-		return EX_USAGE;
 	memset(&c, 0, sizeof(c));
 	c.nw = 3;
 	c.at_set = 1;
@@ -497,8 +434,6 @@ cmd_diff(struct report *r)
 		    "neither for the same length right before --from");
 	if (r->baseline_set == 3 && r->baseline_from >= r->baseline_to)
 		return usage_err(r, "diff: --baseline-from must be before --baseline-to");
-	if (check_groups(r) == -1)
-		return EX_USAGE;
 	memset(&c, 0, sizeof(c));
 	c.nw = 2;
 	c.with_max = 1;
@@ -514,7 +449,7 @@ cmd_diff(struct report *r)
 	 * holds as many samples: --from 18:00 --to 19:59 at 1m gives the
 	 * baseline 16:00 .. 17:59.
 	 */
-	shift = (r->to - r->from) + report_interval(r);
+	shift = (r->to - r->from) + r->interval;
 	c.w[1].from = r->baseline_set ? r->baseline_from : r->from - shift;
 	c.w[1].to = r->baseline_set ? r->baseline_to : r->to - shift;
 	if (compare_load(r, &c) != 0)

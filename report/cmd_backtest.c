@@ -4,50 +4,72 @@
 
 #include "report.h"
 
-static void
-emit(struct report *r, struct table *t, const struct threshold *th, const struct series *s,
-    const struct firing *f, int *first)
-{
-	char a[32], b[32], peak[32];
-	const char *row[8];
+const struct column firing_cols[NFIRING_COLS] = {
+	{ "threshold", "threshold", "threshold", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "severity", "severity", "severity", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "state", "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "start", "start", "start", COL_TIME, NULL, NULL, 0, NULL },
+	{ "end", "end", "end", COL_TIME, NULL, NULL, 0, NULL },
+	{ "peak", "peak", "peak", COL_NUM, NULL, NULL, 1, NULL },
+};
 
-	fmt_time(f->start, a, sizeof(a));
-	fmt_time(f->end, b, sizeof(b));
-	fmt_num(f->peak, peak, sizeof(peak));
-	if (r->format == FMT_JSON) {
-		printf("%s\n  {\"threshold\": ", *first ? "" : ",");
-		json_string(stdout, th->name);
-		printf(", \"host\": ");
-		json_string(stdout, s->host);
-		printf(", \"group\": ");
-		json_string(stdout, s->group);
-		printf(", \"state\": \"%s\", \"start\": %lld, \"end\": %lld, \"peak\": %s}",
-		    state_name(th->state), (long long)f->start, (long long)f->end, peak);
-		*first = 0;
-		return;
+int
+firing_row(struct rows *t, const struct threshold *th, const struct series *s,
+    const struct firing *f)
+{
+	struct cell row[NFIRING_COLS];
+
+	row[0] = cell_text(th->name);
+	row[1] = cell_text(th->severity == SEV_CRITICAL ? "critical" : "warning");
+	row[2] = cell_text(s->host);
+	row[3] = cell_text(s->group);
+	row[4] = cell_text(state_name(th->state));
+	row[5] = cell_int(f->start);
+	row[6] = cell_int(f->end);
+	row[7] = cell_real(f->peak);
+	return rows_add(t, row, 0);
+}
+
+/* Each threshold's firings that end at or after `from`, into t. */
+static int
+backtest(struct report *r, int64_t from, int64_t to, struct rows *t)
+{
+	const struct threshold *th;
+	struct dataset d = { 0 };
+	struct firing *f;
+	size_t i, k, j, nf;
+	int64_t back;
+	int rc = 0;
+
+	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++) {
+		th = &r->cfg->thresholds[i];
+		/* start early enough that a rule can be judged at `from` */
+		back = (th->has_growth ? th->window : th->for_secs) + r->max_gap;
+		if ((rc = report_load(r, ROWS_RAW, from - back, to, th->group, &d)) != 0)
+			break;
+		for (k = 0; k < d.n && rc == 0; k++) {
+			if (rule_backtest(th, d.s[k].p, d.s[k].n, r->max_gap, &f, &nf) == -1) {
+				rc = runtime_err(r, "out of memory");
+				break;
+			}
+			for (j = 0; j < nf && rc == 0; j++)
+				if (f[j].end >= from && firing_row(t, th, &d.s[k], &f[j]) == -1)
+					rc = runtime_err(r, "out of memory");
+			free(f);
+		}
+		dataset_free(&d);
 	}
-	row[0] = th->name;
-	row[1] = th->severity == SEV_CRITICAL ? "critical" : "warning";
-	row[2] = s->host;
-	row[3] = s->group;
-	row[4] = state_name(th->state);
-	row[5] = a;
-	row[6] = b;
-	row[7] = peak;
-	table_row_v(t, row);
+	return rc;
 }
 
 int
 cmd_backtest(struct report *r)
 {
-	static const char *const head[] = { "threshold", "severity", "host", "group", "state",
-	    "start", "end", "peak" };
-	int64_t to = r->to_set ? r->to : r->now, from, back = 0;
-	struct dataset d = { 0 };
-	struct firing *f;
-	struct table t;
-	size_t i, k, j, nf, total = 0;
-	int rc = 0, first = 1;
+	int64_t to = r->to_set ? r->to : r->now, from;
+	struct rows t;
+	int rc;
 
 	if (r->since_set && r->from_set)
 		return usage_err(r, "backtest takes --since or --from, not both");
@@ -55,40 +77,13 @@ cmd_backtest(struct report *r)
 		return usage_err(r, "no thresholds in %s; add some under `thresholds:`",
 		    r->config_path ? r->config_path : "the config (none was found)");
 	from = r->from_set ? r->from : to - (r->since_set ? r->since : 7 * 86400);
-	if (table_init(&t, 8, head) == -1)
-		return runtime_err(r, "out of memory");
-	t.numeric[7] = 1;
-	if (r->format == FMT_JSON)
-		printf("[");
-	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++) {
-		const struct threshold *th = &r->cfg->thresholds[i];
-
-		/* start early enough that a rule can be judged at `from` */
-		back = (th->has_growth ? th->window : th->for_secs) + th->max_gap;
-		if ((rc = report_load(r, from - back, to, th->group, &d)) != 0)
-			break;
-		for (k = 0; k < d.n && rc == 0; k++) {
-			if (rule_backtest(th, d.s[k].p, d.s[k].n, &f, &nf) == -1) {
-				rc = runtime_err(r, "out of memory");
-				break;
-			}
-			for (j = 0; j < nf; j++)
-				if (f[j].end >= from) {
-					emit(r, &t, th, &d.s[k], &f[j], &first);
-					total++;
-				}
-			free(f);
-		}
-		dataset_free(&d);
+	rows_init(&t, firing_cols, NFIRING_COLS);
+	if ((rc = backtest(r, from, to, &t)) == 0) {
+		if (r->format == FMT_TABLE && t.n == 0)
+			printf("no threshold would have fired in this range\n");
+		else
+			rows_print(&t, r->format, stdout);
 	}
-	if (rc == 0 && r->format == FMT_JSON)
-		printf("%s]\n", first ? "" : "\n");
-	else if (rc == 0 && r->format == FMT_CSV)
-		table_print_csv(&t, stdout);
-	else if (rc == 0 && total == 0)
-		printf("no threshold would have fired in this range\n");
-	else if (rc == 0)
-		table_print(&t, stdout);
-	table_free(&t);
+	rows_free(&t);
 	return rc;
 }

@@ -1,7 +1,7 @@
 /*
  * check: evaluate the config's thresholds like a Nagios plugin. The first line
  * is the status with perfdata; then one line per finding. Exit 0 OK,
- * 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no fresh sample within 3 intervals, or an
+ * 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no fresh sample within STALE_INTERVALS, or an
  * error of check's own). CRITICAL outranks UNKNOWN, which outranks WARNING.
  */
 #include <stdarg.h>
@@ -63,7 +63,7 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
 	char label[512], lim[32] = "";
 	char *have;
 
-	if (cs->nhosts > 1 || r->ndb > 1 || r->host != NULL)
+	if (cs->nhosts > 1 || r->hist.n > 1 || r->hist.host != NULL)
 		snprintf(label, sizeof(label), "'%s/%s_%s'", s->host, s->group, state_name(t->state));
 	else
 		snprintf(label, sizeof(label), "'%s_%s'", s->group, state_name(t->state));
@@ -107,16 +107,16 @@ host_stale(const struct dataset *stale, const char *host)
 }
 
 static int
-check_threshold(struct report *r, const struct threshold *t, int64_t at, int64_t interval,
+check_threshold(struct report *r, const struct threshold *t, int64_t at,
     const struct dataset *stale, struct check_state *cs)
 {
-	int64_t back = (t->has_growth ? t->window : t->for_secs) + 3 * interval + 1;
+	int64_t back = (t->has_growth ? t->window : t->for_secs) + r->max_gap + 1;
 	struct dataset d = { 0 };
 	struct finding f;
 	char what[160];
 	size_t i;
 
-	if (report_load(r, at - back, at, t->group, &d) != 0) {
+	if (report_load(r, ROWS_RAW, at - back, at, t->group, &d) != 0) {
 		dataset_free(&d);
 		return -1;
 	}
@@ -133,7 +133,7 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at, int64_t
 
 		if (host_stale(stale, s->host))
 			continue;
-		rule_eval(t, s->p, s->n, at, &f);
+		rule_eval(t, s->p, s->n, at, r->max_gap, &f);
 		if (r->perfdata == PERF_ALL || (r->perfdata == PERF_BREACHING && f.fired))
 			add_perf(cs, r, s, t, s->p[s->n - 1].count[t->state]);
 		if (!f.fired)
@@ -152,9 +152,9 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at, int64_t
 	return 0;
 }
 
-/* Hosts whose newest sample (at or before `at`) is older than 3 intervals. */
+/* Hosts whose newest sample (at or before `at`) is older than r->max_gap. */
 static int
-find_stale(struct report *r, int64_t at, int64_t interval, struct dataset *stale,
+find_stale(struct report *r, int64_t at, struct dataset *stale,
     struct check_state *cs)
 {
 	struct dataset latest = { 0 }, recent = { 0 };
@@ -164,7 +164,7 @@ find_stale(struct report *r, int64_t at, int64_t interval, struct dataset *stale
 
 	rc = report_load_latest(r, "all", &latest);
 	if (rc == 0)
-		rc = report_load(r, at - 3 * interval, at, "all", &recent);
+		rc = report_load(r, ROWS_RAW, at - r->max_gap, at, "all", &recent);
 	for (i = 0; i < latest.n && rc == 0; i++) {
 		const struct series *s = &latest.s[i];
 		const struct series *rs = dataset_series(&recent, s->host, "all");
@@ -180,9 +180,10 @@ find_stale(struct report *r, int64_t at, int64_t interval, struct dataset *stale
 			rc = -1;
 			break;
 		}
-		add_line(cs, "UNKNOWN host %s: newest sample %s is older than 3 intervals "
+		add_line(cs, "UNKNOWN host %s: newest sample %s is older than %d intervals "
 		    "(%llds); is tcptally-collector running?\n", s->host,
-		    fmt_time(s->p[s->n - 1].ts, when, sizeof(when)), (long long)(3 * interval));
+		    fmt_time(s->p[s->n - 1].ts, when, sizeof(when)), STALE_INTERVALS,
+		    (long long)r->max_gap);
 		cs->nunknown++;
 		raise_status(cs, ST_UNKNOWN);
 	}
@@ -194,7 +195,7 @@ find_stale(struct report *r, int64_t at, int64_t interval, struct dataset *stale
 int
 cmd_check(struct report *r)
 {
-	int64_t at = r->at_set ? r->at : r->now, interval = report_interval(r);
+	int64_t at = r->at_set ? r->at : r->now;
 	struct dataset stale = { 0 };
 	struct check_state *cs;
 	size_t i;
@@ -214,14 +215,14 @@ cmd_check(struct report *r)
 		free(cs);
 		return runtime_err(r, "out of memory");
 	}
-	rc = find_stale(r, at, interval, &stale, cs);
+	rc = find_stale(r, at, &stale, cs);
 	if (rc == 0 && cs->nhosts == 0) {
-		add_line(cs, "UNKNOWN: %s holds no samples yet\n", r->dbpath[0]);
+		add_line(cs, "UNKNOWN: %s holds no samples yet\n", r->hist.path[0]);
 		cs->nunknown++;
 		raise_status(cs, ST_UNKNOWN);
 	}
 	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++)
-		rc = check_threshold(r, &r->cfg->thresholds[i], at, interval, &stale, cs);
+		rc = check_threshold(r, &r->cfg->thresholds[i], at, &stale, cs);
 	dataset_free(&stale);
 	if ((fclose(cs->perf) != 0) | (fclose(cs->lines) != 0)) {
 		free(cs->perfbuf);

@@ -27,7 +27,6 @@ struct daily {
 	struct dataset	 day, prev, week;	/* the day, the day before, a week before */
 	int		 hosts;			/* show the host column */
 	size_t		 samples;
-	int		 first;			/* JSON: no row printed yet */
 	int		 from_hourly;		/* the day itself from rollups */
 };
 
@@ -38,13 +37,28 @@ struct drow {
 	struct summary	 day, prev, week;
 };
 
-static const char *const stats_head[] = { "host", "group", "state", "min", "avg", "p95",
-    "peak", "peak at", "vs day before", "vs week before" };
-#define STATS_COLS	10
-
-static const char *const fired_head[] = { "threshold", "severity", "host", "group",
-    "state", "start", "end", "peak" };
-#define FIRED_COLS	8
+/* Per host x group x state; the changes are one text in tables, three numbers elsewhere. */
+enum { D_HOST, D_GROUP, D_STATE, D_SAMPLES, D_MIN, D_AVG, D_P95, D_PEAK, D_PEAK_TS,
+	D_PREV, D_PREV_AVG = D_PREV + 1, D_WEEK = D_PREV + 4, D_NCOLS = D_WEEK + 4 };
+#define CHANGE_COLS(key, head) \
+	{ head, NULL, NULL, COL_TEXT, NULL, NULL, 0, NULL }, \
+	{ NULL, key "_avg", key "_avg", COL_REAL, NULL, "%.2f", 0, NULL }, \
+	{ NULL, key "_change", key "_change", COL_REAL, NULL, "%.2f", 0, NULL }, \
+	{ NULL, key "_change_pct", key "_change_pct", COL_REAL, NULL, "%.2f", 0, NULL }
+static const struct column stats_cols[D_NCOLS] = {
+	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "state", "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
+	{ NULL, "samples", "samples", COL_INT, NULL, NULL, 0, NULL },
+	{ "min", "min", "min", COL_INT, NULL, NULL, 1, NULL },
+	{ "avg", "avg", "avg", COL_REAL, "%.1f", "%.2f", 1, NULL },
+	{ "p95", "p95", "p95", COL_NUM, NULL, NULL, 1, NULL },
+	{ "peak", "peak", "peak", COL_INT, NULL, NULL, 1, NULL },
+	{ "peak at", "peak_time", "peak_ts", COL_TIME, NULL, NULL, 0, NULL },
+	CHANGE_COLS("day_before", "vs day before"),
+	CHANGE_COLS("week_before", "vs week before"),
+};
+#undef CHANGE_COLS
 
 /* Strictly YYYY-MM-DD, a real date from 1970 on. */
 static int
@@ -84,99 +98,42 @@ local_midnight(const struct tm *day, int days)
 	return (int64_t)mktime(&tm);
 }
 
-/* CSV: avg,change,change_pct, each empty when n/a. */
+/* From col on: the table's "+12.5 (+8.3%)", then avg, change and change_pct. */
 static void
-csv_change(double cur, const struct summary *before)
+change_cells(struct cell *row, char *buf, size_t len, double cur,
+    const struct summary *before)
 {
-	if (before->n == 0)
-		printf(",,,");
-	else if (before->avg == 0)
-		printf(",%.2f,%.2f,", before->avg, cur - before->avg);
-	else
-		printf(",%.2f,%.2f,%.2f", before->avg, cur - before->avg,
-		    (cur - before->avg) / before->avg * 100.0);
+	row[0] = cell_text(fmt_change(cur, before, buf, len));
+	row[1] = before->n ? cell_real(before->avg) : cell_null();
+	row[2] = before->n ? cell_real(cur - before->avg) : cell_null();
+	row[3] = before->n && before->avg != 0 ?
+	    cell_real((cur - before->avg) / before->avg * 100.0) : cell_null();
 }
 
-static void
-json_change(const char *key, double cur, const struct summary *before)
+static int
+stats_row(struct rows *t, const struct drow *w)
 {
-	if (before->n == 0)
-		printf(", \"%s_avg\": null, \"%s_change\": null, \"%s_change_pct\": null",
-		    key, key, key);
-	else if (before->avg == 0)
-		printf(", \"%s_avg\": %.2f, \"%s_change\": %.2f, \"%s_change_pct\": null",
-		    key, before->avg, key, cur - before->avg, key);
-	else
-		printf(", \"%s_avg\": %.2f, \"%s_change\": %.2f, \"%s_change_pct\": %.2f",
-		    key, before->avg, key, cur - before->avg, key,
-		    (cur - before->avg) / before->avg * 100.0);
+	struct cell row[D_NCOLS];
+	char c1[64], c2[64];
+
+	row[D_HOST] = cell_text(w->s->host);
+	row[D_GROUP] = cell_text(w->s->group);
+	row[D_STATE] = cell_text(state_name(w->st));
+	row[D_SAMPLES] = cell_int((int64_t)w->day.n);
+	row[D_MIN] = cell_int(w->day.min);
+	row[D_AVG] = cell_real(w->day.avg);
+	row[D_P95] = isnan(w->day.p95) ? cell_null() : cell_real(w->day.p95);
+	row[D_PEAK] = cell_int(w->day.max);
+	row[D_PEAK_TS] = cell_int(w->day.peak_ts);
+	change_cells(row + D_PREV, c1, sizeof(c1), w->day.avg, &w->prev);
+	change_cells(row + D_WEEK, c2, sizeof(c2), w->day.avg, &w->week);
+	/* tables leave out what was 0 on all three days */
+	return rows_add(t, row, w->day.max != 0 || w->prev.max != 0 || w->week.max != 0 ?
+	    0 : ROW_NOT_IN_TABLE);
 }
 
-static void
-row_table(struct daily *dl, struct table *t, const struct drow *w)
-{
-	char mn[16], av[32], p95[32], mx[16], when[32], c1[64], c2[64];
-	const char *row[STATS_COLS];
-
-	snprintf(mn, sizeof(mn), "%u", w->day.min);
-	snprintf(av, sizeof(av), "%.1f", w->day.avg);
-	if (isnan(w->day.p95))
-		snprintf(p95, sizeof(p95), "n/a");
-	else
-		fmt_num(w->day.p95, p95, sizeof(p95));
-	snprintf(mx, sizeof(mx), "%u", w->day.max);
-	row[0] = w->s->host;
-	row[1] = w->s->group;
-	row[2] = state_name(w->st);
-	row[3] = mn;
-	row[4] = av;
-	row[5] = p95;
-	row[6] = mx;
-	row[7] = fmt_time(w->day.peak_ts, when, sizeof(when));
-	row[8] = fmt_change(w->day.avg, &w->prev, c1, sizeof(c1));
-	row[9] = fmt_change(w->day.avg, &w->week, c2, sizeof(c2));
-	table_row_v(t, row + (dl->hosts ? 0 : 1));
-}
-
-static void
-row_csv(const struct drow *w)
-{
-	char p95[32], when[32];
-
-	csv_field(stdout, w->s->host);
-	putchar(',');
-	csv_field(stdout, w->s->group);
-	printf(",%s,%zu,%u,%.2f,%s,%u,%s", state_name(w->st), w->day.n, w->day.min,
-	    w->day.avg, isnan(w->day.p95) ? "" : fmt_num(w->day.p95, p95, sizeof(p95)),
-	    w->day.max,
-	    fmt_time(w->day.peak_ts, when, sizeof(when)));
-	csv_change(w->day.avg, &w->prev);
-	csv_change(w->day.avg, &w->week);
-	putchar('\n');
-}
-
-static void
-row_json(struct daily *dl, const struct drow *w)
-{
-	char p95[32];
-
-	printf("%s\n    {\"host\": ", dl->first ? "" : ",");
-	json_string(stdout, w->s->host);
-	printf(", \"group\": ");
-	json_string(stdout, w->s->group);
-	printf(", \"state\": \"%s\", \"samples\": %zu, \"min\": %u, \"avg\": %.2f, "
-	    "\"p95\": %s, \"peak\": %u, \"peak_ts\": %lld", state_name(w->st), w->day.n,
-	    w->day.min, w->day.avg, isnan(w->day.p95) ? "null" :
-	    fmt_num(w->day.p95, p95, sizeof(p95)), w->day.max,
-	    (long long)w->day.peak_ts);
-	json_change("day_before", w->day.avg, &w->prev);
-	json_change("week_before", w->day.avg, &w->week);
-	printf("}");
-	dl->first = 0;
-}
-
-static void
-stats_rows(struct report *r, struct daily *dl, struct table *t)
+static int
+stats_rows(struct daily *dl, struct rows *t)
 {
 	const struct series *p, *k;
 	struct drow w;
@@ -190,14 +147,11 @@ stats_rows(struct report *r, struct daily *dl, struct table *t)
 			series_summary(w.s, w.st, &w.day);
 			series_summary(p, w.st, &w.prev);
 			series_summary(k, w.st, &w.week);
-			if (r->format == FMT_CSV)
-				row_csv(&w);
-			else if (r->format == FMT_JSON)
-				row_json(dl, &w);
-			else if (w.day.max != 0 || w.prev.max != 0 || w.week.max != 0)
-				row_table(dl, t, &w);
+			if (stats_row(t, &w) == -1)
+				return -1;
 		}
 	}
+	return 0;
 }
 
 static int
@@ -211,41 +165,9 @@ wanted_group(const struct report *r, const char *group)
 	return r->ngroup == 0;
 }
 
-static void
-fired_row(struct report *r, struct daily *dl, struct table *t, const struct threshold *th,
-    const struct series *s, const struct firing *f)
-{
-	char a[32], b[32], peak[32];
-	const char *row[FIRED_COLS];
-	const char *sev = th->severity == SEV_CRITICAL ? "critical" : "warning";
-
-	fmt_num(f->peak, peak, sizeof(peak));
-	if (r->format == FMT_JSON) {
-		printf("%s\n    {\"threshold\": ", dl->first ? "" : ",");
-		json_string(stdout, th->name);
-		printf(", \"severity\": \"%s\", \"host\": ", sev);
-		json_string(stdout, s->host);
-		printf(", \"group\": ");
-		json_string(stdout, s->group);
-		printf(", \"state\": \"%s\", \"start\": %lld, \"end\": %lld, \"peak\": %s}",
-		    state_name(th->state), (long long)f->start, (long long)f->end, peak);
-		dl->first = 0;
-		return;
-	}
-	row[0] = th->name;
-	row[1] = sev;
-	row[2] = s->host;
-	row[3] = s->group;
-	row[4] = state_name(th->state);
-	row[5] = fmt_time(f->start, a, sizeof(a));
-	row[6] = fmt_time(f->end, b, sizeof(b));
-	row[7] = peak;
-	table_row_v(t, row);
-}
-
 /* rule_backtest over the day, loaded early enough to judge the first sample. */
 static int
-fired_rows(struct report *r, struct daily *dl, struct table *t)
+fired_rows(struct report *r, struct daily *dl, struct rows *t)
 {
 	const struct threshold *th;
 	struct dataset d = { 0 };
@@ -257,12 +179,12 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 		th = &r->cfg->thresholds[i];
 		if (!wanted_group(r, th->group))
 			continue;
-		back = (th->has_growth ? th->window : th->for_secs) + th->max_gap;
-		if (report_load(r, dl->from - back, dl->to - 1, th->group, &d) != 0)
+		back = (th->has_growth ? th->window : th->for_secs) + r->max_gap;
+		if (report_load(r, ROWS_RAW, dl->from - back, dl->to - 1, th->group, &d) != 0)
 			return -1;
 		dataset_sort(&d);
 		for (k = 0; k < d.n; k++) {
-			if (rule_backtest(th, d.s[k].p, d.s[k].n, &f, &nf) == -1) {
+			if (rule_backtest(th, d.s[k].p, d.s[k].n, r->max_gap, &f, &nf) == -1) {
 				dataset_free(&d);
 				return runtime_err(r, "out of memory");
 			}
@@ -273,7 +195,11 @@ fired_rows(struct report *r, struct daily *dl, struct table *t)
 				 * this day's report, at midnight */
 				if (f[j].start < dl->from)
 					f[j].start = dl->from;
-				fired_row(r, dl, t, th, &d.s[k], &f[j]);
+				if (firing_row(t, th, &d.s[k], &f[j]) == -1) {
+					free(f);
+					dataset_free(&d);
+					return runtime_err(r, "out of memory");
+				}
 			}
 			free(f);
 		}
@@ -289,8 +215,8 @@ load_day(struct report *r, int64_t from, int64_t to, int hourly, struct dataset 
 	size_t g;
 
 	for (g = 0; g < (r->ngroup ? r->ngroup : 1); g++)
-		if ((hourly ? report_load_hourly(r, from, to - 1, r->ngroup ? r->group[g] : NULL,
-		    d) : report_load(r, from, to - 1, r->ngroup ? r->group[g] : NULL, d)) != 0)
+		if ((hourly ? report_load(r, ROWS_HOURLY, from, to - 1, r->ngroup ? r->group[g] : NULL,
+		    d) : report_load(r, ROWS_RAW, from, to - 1, r->ngroup ? r->group[g] : NULL, d)) != 0)
 			return -1;
 	dataset_sort(d);
 	return 0;
@@ -310,7 +236,6 @@ daily_load(struct report *r, struct daily *dl)
 	struct tm day;
 	time_t now = (time_t)r->now;
 	int64_t p0, w0, w1;
-	size_t g;
 
 	if (r->date != NULL && parse_date(r->date, &day) == -1)
 		return usage_err(r, "--date '%s': not a date; use the form YYYY-MM-DD, "
@@ -318,9 +243,6 @@ daily_load(struct report *r, struct daily *dl)
 	if (r->date == NULL && localtime_r(&now, &day) == NULL)
 		return runtime_err(r, "cannot convert the current time to local time");
 	strftime(dl->date, sizeof(dl->date), "%Y-%m-%d", &day);
-	for (g = 0; g < r->ngroup; g++)
-		if (report_check_group(r, r->group[g]) == -1)
-			return EX_USAGE;
 	dl->from = local_midnight(&day, 0);
 	dl->to = local_midnight(&day, 1);
 	p0 = local_midnight(&day, -1);
@@ -342,7 +264,7 @@ daily_load(struct report *r, struct daily *dl)
 		    fmt_time(dl->from, a, sizeof(a)), fmt_time(dl->to, b, sizeof(b)));
 	}
 	dl->samples = count_samples(&dl->day, &dl->hosts);
-	dl->hosts = dl->hosts > 1 || r->ndb > 1;
+	dl->hosts = dl->hosts > 1 || r->hist.n > 1;
 	return 0;
 }
 
@@ -375,7 +297,7 @@ chart(struct report *r, struct daily *dl, const struct series *s, int64_t gap)
 			    s->h[i].n);
 		h.n++;
 	}
-	rc = html_chart(stdout, &h, dl->from, dl->to, 3 * 3600, r->cfg->thresholds,
+	rc = html_chart(stdout, &h, dl->from, dl->to, STALE_INTERVALS * 3600, r->cfg->thresholds,
 	    r->cfg->nthresholds);
 	free(h.p);
 	return rc;
@@ -383,9 +305,8 @@ chart(struct report *r, struct daily *dl, const struct series *s, int64_t gap)
 
 /* The same tables, after a chart per host x group, as one XHTML page. */
 static int
-daily_html(struct report *r, struct daily *dl, struct table *st, struct table *ft)
+daily_html(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 {
-	int64_t gap = 3 * report_interval(r);
 	char msg[64];
 	size_t i;
 
@@ -396,77 +317,78 @@ daily_html(struct report *r, struct daily *dl, struct table *st, struct table *f
 		    "hourly averages from the rollups, the table their min, avg and peak "
 		    "(no p95).");
 	for (i = 0; i < dl->day.n; i++)
-		if (chart(r, dl, &dl->day.s[i], gap) == -1)
+		if (chart(r, dl, &dl->day.s[i], r->max_gap) == -1)
 			return runtime_err(r, "out of memory");
 	html_heading(stdout, "Per group and state: min, avg, p95, peak, change");
-	stats_rows(r, dl, st);
-	if (st->nrows == 1)
+	if (st->ntable == 0)
 		html_para(stdout, "every state was 0 on the day, the day before and the "
 		    "week before");
 	else
-		html_table(stdout, st);
+		html_rows(stdout, st);
 	html_heading(stdout, "Thresholds fired");
-	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
-		return EX_RUNTIME;
 	snprintf(msg, sizeof(msg), "no threshold fired on %s", dl->date);
 	if (dl->from_hourly)
 		html_para(stdout, "thresholds not replayed: the day's raw samples are gone");
 	else if (r->cfg->nthresholds == 0)
 		html_para(stdout, "no thresholds configured");
-	else if (ft->nrows == 1)
+	else if (ft->n == 0)
 		html_para(stdout, msg);
 	else
-		html_table(stdout, ft);
+		html_rows(stdout, ft);
 	html_end(stdout);
 	return 0;
 }
 
-static int
-daily_print(struct report *r, struct daily *dl, struct table *st, struct table *ft)
+static void
+daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 {
-	if (r->format == FMT_HTML)
-		return daily_html(r, dl, st, ft);
-	if (r->format == FMT_TABLE)
-		printf("daily report for %s (local day, UTC times), %zu samples%s\n\n", dl->date,
-		    dl->samples, dl->from_hourly ? ", from hourly rollups (the raw samples are "
-		    "gone: no p95; peak at = start of the peak's hour)" : "");
-	else if (dl->from_hourly)
-		fprintf(stderr, "tcptally-report: daily: %s from hourly rollups; its raw samples "
-		    "are gone (retention): no p95, peak times are hours\n", dl->date);
-	else if (r->format == FMT_CSV)
-		printf("host,group,state,samples,min,avg,p95,peak,peak_time,"
-		    "day_before_avg,day_before_change,day_before_change_pct,"
-		    "week_before_avg,week_before_change,week_before_change_pct\n");
-	else
-		printf("{\"date\": \"%s\", \"from\": %lld, \"to\": %lld, \"samples\": %zu,\n"
-		    "  \"states\": [", dl->date, (long long)dl->from, (long long)dl->to,
-		    dl->samples);
-	stats_rows(r, dl, st);
-	if (r->format == FMT_TABLE && st->nrows == 1)
+	printf("daily report for %s (local day, UTC times), %zu samples%s\n\n", dl->date,
+	    dl->samples, dl->from_hourly ? ", from hourly rollups (the raw samples are "
+	    "gone: no p95; peak at = start of the peak's hour)" : "");
+	if (st->ntable == 0)
 		printf("every state was 0 on the day, the day before and the week before\n");
-	else if (r->format == FMT_TABLE)
-		table_print(st, stdout);
-	if (r->format == FMT_JSON) {
-		printf("%s],\n  \"fired\": [", dl->first ? "" : "\n  ");
-		dl->first = 1;
-	}
-	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
-		return EX_RUNTIME;
-	if (r->format == FMT_JSON)
-		printf("%s]}\n", dl->first ? "" : "\n  ");
-	else if (r->format == FMT_CSV) {
-		putchar('\n');
-		table_print_csv(ft, stdout);
-	} else if (r->cfg->nthresholds == 0)
+	else
+		rows_table(st, stdout);
+	if (r->cfg->nthresholds == 0)
 		printf("\nno thresholds configured\n");
 	else if (dl->from_hourly)
 		printf("\nthresholds not replayed: the raw samples of %s are gone\n", dl->date);
-	else if (ft->nrows == 1)
+	else if (ft->n == 0)
 		printf("\nno threshold fired on %s\n", dl->date);
 	else {
 		printf("\nthresholds fired:\n");
-		table_print(ft, stdout);
+		rows_table(ft, stdout);
 	}
+}
+
+static int
+daily_print(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
+{
+	if (stats_rows(dl, st) == -1)
+		return runtime_err(r, "out of memory");
+	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
+		return EX_RUNTIME;
+	if (r->format == FMT_HTML)
+		return daily_html(r, dl, st, ft);
+	if (r->format == FMT_TABLE) {
+		daily_table(r, dl, st, ft);
+		return 0;
+	}
+	if (dl->from_hourly)
+		fprintf(stderr, "tcptally-report: daily: %s from hourly rollups; its raw samples "
+		    "are gone (retention): no p95, peak times are hours\n", dl->date);
+	if (r->format == FMT_CSV) {
+		rows_csv(st, stdout);
+		putchar('\n');
+		rows_csv(ft, stdout);
+		return 0;
+	}
+	printf("{\"date\": \"%s\", \"from\": %lld, \"to\": %lld, \"samples\": %zu,\n"
+	    "  \"states\": ", dl->date, (long long)dl->from, (long long)dl->to, dl->samples);
+	rows_json(st, stdout, 4);
+	printf(",\n  \"fired\": ");
+	rows_json(ft, stdout, 4);
+	printf("}\n");
 	return 0;
 }
 
@@ -474,28 +396,19 @@ int
 cmd_daily(struct report *r)
 {
 	struct daily dl;
-	struct table st, ft;
-	size_t c, skip;
+	struct rows st, ft;
 	int rc;
 
 	memset(&dl, 0, sizeof(dl));
-	memset(&st, 0, sizeof(st));
-	memset(&ft, 0, sizeof(ft));
-	dl.first = 1;
+	rows_init(&st, stats_cols, D_NCOLS);
+	rows_init(&ft, firing_cols, NFIRING_COLS);
 	if ((rc = daily_load(r, &dl)) == 0) {
-		skip = dl.hosts ? 0 : 1;
-		if (table_init(&st, STATS_COLS - skip, stats_head + skip) == -1 ||
-		    table_init(&ft, FIRED_COLS, fired_head) == -1)
-			rc = runtime_err(r, "out of memory");
-		else {
-			for (c = 3; c < 7; c++)	/* min, avg, p95, peak */
-				st.numeric[c - skip] = 1;
-			ft.numeric[FIRED_COLS - 1] = 1;
-			rc = daily_print(r, &dl, &st, &ft);
-		}
+		if (!dl.hosts && (r->format == FMT_TABLE || r->format == FMT_HTML))
+			st.hide = 1u << D_HOST;	/* one host: CSV and JSON still name it */
+		rc = daily_print(r, &dl, &st, &ft);
 	}
-	table_free(&st);
-	table_free(&ft);
+	rows_free(&st);
+	rows_free(&ft);
 	dataset_free(&dl.day);
 	dataset_free(&dl.prev);
 	dataset_free(&dl.week);

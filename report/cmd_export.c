@@ -8,17 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tcptally/progress.h"
 #include "report.h"
 
 static struct progress progress;	/* on a terminal, after a second; rows are values */
 static uint64_t nrows;
-
-static const char sql_rows[] =
-    "SELECT c.ts, h.name, g.name, c.established, c.syn_sent, c.syn_recv, c.fin_wait1,"
-    " c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing"
-    " FROM counts AS c JOIN host AS h ON h.id = c.host JOIN grp AS g ON g.id = c.grp"
-    " WHERE c.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)"
-    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY c.ts, h.name, g.name";
 
 static void
 emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint32_t *count,
@@ -48,30 +42,31 @@ emit(const struct report *r, int64_t ts, const char *h, const char *g, const uin
 	progress_update(&progress, nrows, 0);
 }
 
+struct streamer {
+	const struct report *r;
+	int		*first;
+};
+
 static int
-stream(struct report *r, sqlite3 *db, const char *path, int64_t from, int64_t to,
-    const char *group, int *first)
+stream_row(void *arg, const char *host, const char *group, const struct point *pt,
+    const struct hour *hr)
 {
-	sqlite3_stmt *st;
-	int rc;
+	struct streamer *sm = arg;
 
-	if ((rc = report_prepare_range(r, db, sql_rows, from, to, group, r->host, &st)) != 0)
-		return rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *h = (const char *)sqlite3_column_text(st, 1);
-		const char *g = (const char *)sqlite3_column_text(st, 2);
-		uint32_t count[TT_NSTATES + 1] = { 0 };
-		int i;
+	(void)hr;
+	emit(sm->r, pt->ts, host, group, pt->count, sm->first);
+	return 0;
+}
 
-		if (h == NULL || g == NULL)
-			break;
-		for (i = 1; i <= TT_NSTATES; i++)
-			count[i] = (uint32_t)sqlite3_column_int64(st, 2 + i);
-		emit(r, sqlite3_column_int64(st, 0), h, g, count, first);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return runtime_err(r, "%s: %s", path, sqlite3_errmsg(db));
+/* One database: its rows in (ts, host, group) order, as they come. */
+static int
+stream(struct report *r, int64_t from, int64_t to, const char *group, int *first)
+{
+	struct streamer sm = { r, first };
+
+	if (hist_rows(&r->hist, 0, ROWS_RAW, from, to, group, r->hist.host, stream_row,
+	    &sm) == -1)
+		return report_fail(r);
 	return 0;
 }
 
@@ -102,7 +97,7 @@ merged(struct report *r, int64_t from, int64_t to, const char *group, int *first
 	size_t i, k, n = 0;
 	int rc;
 
-	if ((rc = report_load(r, from, to, group, &d)) != 0) {
+	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) != 0) {
 		dataset_free(&d);
 		return rc;
 	}
@@ -126,18 +121,14 @@ merged(struct report *r, int64_t from, int64_t to, const char *group, int *first
 	return 0;
 }
 
-/* OpenMetrics label values escape backslash, quote and newline. */
+/* A label value, escaped as OpenMetrics wants it. */
 static void
 om_label(const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			putchar('\\');
-		if (*s == '\n')
-			fputs("\\n", stdout);
-		else
-			putchar(*s);
-	}
+	char buf[1024];
+
+	text_label(buf, sizeof(buf), s);
+	fputs(buf, stdout);
 }
 
 static int
@@ -147,10 +138,11 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 	size_t i, k;
 	int st, rc;
 
-	if ((rc = report_load(r, from, to, group, &d)) != 0) {
+	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) != 0) {
 		dataset_free(&d);
 		return rc;
 	}
+	dataset_sort(&d);
 	printf("# TYPE tcptally_sockets gauge\n"
 	    "# HELP tcptally_sockets TCP sockets per state, sampled by tcptally-collector.\n");
 	for (i = 0; i < d.n; i++)
@@ -174,13 +166,10 @@ cmd_export(struct report *r)
 {
 	int64_t from = r->from_set ? r->from : 0, to = r->to_set ? r->to : INT64_MAX;
 	const char *group = r->ngroup > 0 ? r->group[0] : NULL;
-	size_t i;
 	int first = 1, rc = 0;
 
 	if (r->ngroup > 1)
 		return usage_err(r, "export takes one --group (or none for every group)");
-	if (group != NULL && report_check_group(r, group) == -1)
-		return EX_USAGE;
 	if (from > to)
 		return usage_err(r, "--from is after --to");
 	if (r->format == FMT_TABLE)
@@ -196,10 +185,10 @@ cmd_export(struct report *r)
 		printf("ts,host,group,state,count\n");
 	else
 		printf("[");
-	if (r->ndb > 1)
+	if (r->hist.n > 1)
 		rc = merged(r, from, to, group, &first);
-	for (i = 0; i < r->ndb && r->ndb == 1 && rc == 0; i++)
-		rc = stream(r, r->db[i], r->dbpath[i], from, to, group, &first);
+	else
+		rc = stream(r, from, to, group, &first);
 	if (r->format == FMT_JSON)
 		printf("%s]\n", first ? "" : "\n");
 	progress_end(&progress);

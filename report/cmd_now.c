@@ -4,6 +4,18 @@
 
 #include "report.h"
 
+enum { C_HOST, C_GROUP, C_TIME, C_STATE0 };
+
+#define STATE_COL_(name, col) \
+	{ #name, #name, #name, COL_INT, NULL, NULL, 1, "counts" },
+static const struct column cols[] = {
+	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "time (UTC)", "time (UTC)", "ts", COL_TIME, NULL, NULL, 0, NULL, 1 },
+	TT_STATES(STATE_COL_)
+};
+#undef STATE_COL_
+
 static int
 multi_host(const struct dataset *d)
 {
@@ -15,65 +27,24 @@ multi_host(const struct dataset *d)
 	return 0;
 }
 
-static void
-now_json(const struct dataset *d)
+static int
+now_rows(const struct dataset *d, struct rows *t)
 {
+	struct cell row[C_STATE0 + TT_NSTATES];
+	const struct point *p;
 	size_t i;
 	int st;
 
-	printf("[");
 	for (i = 0; i < d->n; i++) {
-		const struct point *p = &d->s[i].p[d->s[i].n - 1];
-
-		printf("%s\n  {\"ts\": %lld, \"host\": ", i ? "," : "", (long long)p->ts);
-		json_string(stdout, d->s[i].host);
-		printf(", \"group\": ");
-		json_string(stdout, d->s[i].group);
-		printf(", \"counts\": {");
+		p = &d->s[i].p[d->s[i].n - 1];
+		row[C_HOST] = cell_text(d->s[i].host);
+		row[C_GROUP] = cell_text(d->s[i].group);
+		row[C_TIME] = cell_int(p->ts);
 		for (st = 1; st <= TT_NSTATES; st++)
-			printf("%s\"%s\": %u", st > 1 ? ", " : "", state_name(st), p->count[st]);
-		printf("}}");
+			row[C_STATE0 + st - 1] = cell_int(p->count[st]);
+		if (rows_add(t, row, 0) == -1)
+			return -1;
 	}
-	printf("\n]\n");
-}
-
-static int
-now_table(struct report *r, const struct dataset *d)
-{
-	const char *head[3 + TT_NSTATES];
-	char cells[TT_NSTATES + 1][24], when[32];
-	struct table t;
-	size_t i, c, first;
-	int st, hosts = multi_host(d) || r->ndb > 1;
-
-	first = hosts ? 0 : 1;
-	head[0] = "host";
-	head[1] = "group";
-	head[2] = "time (UTC)";
-	for (st = 1; st <= TT_NSTATES; st++)
-		head[2 + st] = state_name(st);
-	if (table_init(&t, 3 + TT_NSTATES - first, head + first) == -1)
-		return runtime_err(r, "out of memory");
-	for (c = 3 - first; c < t.ncols; c++)
-		t.numeric[c] = 1;
-	for (i = 0; i < d->n; i++) {
-		const struct point *p = &d->s[i].p[d->s[i].n - 1];
-		const char *row[3 + TT_NSTATES];
-
-		row[0] = d->s[i].host;
-		row[1] = d->s[i].group;
-		row[2] = fmt_time(p->ts, when, sizeof(when));
-		for (st = 1; st <= TT_NSTATES; st++) {
-			snprintf(cells[st], sizeof(cells[st]), "%u", p->count[st]);
-			row[2 + st] = cells[st];
-		}
-		table_row_v(&t, row + first);
-	}
-	if (r->format == FMT_CSV)
-		table_print_csv(&t, stdout);
-	else
-		table_print(&t, stdout);
-	table_free(&t);
 	return 0;
 }
 
@@ -81,12 +52,10 @@ int
 cmd_now(struct report *r)
 {
 	struct dataset d = { 0 };
+	struct rows t;
 	size_t g;
 	int rc = 0;
 
-	for (g = 0; g < r->ngroup; g++)
-		if (report_check_group(r, r->group[g]) == -1)
-			return r->check ? 3 : EX_USAGE;
 	if (r->ngroup == 0)
 		rc = report_load_latest(r, NULL, &d);
 	for (g = 0; g < r->ngroup && rc == 0; g++)
@@ -98,13 +67,18 @@ cmd_now(struct report *r)
 	if (d.n == 0) {
 		dataset_free(&d);
 		return runtime_err(r, "%s: no samples yet; is tcptally-collector running?",
-		    r->dbpath[0]);
+		    r->hist.path[0]);
 	}
 	dataset_sort(&d);
-	if (r->format == FMT_JSON)
-		now_json(&d);
+	rows_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	/* one host: no host column, but JSON always names it */
+	if (r->format != FMT_JSON && !multi_host(&d) && r->hist.n == 1)
+		t.hide = 1u << C_HOST;
+	if (now_rows(&d, &t) == -1)
+		rc = runtime_err(r, "out of memory");
 	else
-		rc = now_table(r, &d);
+		rows_print(&t, r->format, stdout);
+	rows_free(&t);
 	dataset_free(&d);
 	return rc;
 }

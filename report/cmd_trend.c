@@ -128,11 +128,23 @@ wanted(const struct report *r, const struct series *s, int st)
 	return 0;
 }
 
-static void
-trend_rows(const struct report *r, const struct series *s, const struct bucket *b,
-    size_t nb, int *first)
+/* CSV and JSON: a row per bucket x state. */
+static const struct column bucket_cols[] = {
+	{ NULL, "ts", "ts", COL_TIME, NULL, NULL, 0, NULL },
+	{ NULL, "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ NULL, "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
+	{ NULL, "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
+	{ NULL, "min", "min", COL_INT, NULL, NULL, 0, NULL },
+	{ NULL, "avg", "avg", COL_REAL, NULL, "%.2f", 0, NULL },
+	{ NULL, "max", "max", COL_INT, NULL, NULL, 0, NULL },
+	{ NULL, "samples", "samples", COL_INT, NULL, NULL, 0, NULL },
+};
+
+static int
+bucket_rows(const struct report *r, const struct series *s, const struct bucket *b,
+    size_t nb, struct rows *t)
 {
-	char when[32];
+	struct cell row[8];
 	size_t i;
 	int st;
 
@@ -140,78 +152,72 @@ trend_rows(const struct report *r, const struct series *s, const struct bucket *
 		for (st = 1; st <= TT_NSTATES; st++) {
 			if (!wanted(r, s, st))
 				continue;
-			if (r->format == FMT_CSV) {
-				printf("%s,", fmt_time(b[i].start, when, sizeof(when)));
-				csv_field(stdout, s->host);
-				putchar(',');
-				csv_field(stdout, s->group);
-				printf(",%s,%u,%.2f,%u,%zu\n", state_name(st), b[i].min[st],
-				    b[i].sum[st] / (double)b[i].n, b[i].max[st], b[i].n);
-				continue;
-			}
-			printf("%s\n  {\"ts\": %lld, \"host\": ", *first ? "" : ",",
-			    (long long)b[i].start);
-			json_string(stdout, s->host);
-			printf(", \"group\": ");
-			json_string(stdout, s->group);
-			printf(", \"state\": \"%s\", \"min\": %u, \"avg\": %.2f, \"max\": %u, "
-			    "\"samples\": %zu}", state_name(st), b[i].min[st],
-			    b[i].sum[st] / (double)b[i].n, b[i].max[st], b[i].n);
-			*first = 0;
+			row[0] = cell_int(b[i].start);
+			row[1] = cell_text(s->host);
+			row[2] = cell_text(s->group);
+			row[3] = cell_text(state_name(st));
+			row[4] = cell_int(b[i].min[st]);
+			row[5] = cell_real(b[i].sum[st] / (double)b[i].n);
+			row[6] = cell_int(b[i].max[st]);
+			row[7] = cell_int((int64_t)b[i].n);
+			if (rows_add(t, row, 0) == -1)
+				return -1;
 		}
+	return 0;
 }
+
+/* A table per series: a row per state, its sparkline on a terminal. */
+enum { T_STATE, T_TREND, T_MIN, T_AVG, T_MAX, T_SLOPE };
+static const struct column summary_cols[] = {
+	{ "state", NULL, NULL, COL_TEXT, NULL, NULL, 0, NULL },
+	{ "trend", NULL, NULL, COL_TEXT, NULL, NULL, 0, NULL },
+	{ "min", NULL, NULL, COL_INT, NULL, NULL, 1, NULL },
+	{ "avg", NULL, NULL, COL_REAL, "%.1f", NULL, 1, NULL },
+	{ "max", NULL, NULL, COL_INT, NULL, NULL, 1, NULL },
+	{ "slope/h", NULL, NULL, COL_REAL, "%+.1f", NULL, 1, NULL },
+};
 
 static int
 trend_table(struct report *r, const struct series *s, const struct bucket *b, size_t nb,
     int64_t from, int64_t to, int64_t step)
 {
-	const char *head[] = { "state", "trend", "min", "avg", "max", "slope/h" };
-	char w1[32], w2[32], st_s[16], spark[512 * 3 + 1], mn[24], av[24], mx[24], sl[24];
+	char w1[32], w2[32], spark[512 * 3 + 1];
 	double avgs[512];
 	struct summary sum;
-	struct table t;
+	struct cell row[6];
+	struct rows t;
 	size_t i, k, skip = nb > 512 ? nb - 512 : 0;
-	int st;
+	int st, rc = 0;
 
 	printf("%s / %s  %s .. %s  step %llds, %zu samples%s\n", s->host, s->group,
 	    fmt_time(from, w1, sizeof(w1)), fmt_time(to, w2, sizeof(w2)), (long long)step,
 	    series_samples(s), s->nh > 0 ? ", from hourly rollups" : "");
+	rows_init(&t, summary_cols, sizeof(summary_cols) / sizeof(summary_cols[0]));
 	if (!r->tty)	/* sparklines for a terminal only; main.c decides */
-		memmove(head + 1, head + 2, 4 * sizeof(*head));
-	if (table_init(&t, 5 + (r->tty != 0), head) == -1)
-		return runtime_err(r, "out of memory");
-	t.numeric[t.ncols - 4] = t.numeric[t.ncols - 3] = t.numeric[t.ncols - 2] = 1;
-	t.numeric[t.ncols - 1] = 1;
-	for (st = 1; st <= TT_NSTATES; st++) {
-		const char *row[6];
-
+		t.hide = 1u << T_TREND;
+	for (st = 1; st <= TT_NSTATES && rc == 0; st++) {
 		if (!wanted(r, s, st))
 			continue;
 		for (i = skip, k = 0; i < nb; i++, k++)
 			avgs[k] = b[i].sum[st] / (double)b[i].n;
 		series_summary(s, st, &sum);
-		snprintf(mn, sizeof(mn), "%u", sum.min);
-		snprintf(av, sizeof(av), "%.1f", sum.avg);
-		snprintf(mx, sizeof(mx), "%u", sum.max);
-		snprintf(sl, sizeof(sl), "%+.1f", (s->nh > 0 ? slope_of_hours(s->h, s->nh, st) :
+		row[T_STATE] = cell_text(state_name(st));
+		row[T_TREND] = cell_text(sparkline(avgs, k, spark, sizeof(spark)));
+		row[T_MIN] = cell_int(sum.min);
+		row[T_AVG] = cell_real(sum.avg);
+		row[T_MAX] = cell_int(sum.max);
+		row[T_SLOPE] = cell_real((s->nh > 0 ? slope_of_hours(s->h, s->nh, st) :
 		    slope_of(s->p, s->n, st)) * 3600.0);
-		snprintf(st_s, sizeof(st_s), "%s", state_name(st));
-		row[0] = st_s;
-		row[1] = sparkline(avgs, k, spark, sizeof(spark));
-		row[2] = mn;
-		row[3] = av;
-		row[4] = mx;
-		row[5] = sl;
-		if (!r->tty)
-			memmove(row + 1, row + 2, 4 * sizeof(*row));
-		table_row_v(&t, row);
+		rc = rows_add(&t, row, 0);
 	}
-	if (t.nrows == 1)
+	if (rc == -1)
+		rc = runtime_err(r, "out of memory");
+	else if (t.n == 0)
 		printf("every state was 0 throughout\n");
 	else
-		table_print(&t, stdout);
-	table_free(&t);
-	return 0;
+		rows_table(&t, stdout);
+	rows_free(&t);
+	return rc;
 }
 
 int
@@ -222,8 +228,9 @@ cmd_trend(struct report *r)
 	int hourly;
 	struct dataset d = { 0 };
 	struct bucket *b;
+	struct rows rows;
 	size_t i, g, nb;
-	int rc = 0, first = 1;
+	int rc = 0;
 
 	if (r->since_set && r->from_set)
 		return usage_err(r, "trend takes --since or --from, not both");
@@ -231,10 +238,7 @@ cmd_trend(struct report *r)
 	if (from >= to)
 		return usage_err(r, "the range is empty: --from must be before --to");
 	step = r->step_set ? r->step : auto_step(to - from);
-	for (g = 0; g < r->ngroup; g++)
-		if (report_check_group(r, r->group[g]) == -1)
-			return EX_USAGE;
-	if (report_beyond_raw(r, from, &oldest)) {
+	if (hist_beyond_raw(&r->hist, from, &oldest)) {
 		hourly = 1;
 		if (r->format != FMT_TABLE || step % 3600 != 0)
 			fprintf(stderr, "tcptally-report: trend: raw samples start at %s (retention); "
@@ -245,15 +249,12 @@ cmd_trend(struct report *r)
 	if (hourly && step % 3600 != 0)
 		step = (step / 3600 + 1) * 3600;
 	for (g = 0; g < (r->ngroup ? r->ngroup : 1) && rc == 0; g++)
-		rc = hourly ? report_load_hourly(r, from - from % 3600, to,
+		rc = hourly ? report_load(r, ROWS_HOURLY, from - from % 3600, to,
 		    r->ngroup ? r->group[g] : "all", &d) :
-		    report_load(r, from, to, r->ngroup ? r->group[g] : "all", &d);
+		    report_load(r, ROWS_RAW, from, to, r->ngroup ? r->group[g] : "all", &d);
 	if (rc == 0 && d.n == 0)
 		rc = runtime_err(r, "no samples between the given times");
-	if (r->format == FMT_CSV && rc == 0)
-		printf("ts,host,group,state,min,avg,max,samples\n");
-	if (r->format == FMT_JSON && rc == 0)
-		printf("[");
+	rows_init(&rows, bucket_cols, sizeof(bucket_cols) / sizeof(bucket_cols[0]));
 	for (i = 0; i < d.n && rc == 0; i++) {
 		if ((b = (hourly ? bucketize_hours : bucketize)(&d.s[i], step, &nb)) == NULL &&
 		    (hourly ? d.s[i].nh : d.s[i].n) > 0) {
@@ -264,12 +265,13 @@ cmd_trend(struct report *r)
 			if (i > 0)
 				putchar('\n');
 			rc = trend_table(r, &d.s[i], b, nb, from, to, step);
-		} else
-			trend_rows(r, &d.s[i], b, nb, &first);
+		} else if (bucket_rows(r, &d.s[i], b, nb, &rows) == -1)
+			rc = runtime_err(r, "out of memory");
 		free(b);
 	}
-	if (r->format == FMT_JSON && rc == 0)
-		printf("%s]\n", first ? "" : "\n");
+	if (r->format != FMT_TABLE && rc == 0)
+		rows_print(&rows, r->format, stdout);
+	rows_free(&rows);
 	dataset_free(&d);
 	return rc;
 }

@@ -4,10 +4,11 @@
  * Names longer than the struct's fields are truncated, and found again
  * by their truncated form.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/report.h"
+#include "series.h"
 
 /*
  * arr with room for element n (of `size` bytes): as it is while n < *cap,
@@ -29,28 +30,33 @@ grow(void *arr, size_t n, size_t *cap, size_t size, size_t first)
 	return na;
 }
 
+/* arr (holding *n of *cap) with el of `size` bytes appended; NULL if out of memory. */
+static void *
+push(void *arr, size_t *n, size_t *cap, size_t size, const void *el)
+{
+	char *na;
+
+	if ((na = grow(arr, *n, cap, size, 64)) == NULL)
+		return NULL;
+	memcpy(na + *n * size, el, size);
+	(*n)++;
+	return na;
+}
+
 int
 series_push(struct series *s, const struct point *pt)
 {
-	struct point *np;
+	struct point *np = push(s->p, &s->n, &s->cap, sizeof(*pt), pt);
 
-	if ((np = grow(s->p, s->n, &s->cap, sizeof(*np), 64)) == NULL)
-		return -1;
-	s->p = np;
-	s->p[s->n++] = *pt;
-	return 0;
+	return np == NULL ? -1 : (s->p = np, 0);
 }
 
 int
 series_push_hour(struct series *s, const struct hour *h)
 {
-	struct hour *nh;
+	struct hour *nh = push(s->h, &s->nh, &s->caph, sizeof(*h), h);
 
-	if ((nh = grow(s->h, s->nh, &s->caph, sizeof(*nh), 64)) == NULL)
-		return -1;
-	s->h = nh;
-	s->h[s->nh++] = *h;
-	return 0;
+	return nh == NULL ? -1 : (s->h = nh, 0);
 }
 
 /* Samples in the series: raw points, or summed over its hours. */
@@ -106,4 +112,110 @@ dataset_free(struct dataset *d)
 	}
 	free(d->s);
 	memset(d, 0, sizeof(*d));
+}
+
+/* Points and hours both start with their int64_t ts. */
+_Static_assert(offsetof(struct point, ts) == 0 && offsetof(struct hour, ts) == 0,
+    "ts leads struct point and struct hour");
+
+static int64_t
+ts_of(const void *el)
+{
+	int64_t ts;
+
+	memcpy(&ts, el, sizeof(ts));
+	return ts;
+}
+
+static int
+cmp_ts(const void *a, const void *b)
+{
+	int64_t x = ts_of(a), y = ts_of(b);
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Rows arrive in ts order per database; several databases may interleave, and
+ * may hold the same host's samples twice (copies of one database): sort n
+ * elements of `size` bytes by ts, keep one per ts, and return how many are left.
+ */
+static size_t
+sort_unique(void *base, size_t n, size_t size)
+{
+	char *e = base;
+	size_t k, out;
+
+	for (k = 1; k < n; k++)
+		if (ts_of(e + k * size) < ts_of(e + (k - 1) * size)) {
+			qsort(base, n, size, cmp_ts);
+			break;
+		}
+	for (k = 1, out = 1; k < n; k++)
+		if (ts_of(e + k * size) != ts_of(e + (out - 1) * size))
+			memmove(e + out++ * size, e + k * size, size);
+	return n > 0 ? out : 0;
+}
+
+void
+dataset_dedup(struct dataset *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		d->s[i].n = sort_unique(d->s[i].p, d->s[i].n, sizeof(struct point));
+		d->s[i].nh = sort_unique(d->s[i].h, d->s[i].nh, sizeof(struct hour));
+	}
+}
+
+/* By host, then its `all` group, then the other groups by name. */
+static int
+cmp_series(const void *a, const void *b)
+{
+	const struct series *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->host, y->host)) != 0)
+		return c;
+	if ((c = (strcmp(y->group, "all") == 0) - (strcmp(x->group, "all") == 0)) != 0)
+		return c;
+	return strcmp(x->group, y->group);
+}
+
+const struct series *
+find_series(const struct dataset *d, const struct series *like)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (strcmp(d->s[i].host, like->host) == 0 &&
+		    strcmp(d->s[i].group, like->group) == 0)
+			return &d->s[i];
+	return NULL;
+}
+
+/* Each host's samples (its series with the most points), summed over hosts. */
+size_t
+count_samples(const struct dataset *d, int *hosts)
+{
+	size_t i, best = 0, total = 0;
+
+	*hosts = 0;
+	for (i = 0; i < d->n; i++) {
+		if (i == 0 || strcmp(d->s[i].host, d->s[i - 1].host) != 0) {
+			total += best;
+			best = 0;
+			(*hosts)++;
+		}
+		if (series_samples(&d->s[i]) > best)
+			best = series_samples(&d->s[i]);
+	}
+	return total + best;
+}
+
+void
+dataset_sort(struct dataset *d)
+{
+	if (d->n > 1)	/* qsort of 0 elements may be handed a NULL base */
+		qsort(d->s, d->n, sizeof(d->s[0]), cmp_series);
 }

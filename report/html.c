@@ -17,7 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "tcptally/timeutil.h"
+#include "render.h"
 
 /* Geometry of a chart, in SVG user units (= CSS px at 100%). */
 #define CH_W		1100
@@ -141,26 +142,36 @@ html_para(FILE *f, const char *text)
 	fputs("</p>\n", f);
 }
 
-/* A table as render.c holds it: row 0 is the header.  A critical firing's
+/* Rows as a table shows them, under their headings.  A critical firing's
  * row is marked. */
 void
-html_table(FILE *f, const struct table *t)
+html_rows(FILE *f, const struct rows *t)
 {
+	char buf[64];
 	size_t r, c;
 	int hot;
 
-	fputs("<table>\n", f);
-	for (r = 0; r < t->nrows; r++) {
-		for (c = 0, hot = 0; r > 0 && c < t->ncols; c++)
-			hot |= strcmp(t->cell[r][c], "critical") == 0;
+	fputs("<table>\n<tr>", f);
+	for (c = 0; c < t->ncol; c++)
+		if (rows_shown(t, c, FMT_TABLE)) {
+			fputs("<th>", f);
+			html_text(f, t->col[c].head);
+			fputs("</th>", f);
+		}
+	fputs("</tr>\n", f);
+	for (r = 0; r < t->n; r++) {
+		if (t->flags[r] & ROW_NOT_IN_TABLE)
+			continue;
+		for (c = 0, hot = 0; c < t->ncol; c++)
+			hot |= rows_shown(t, c, FMT_TABLE) &&
+			    strcmp(rows_text(t, r, c, buf, sizeof(buf)), "critical") == 0;
 		fputs(hot ? "<tr class=\"hot\">" : "<tr>", f);
-		for (c = 0; c < t->ncols; c++) {
-			if (r == 0)
-				fputs("<th>", f);
-			else
-				fputs(t->numeric[c] ? "<td class=\"num\">" : "<td>", f);
-			html_text(f, t->cell[r][c]);
-			fputs(r == 0 ? "</th>" : "</td>", f);
+		for (c = 0; c < t->ncol; c++) {
+			if (!rows_shown(t, c, FMT_TABLE))
+				continue;
+			fputs(t->col[c].right ? "<td class=\"num\">" : "<td>", f);
+			html_text(f, rows_text(t, r, c, buf, sizeof(buf)));
+			fputs("</td>", f);
 		}
 		fputs("</tr>\n", f);
 	}

@@ -276,7 +276,7 @@ add_dir_db(struct report *r, const char *dir, const char *name, int *added)
 		free(path);
 		return 0;
 	}
-	if (r->ndb == MAX_DBS) {
+	if (r->hist.n == MAX_DBS) {
 		free(path);
 		return usage_err(r, "-d %s: at most %d databases", dir, MAX_DBS);
 	}
@@ -286,7 +286,7 @@ add_dir_db(struct report *r, const char *dir, const char *name, int *added)
 	}
 	dir_dbs = grown;
 	dir_dbs[ndir_dbs++] = path;
-	r->dbpath[r->ndb++] = path;
+	r->hist.path[r->hist.n++] = path;
 	(*added)++;
 	return 0;
 }
@@ -300,9 +300,9 @@ add_db(struct report *r, const char *arg)
 	int i, n, added = 0, rc = 0;
 
 	if (stat(arg, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		if (r->ndb == MAX_DBS)
+		if (r->hist.n == MAX_DBS)
 			return usage_err(r, "at most %d databases", MAX_DBS);
-		r->dbpath[r->ndb++] = arg;
+		r->hist.path[r->hist.n++] = arg;
 		return 0;
 	}
 	if ((n = scandir(arg, &e, is_db_name, alphasort)) == -1)
@@ -368,7 +368,7 @@ parse_args(struct report *r, int argc, char *argv[], const struct command **cmd,
 				return rc;
 			break;
 		case 'H':
-			r->host = optarg;
+			r->hist.host = optarg;
 			break;
 		case 'f':
 			if ((rc = opt_format(r, optarg)) != 0)
@@ -411,21 +411,97 @@ static int
 load_config(struct report *r)
 {
 	struct errlist errs = { 0 };
-	size_t i;
 
 	r->config_path = config_locate(r->config_path);
 	if (r->config_path == NULL) {
 		r->cfg = config_default();
 		return r->cfg == NULL ? runtime_err(r, "out of memory") : 0;
 	}
-	if ((r->cfg = config_load(r->config_path, &errs)) == NULL) {
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+	if ((r->cfg = config_open(r->config_path, &errs)) == NULL) {
+		config_print_errors(r->config_path, &errs);
 		errlist_free(&errs);
 		return usage_err(r, "%s: fix the config, or pass -d DB to read a database "
 		    "without it", r->config_path);
 	}
 	return 0;
+}
+
+int
+report_fail(struct report *r)
+{
+	return runtime_err(r, "%s", r->hist.err);
+}
+
+int
+report_load(struct report *r, int kind, int64_t from, int64_t to, const char *group,
+    struct dataset *d)
+{
+	return hist_load(&r->hist, kind, from, to, group, d) == -1 ? report_fail(r) : 0;
+}
+
+int
+report_load_latest(struct report *r, const char *group, struct dataset *d)
+{
+	return hist_load_latest(&r->hist, group, d) == -1 ? report_fail(r) : 0;
+}
+
+/*
+ * Each database given (or the config's) is there: a missing one is a usage
+ * error naming where its path came from. Then open them all.
+ */
+static int
+open_history(struct report *r)
+{
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < r->hist.n; i++) {
+		path = r->hist.path[i];
+		if (access(path, F_OK) == 0)
+			continue;
+		if (!r->db_from_config)
+			return usage_err(r, "%s: no database there (given with -d)", path);
+		if (r->config_path != NULL)
+			return usage_err(r, "%s: no database there (`database:` in %s, "
+			    "relative to the working directory); has tcptally-collector run?",
+			    path, r->config_path);
+		return usage_err(r, "%s: no database there; no config file was found "
+		    "(-c, $TCPTALLY_CONFIG, /etc/tcptally/tcptally.yaml), so it looked "
+		    "for tcptally.db in the working directory; pass -d DB or -c FILE", path);
+	}
+	return hist_open(&r->hist) == -1 ? report_fail(r) : 0;
+}
+
+/*
+ * --host is a pattern (SQLite GLOB: *, ?, [...], case-sensitive) that must
+ * match a host in some database; each --group must be a group in one.
+ */
+static int
+check_filters(struct report *r)
+{
+	char known[1024];
+	size_t g;
+
+	if (r->hist.host != NULL &&
+	    !hist_has_name(&r->hist, "host", r->hist.host, 1, known, sizeof(known)))
+		return usage_err(r, "--host '%s' matches no host; %s: %s", r->hist.host,
+		    r->hist.n > 1 ? "the databases have" : "the database has",
+		    known[0] ? known : "none yet");
+	for (g = 0; g < r->ngroup; g++)
+		if (!hist_has_name(&r->hist, "grp", r->group[g], 0, known, sizeof(known)))
+			return usage_err(r, "unknown group '%s'; the database has: %s",
+			    r->group[g], known[0] ? known : "no groups yet");
+	return 0;
+}
+
+/* The sampling interval: the config's, else the data's most common gap. */
+static void
+set_interval(struct report *r)
+{
+	int64_t gap = r->config_path != NULL ? -1 : hist_common_gap(&r->hist);
+
+	r->interval = gap > 0 ? gap : r->cfg->interval;
+	r->max_gap = STALE_INTERVALS * r->interval;
 }
 
 /* Does this argument take the next one as its value? */
@@ -523,20 +599,15 @@ main(int argc, char *argv[])
 		return usage_err(&r, "--format html is for daily only");
 	if ((rc = load_config(&r)) != 0)
 		return rc;
-	if (r.ndb == 0) {
-		r.dbpath[r.ndb++] = r.cfg->database;
+	if (r.hist.n == 0) {
+		r.hist.path[r.hist.n++] = r.cfg->database;
 		r.db_from_config = 1;
 	}
-	if ((rc = report_open(&r)) == 0) {
-		int64_t gap = 3 * report_interval(&r);
-		size_t t;
-
-		for (t = 0; t < r.cfg->nthresholds; t++)
-			r.cfg->thresholds[t].max_gap = gap;
-		if ((rc = report_check_host(&r)) == 0)
-			rc = cmd->run(&r);
+	if ((rc = open_history(&r)) == 0 && (rc = check_filters(&r)) == 0) {
+		set_interval(&r);
+		rc = cmd->run(&r);
 	}
-	report_close(&r);
+	hist_close(&r.hist);
 	config_free(r.cfg);
 	free_dir_dbs();
 	return rc;

@@ -1,49 +1,147 @@
-/* Output: aligned tables, CSV, JSON strings, sparklines. */
+/*
+ * Output: rows of typed cells shown as an aligned table, CSV or JSON; CSV
+ * fields, JSON strings, sparklines and number formats.  A table's widths
+ * count UTF-8 characters, its numbers are right-aligned under left-aligned
+ * headings.  JSON rows are one per line: [\n  {...},\n  {...}\n] (the
+ * indent is the caller's), [] when there are none.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "tcptally/timeutil.h"
+#include "render.h"
 
-int
-table_init(struct table *t, size_t ncols, const char *const *header)
+struct cell
+cell_text(const char *s)
 {
-	size_t i;
+	struct cell c = { 0, s, 0, 0 };
 
+	return c;
+}
+
+struct cell
+cell_int(int64_t v)
+{
+	struct cell c = { 0, NULL, v, 0 };
+
+	return c;
+}
+
+struct cell
+cell_real(double v)
+{
+	struct cell c = { 0, NULL, 0, v };
+
+	return c;
+}
+
+struct cell
+cell_null(void)
+{
+	struct cell c = { 1, NULL, 0, 0 };
+
+	return c;
+}
+
+void
+rows_init(struct rows *t, const struct column *col, size_t ncol)
+{
 	memset(t, 0, sizeof(*t));
-	t->ncols = ncols;
-	if ((t->numeric = calloc(ncols, sizeof(int))) == NULL)
-		return -1;
-	if (header == NULL)
-		return 0;
-	if ((t->cell = malloc(sizeof(char **))) == NULL ||
-	    (t->cell[0] = calloc(ncols, sizeof(char *))) == NULL)
-		return -1;
-	for (i = 0; i < ncols; i++)
-		if ((t->cell[0][i] = strdup(header[i])) == NULL)
-			return -1;
-	t->nrows = 1;
-	return 0;
+	t->col = col;
+	t->ncol = ncol;
 }
 
 int
-table_row_v(struct table *t, const char *const *cells)
+rows_add(struct rows *t, const struct cell *row, int flags)
 {
-	char ***cell, **row;
-	size_t i;
+	struct cell *nc;
+	int *nf;
+	size_t c, ncap;
 
-	if ((cell = realloc(t->cell, (t->nrows + 1) * sizeof(char **))) == NULL)
-		return -1;
-	t->cell = cell;
-	if ((row = calloc(t->ncols, sizeof(char *))) == NULL)
-		return -1;
-	t->cell[t->nrows++] = row;
-	for (i = 0; i < t->ncols; i++)
-		if ((row[i] = strdup(cells[i])) == NULL)
+	if (t->n == t->cap) {
+		ncap = t->cap ? t->cap * 2 : 16;
+		if ((nc = reallocarray(t->cell, ncap, t->ncol * sizeof(*nc))) == NULL)
 			return -1;
+		t->cell = nc;
+		if ((nf = reallocarray(t->flags, ncap, sizeof(*nf))) == NULL)
+			return -1;
+		t->flags = nf;
+		t->cap = ncap;
+	}
+	nc = &t->cell[t->n * t->ncol];
+	for (c = 0; c < t->ncol; c++) {
+		nc[c] = row[c];
+		if (t->col[c].type == COL_TEXT && !row[c].null &&
+		    (nc[c].s = strdup(row[c].s != NULL ? row[c].s : "")) == NULL) {
+			while (c-- > 0)
+				if (t->col[c].type == COL_TEXT && !nc[c].null)
+					free((char *)nc[c].s);
+			return -1;
+		}
+	}
+	t->flags[t->n++] = flags;
+	if (!(flags & ROW_NOT_IN_TABLE))
+		t->ntable++;
 	return 0;
+}
+
+void
+rows_free(struct rows *t)
+{
+	size_t r, c;
+
+	for (r = 0; r < t->n; r++)
+		for (c = 0; c < t->ncol; c++)
+			if (t->col[c].type == COL_TEXT && !t->cell[r * t->ncol + c].null)
+				free((char *)t->cell[r * t->ncol + c].s);
+	free(t->cell);
+	free(t->flags);
+	memset(t, 0, sizeof(*t));
+}
+
+int
+rows_shown(const struct rows *t, size_t c, int format)
+{
+	const struct column *k = &t->col[c];
+
+	if (c < 64 && (t->hide >> c) & 1)
+		return 0;
+	if (format == FMT_CSV)
+		return k->csv != NULL;
+	if (format == FMT_JSON)
+		return k->json != NULL;
+	return k->head != NULL;
+}
+
+/* A cell as text: in a table (or HTML), or in CSV (machine = 1). */
+static const char *
+cell_str(const struct column *k, const struct cell *v, int machine, char *buf, size_t len)
+{
+	if (v->null)
+		return machine ? "" : "n/a";
+	switch (k->type) {
+	case COL_TEXT:
+		return v->s;
+	case COL_INT:
+		snprintf(buf, len, "%lld", (long long)v->i);
+		return buf;
+	case COL_REAL:
+		snprintf(buf, len, machine ? k->fmt : k->tfmt, v->d);
+		return buf;
+	case COL_NUM:
+		return fmt_num(v->d, buf, len);
+	default:
+		return fmt_time(v->i, buf, len);
+	}
+}
+
+const char *
+rows_text(const struct rows *t, size_t r, size_t c, char *buf, size_t len)
+{
+	return cell_str(&t->col[c], &t->cell[r * t->ncol + c], 0, buf, len);
 }
 
 /* Display width of UTF-8 text: count the bytes that start a character. */
@@ -58,30 +156,157 @@ width(const char *s)
 	return w;
 }
 
-void
-table_print(const struct table *t, FILE *f)
+/* One line of a table: heads (r == -1) or row r's cells, padded to w. */
+static void
+table_line(const struct rows *t, FILE *f, const size_t *w, size_t r, int head)
 {
-	size_t *w, r, c, pad;
+	char buf[64];
+	const char *s;
+	size_t c, last = 0, pad;
 
-	if ((w = calloc(t->ncols, sizeof(*w))) == NULL)
-		return;
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++)
-			if (width(t->cell[r][c]) > w[c])
-				w[c] = width(t->cell[r][c]);
-	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
-			pad = w[c] - width(t->cell[r][c]);
-			if (t->numeric[c] && r > 0)
-				fprintf(f, "%*s%s", (int)pad, "", t->cell[r][c]);
-			else if (c + 1 < t->ncols)
-				fprintf(f, "%s%*s", t->cell[r][c], (int)pad, "");
-			else
-				fputs(t->cell[r][c], f);
-			fputs(c + 1 < t->ncols ? "  " : "\n", f);
-		}
+	for (c = 0; c < t->ncol; c++)
+		if (rows_shown(t, c, FMT_TABLE))
+			last = c;
+	for (c = 0; c < t->ncol; c++) {
+		if (!rows_shown(t, c, FMT_TABLE))
+			continue;
+		s = head ? t->col[c].head : rows_text(t, r, c, buf, sizeof(buf));
+		pad = w[c] - width(s);
+		if (t->col[c].right && !head)
+			fprintf(f, "%*s%s", (int)pad, "", s);
+		else if (c < last)
+			fprintf(f, "%s%*s", s, (int)pad, "");
+		else
+			fputs(s, f);
+		fputs(c < last ? "  " : "\n", f);
 	}
+}
+
+void
+rows_table(const struct rows *t, FILE *f)
+{
+	char buf[64];
+	size_t *w, r, c, n;
+
+	if ((w = calloc(t->ncol, sizeof(*w))) == NULL)
+		return;
+	for (c = 0; c < t->ncol; c++) {
+		if (!rows_shown(t, c, FMT_TABLE))
+			continue;
+		w[c] = width(t->col[c].head);
+		for (r = 0; r < t->n; r++)
+			if (!(t->flags[r] & ROW_NOT_IN_TABLE) &&
+			    (n = width(rows_text(t, r, c, buf, sizeof(buf)))) > w[c])
+				w[c] = n;
+	}
+	table_line(t, f, w, 0, 1);
+	for (r = 0; r < t->n; r++)
+		if (!(t->flags[r] & ROW_NOT_IN_TABLE))
+			table_line(t, f, w, r, 0);
 	free(w);
+}
+
+void
+rows_csv(const struct rows *t, FILE *f)
+{
+	char buf[64];
+	size_t r, c;
+	int first;
+
+	for (c = 0, first = 1; c < t->ncol; c++)
+		if (rows_shown(t, c, FMT_CSV)) {
+			if (!first)
+				fputc(',', f);
+			csv_field(f, t->col[c].csv);
+			first = 0;
+		}
+	fputc('\n', f);
+	for (r = 0; r < t->n; r++) {
+		for (c = 0, first = 1; c < t->ncol; c++)
+			if (rows_shown(t, c, FMT_CSV)) {
+				if (!first)
+					fputc(',', f);
+				csv_field(f, cell_str(&t->col[c], &t->cell[r * t->ncol + c], 1,
+				    buf, sizeof(buf)));
+				first = 0;
+			}
+		fputc('\n', f);
+	}
+}
+
+static void
+json_value(FILE *f, const struct column *k, const struct cell *v)
+{
+	char buf[64];
+
+	if (v->null)
+		fputs("null", f);
+	else if (k->type == COL_TEXT)
+		json_string(f, v->s);
+	else if (k->type == COL_INT || k->type == COL_TIME)
+		fprintf(f, "%lld", (long long)v->i);
+	else
+		fputs(cell_str(k, v, 1, buf, sizeof(buf)), f);
+}
+
+/* {"a": 1, "obj": {"b": 2, "c": 3}}: the jfirst columns, then the others. */
+static void
+json_row(const struct rows *t, FILE *f, size_t r)
+{
+	const struct column *k;
+	const char *obj = NULL;
+	size_t c, pass;
+	int first = 1, inner = 0;
+
+	fputc('{', f);
+	for (pass = 0; pass < 2; pass++)
+		for (c = 0; c < t->ncol; c++) {
+			k = &t->col[c];
+			if (!rows_shown(t, c, FMT_JSON) || (k->jfirst != 0) != (pass == 0))
+				continue;
+			if (obj != NULL && (k->obj == NULL || strcmp(k->obj, obj) != 0)) {
+				fputc('}', f);
+				obj = NULL;
+			}
+			if (k->obj != NULL && obj == NULL) {
+				fprintf(f, "%s\"%s\": {", first ? "" : ", ", k->obj);
+				obj = k->obj;
+				first = 0;
+				inner = 1;
+			}
+			fputs((obj != NULL ? inner : first) ? "" : ", ", f);
+			inner = first = 0;
+			fprintf(f, "\"%s\": ", k->json);
+			json_value(f, k, &t->cell[r * t->ncol + c]);
+		}
+	fputs(obj != NULL ? "}}" : "}", f);
+}
+
+void
+rows_json(const struct rows *t, FILE *f, int indent)
+{
+	size_t r;
+
+	fputc('[', f);
+	for (r = 0; r < t->n; r++) {
+		fprintf(f, "%s\n%*s", r > 0 ? "," : "", indent, "");
+		json_row(t, f, r);
+	}
+	if (t->n > 0)
+		fprintf(f, "\n%*s", indent - 2, "");
+	fputc(']', f);
+}
+
+void
+rows_print(const struct rows *t, int format, FILE *f)
+{
+	if (format == FMT_CSV)
+		rows_csv(t, f);
+	else if (format == FMT_JSON) {
+		rows_json(t, f, 2);
+		fputc('\n', f);
+	} else
+		rows_table(t, f);
 }
 
 void
@@ -98,33 +323,6 @@ csv_field(FILE *f, const char *s)
 		fputc(*s, f);
 	}
 	fputc('"', f);
-}
-
-void
-table_print_csv(const struct table *t, FILE *f)
-{
-	size_t r, c;
-
-	for (r = 0; r < t->nrows; r++)
-		for (c = 0; c < t->ncols; c++) {
-			csv_field(f, t->cell[r][c]);
-			fputc(c + 1 < t->ncols ? ',' : '\n', f);
-		}
-}
-
-void
-table_free(struct table *t)
-{
-	size_t r, c;
-
-	for (r = 0; r < t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++)
-			free(t->cell[r][c]);
-		free(t->cell[r]);
-	}
-	free(t->cell);
-	free(t->numeric);
-	memset(t, 0, sizeof(*t));
 }
 
 /* Valid JSON whatever the bytes: a string that is not UTF-8 (an old or edited

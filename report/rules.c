@@ -10,10 +10,10 @@
  *	The rule fires iff point i breaches and the run of consecutive
  *	breaching points ending at i, starting at j, has
  *	p[i].ts - p[j].ts >= F.  A non-breaching point breaks a run, and
- *	so does a gap between consecutive points longer than
- *	threshold.max_gap when that is set (the report sets it to 3
- *	intervals: across a collector outage nothing is known, so a
- *	breach is not assumed to have lasted).
+ *	so does a gap between consecutive points longer than max_gap
+ *	when that is set (the report passes STALE_INTERVALS intervals:
+ *	across a collector outage nothing is known, so a breach is not
+ *	assumed to have lasted).
  *	value = count at i, limit = N, since = p[j].ts (set whenever i
  *	breaches, also while the run is still shorter than F).
  *
@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/report.h"
+#include "series.h"
 
 #define LSQ_LIMIT	1152921504606846976.0		/* 2^60 */
 
@@ -58,6 +58,7 @@ struct lsq {
 struct slide {
 	const struct threshold *t;
 	const struct point *p;
+	int64_t		 max_gap;
 	size_t		 run;		/* first point of the breaching run */
 	int		 inrun;
 	size_t		 left, right;
@@ -190,21 +191,21 @@ lsq_slope(const struct lsq *l, const struct threshold *t,
 
 /* Is the step from a to b a gap that ends a run? */
 static int
-gap(const struct threshold *t, const struct point *a, const struct point *b)
+gap(int64_t max_gap, const struct point *a, const struct point *b)
 {
-	return t->max_gap > 0 && b->ts - a->ts > t->max_gap;
+	return max_gap > 0 && b->ts - a->ts > max_gap;
 }
 
 static void
 eval_level(const struct threshold *t, const struct point *p, size_t i,
-    struct finding *f)
+    int64_t max_gap, struct finding *f)
 {
 	size_t j = i;
 
 	f->value = p[i].count[t->state];
 	if (!breach(t, &p[i]))
 		return;
-	while (j > 0 && breach(t, &p[j - 1]) && !gap(t, &p[j - 1], &p[j]))
+	while (j > 0 && breach(t, &p[j - 1]) && !gap(max_gap, &p[j - 1], &p[j]))
 		j--;
 	f->since = p[j].ts;
 	f->fired = p[i].ts - p[j].ts >= t->for_secs;
@@ -229,7 +230,7 @@ eval_growth(const struct threshold *t, const struct point *p, size_t n,
 
 void
 rule_eval(const struct threshold *t, const struct point *p, size_t n,
-    int64_t at, struct finding *f)
+    int64_t at, int64_t max_gap, struct finding *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (t->has_above)
@@ -243,7 +244,7 @@ rule_eval(const struct threshold *t, const struct point *p, size_t n,
 	if (is_growth(t))
 		eval_growth(t, p, n, at, f);
 	else
-		eval_level(t, p, n - 1, f);
+		eval_level(t, p, n - 1, max_gap, f);
 }
 
 /* Take in p[k..e], which share ts; whether the rule fires at that ts. */
@@ -253,7 +254,7 @@ step_level(struct slide *s, size_t k, size_t e)
 	for (; k <= e; k++) {
 		if (!breach(s->t, &s->p[k]))
 			s->inrun = 0;
-		else if (!s->inrun || (k > 0 && gap(s->t, &s->p[k - 1], &s->p[k]))) {
+		else if (!s->inrun || (k > 0 && gap(s->max_gap, &s->p[k - 1], &s->p[k]))) {
 			s->inrun = 1;
 			s->run = k;
 		}
@@ -318,7 +319,7 @@ record(const struct threshold *t, const struct point *pt, int fired,
 
 int
 rule_backtest(const struct threshold *t, const struct point *p, size_t n,
-    struct firing **out, size_t *nout)
+    int64_t max_gap, struct firing **out, size_t *nout)
 {
 	struct slide s;
 	size_t k, e, i, cap = 0;
@@ -331,6 +332,7 @@ rule_backtest(const struct threshold *t, const struct point *p, size_t n,
 	memset(&s, 0, sizeof(s));
 	s.t = t;
 	s.p = p;
+	s.max_gap = max_gap;
 	for (k = 0; k < n; k = e + 1) {
 		for (e = k; e + 1 < n && p[e + 1].ts == p[k].ts; e++)
 			;

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "tcptally/report.h"
+#include "series.h"
 
 static int
 state_ok(int state)

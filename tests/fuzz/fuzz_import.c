@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
+#include "import.h"
 #include "tcptally/db.h"
 
 #define CHECK(cond)	do { if (!(cond)) fail(#cond, __LINE__); } while (0)

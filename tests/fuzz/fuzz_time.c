@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/tcptally.h"
-#include "tcptally/report.h"
+#include "tcptally/config.h"
+#include "tcptally/timeutil.h"
 
 #define INPUT_MAX	512
 #define NOW		1795464350LL		/* 2026-11-23T18:05:50Z */

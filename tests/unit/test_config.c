@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/config.h"
 
 #define F		"tcptally.yaml"
 #define STATES		"ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, " \
@@ -58,7 +58,7 @@ expect_errors(const char *text, const char *const *want)
 	size_t i, n;
 
 	write_file(F, text);
-	c = config_load(F, &e);
+	c = config_open(F, &e);
 	for (n = 0; want[n] != NULL; n++)
 		;
 	if (e.n != n || c != NULL)
@@ -79,7 +79,7 @@ load_ok(const char *text)
 	size_t i;
 
 	write_file(F, text);
-	c = config_load(F, &e);
+	c = config_open(F, &e);
 	for (i = 0; i < e.n; i++)
 		print_message("unexpected: %s\n", e.msg[i]);
 	assert_int_equal(e.n, 0);
@@ -392,13 +392,13 @@ test_cannot_open(void **state)
 	struct errlist e = { 0 };
 
 	(void)state;
-	assert_null(config_load("missing.yaml", &e));
+	assert_null(config_open("missing.yaml", &e));
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.msg[0],
 	    "missing.yaml: cannot open: No such file or directory");
 	errlist_free(&e);
 	assert_int_equal(mkdir("adir", 0700), 0);
-	assert_null(config_load("adir", &e));
+	assert_null(config_open("adir", &e));
 	assert_int_equal(e.n, 1);
 	assert_string_equal(e.msg[0], "adir: cannot open: Is a directory");
 	errlist_free(&e);
@@ -415,7 +415,7 @@ test_example(void **state)
 	const uint8_t ten[4] = { 10, 0, 0, 0 };
 
 	(void)state;
-	c = config_load(example, &e);
+	c = config_open(example, &e);
 	assert_int_equal(e.n, 0);
 	assert_non_null(c);
 	assert_string_equal(c->path, example);

@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
+#include "query.h"
 #include "tcptally/db.h"
 
 static char dir[64], path[128];

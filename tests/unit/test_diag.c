@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
 
 #define FIX "fixtures/"
 

@@ -22,7 +22,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
 #include "tcptally/db.h"
 
 #define FIX		"fixtures/"

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "tcptally/tcptally.h"
+#include "tcptally/timeutil.h"
 
 static void
 ok(const char *s, int64_t want)
@@ -148,6 +149,31 @@ test_states(void **state)
 	assert_string_equal(state_column(TT_TIME_WAIT), "time_wait");
 }
 
+/* Every SQL list of the states comes from one table, in the kernel's order. */
+static void
+test_state_sql(void **state)
+{
+	char buf[512], small[8];
+	size_t need;
+
+	(void)state;
+	assert_int_equal(TT_NSTATES, 11);
+	assert_int_equal(TT_STATE_MASK, 0xFFE);
+	assert_string_equal(state_names_list(), "ESTABLISHED, SYN_SENT, SYN_RECV, "
+	    "FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING");
+	state_sql(buf, sizeof(buf), ", ", "c.{c}", 0);
+	assert_string_equal(buf, "c.established, c.syn_sent, c.syn_recv, c.fin_wait1, "
+	    "c.fin_wait2, c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing");
+	need = state_sql(buf, sizeof(buf), ",", "{c}=?{n}", 4);
+	assert_string_equal(buf, "established=?4,syn_sent=?5,syn_recv=?6,fin_wait1=?7,"
+	    "fin_wait2=?8,time_wait=?9,close=?10,close_wait=?11,last_ack=?12,listen=?13,"
+	    "closing=?14");
+	assert_int_equal(need, strlen(buf));
+	/* cut short: NUL-terminated, and the length it needs */
+	assert_int_equal(state_sql(small, sizeof(small), ",", "{c}=?{n}", 4), need);
+	assert_string_equal(small, "establi");
+}
+
 int
 main(void)
 {
@@ -157,6 +183,7 @@ main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_state_sql),
 		cmocka_unit_test(test_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

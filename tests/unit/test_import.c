@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
+#include "import.h"
 #include "tcptally/db.h"
 
 #define HDR	"ts,host,group,state,count\n"

@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/config.h"
 
 static struct cidr
 C(const char *s)

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/progress.h"
 
 static const char *
 fmt(uint64_t rows, double secs, int64_t done, int64_t total)

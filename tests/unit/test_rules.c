@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tcptally/report.h"
+#include "series.h"
 
 #define S	TT_TIME_WAIT
 #define T0	1795464350LL
@@ -62,13 +62,16 @@ growth(double per_sec, int64_t window)
 	return t;
 }
 
+/* The gap that ends a breach (0: none), as the report passes it to the rules. */
+static int64_t max_gap;
+
 static struct finding
 eval(struct threshold t, const struct point *p, size_t n, int64_t at)
 {
 	struct finding f;
 
 	memset(&f, 0xa5, sizeof(f));
-	rule_eval(&t, p, n, at, &f);
+	rule_eval(&t, p, n, at, max_gap, &f);
 	return f;
 }
 
@@ -134,7 +137,7 @@ test_above_gap(void **state)
 	free(p);
 }
 
-/* With max_gap set (the report sets 3 intervals), an outage ends a breach. */
+/* With max_gap set (the report passes 3 intervals), an outage ends a breach. */
 static void
 test_above_max_gap(void **state)
 {
@@ -150,17 +153,17 @@ test_above_max_gap(void **state)
 	(void)state;
 	for (i = 4; i < 7; i++)
 		p[i].ts += 100;			/* T0+0..30, then T0+140..160 */
-	t.max_gap = 30;
+	max_gap = 30;
 	f = eval(t, p, 7, T0 + 160);
 	assert_false(f.fired);			/* the run restarted at T0+140: 20 s */
 	assert_int_equal(f.since, T0 + 140);
-	t.max_gap = 110;			/* a 110 s gap is tolerated */
+	max_gap = 110;			/* a 110 s gap is tolerated */
 	f = eval(t, p, 7, T0 + 160);
 	assert_true(f.fired);
 	assert_int_equal(f.since, T0);
-	t.max_gap = 30;				/* backtest agrees */
+	max_gap = 30;				/* backtest agrees */
 	t.for_secs = 20;
-	assert_int_equal(rule_backtest(&t, p, 7, &fi, &nf), 0);
+	assert_int_equal(rule_backtest(&t, p, 7, max_gap, &fi, &nf), 0);
 	assert_int_equal(nf, 2);
 	assert_int_equal(fi[0].start, T0 + 20);
 	assert_int_equal(fi[0].end, T0 + 30);
@@ -168,6 +171,7 @@ test_above_max_gap(void **state)
 	assert_int_equal(fi[1].end, T0 + 160);
 	free(fi);
 	free(p);
+	max_gap = 0;
 }
 
 static void
@@ -262,16 +266,16 @@ test_backtest_above(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(rule_backtest(&t, p, 12, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 12, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 2);
 	expect(&fi[0], T0 + 30, T0 + 30, 160);	/* 180 came before it fired */
 	expect(&fi[1], T0 + 70, T0 + 80, 300);
 	free(fi);
 	t = above(1000, 0);
-	assert_int_equal(rule_backtest(&t, p, 12, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 12, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(fi);
-	assert_int_equal(rule_backtest(&t, p, 0, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 0, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(fi);
 	free(p);
@@ -289,7 +293,7 @@ test_backtest_below_growth(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(rule_backtest(&t, p, 8, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 8, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 2);
 	expect(&fi[0], T0 + 20, T0 + 30, 0);	/* lowest */
 	expect(&fi[1], T0 + 60, T0 + 70, 0);
@@ -299,7 +303,7 @@ test_backtest_below_growth(void **state)
 	/* window 20 s: 3 points; slope 3/s when all three rise 30. */
 	p = series(gc, 11, 10);
 	t = growth(3.0, 20);
-	assert_int_equal(rule_backtest(&t, p, 11, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 11, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 2);
 	expect(&fi[0], T0 + 40, T0 + 50, 190);
 	expect(&fi[1], T0 + 90, T0 + 100, 310);
@@ -325,9 +329,9 @@ check_against_eval(const struct threshold *t, const struct point *p,
 	double c, pk = 0;
 	int open = 0;
 
-	assert_int_equal(rule_backtest(t, p, n, &fi, &nfi), 0);
+	assert_int_equal(rule_backtest(t, p, n, max_gap, &fi, &nfi), 0);
 	for (k = 0; k < n; k++) {
-		rule_eval(t, p, n, p[k].ts, &f);
+		rule_eval(t, p, n, p[k].ts, max_gap, &f);
 		c = p[k].count[S];
 		if (f.fired && !open) {
 			assert_true(j < nfi);
@@ -408,12 +412,12 @@ test_backtest_long(void **state)
 		p[i].count[S] = 20000 + (uint32_t)i;
 	}
 	t = above(100, 1000);			/* one run, 100k long */
-	assert_int_equal(rule_backtest(&t, p, n, &fi, &nfi), 0);
+	assert_int_equal(rule_backtest(&t, p, n, max_gap, &fi, &nfi), 0);
 	assert_int_equal(nfi, 1);
 	expect(&fi[0], T0 + 1000, T0 + 10 * (int64_t)(n - 1), 20000 + n - 1);
 	free(fi);
 	t = growth(0.0999, 86400);		/* 8641-point windows */
-	assert_int_equal(rule_backtest(&t, p, n, &fi, &nfi), 0);
+	assert_int_equal(rule_backtest(&t, p, n, max_gap, &fi, &nfi), 0);
 	assert_int_equal(nfi, 1);
 	expect(&fi[0], T0 + 10, T0 + 10 * (int64_t)(n - 1), 20000 + n - 1);
 	free(fi);
@@ -432,9 +436,9 @@ test_no_condition(void **state)
 
 	(void)state;
 	t.has_above = 0;
-	rule_eval(&t, p, 2, T0 + 10, &f);
+	rule_eval(&t, p, 2, T0 + 10, max_gap, &f);
 	assert_false(f.fired);
-	assert_int_equal(rule_backtest(&t, p, 2, &fi, &n), 0);
+	assert_int_equal(rule_backtest(&t, p, 2, max_gap, &fi, &n), 0);
 	assert_int_equal(n, 0);
 	assert_null(fi);
 	free(p);

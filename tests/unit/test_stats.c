@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tcptally/report.h"
+#include "series.h"
 
 #define S	TT_CLOSE_WAIT
 #define NP	200

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcptally/tcptally.h"
+#include "tally.h"
 
 enum { G_WEB, G_V6, G_REMOTE10, G_MANY, G_COMBO, NG };
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcptally/collector.h"
+#include "collector.h"
 
 static struct group groups[2];
 static struct config cfg;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tcptally/report.h"
+#include "tcptally/timeutil.h"
 
 #define NOW		1795464350LL		/* 2026-11-23T20:05:50Z */
 #define T1800		1795456800LL		/* 2026-11-23T18:00:00Z */

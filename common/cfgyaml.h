@@ -9,7 +9,7 @@
 
 #include <yaml.h>
 
-#include "tcptally/tcptally.h"
+#include "tcptally/config.h"
 
 #define CFG_MAX_KEYS	10
 #define ITEMS(n)	((n)->data.sequence.items)

@@ -1,14 +1,16 @@
-/* Internals of tcptally-report and of the importer: series, statistics, rules, time. */
-#ifndef TCPTALLY_REPORT_H
-#define TCPTALLY_REPORT_H
+/*
+ * The report's pure core: a history as series of samples (or hourly
+ * rollups) per host x group, their statistics, and the threshold rules.
+ * No I/O and no SQLite here: history.c fills a dataset, the commands
+ * read it.
+ */
+#ifndef REPORT_SERIES_H
+#define REPORT_SERIES_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#include <sqlite3.h>
-
-#include "tcptally/tcptally.h"
+#include "tcptally/config.h"
 
 /* One stored sample of one host x group: all 11 states. */
 struct point {
@@ -38,15 +40,6 @@ struct dataset {
 	struct series	*s;
 	size_t		 n, cap;
 };
-
-enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_OPENMETRICS, FMT_HTML };
-
-/* timeparse.c: pure; `now` is injected. */
-/* T: 2026-11-23T18:00:00Z, 2026-11-23 18:00[:SS] (local), @EPOCH, -2h, now. */
-int		 time_parse(const char *s, int64_t now, int64_t *out, const char **why);
-/* Cron-log timestamp lines: @EPOCH, ISO 8601 (Z or +hh:mm, or local), date(1) C locale. */
-int		 logtime_parse(const char *s, int64_t *out, const char **why);
-void		 time_format_utc(int64_t ts, char *buf, size_t len);	/* 2026-11-23T18:00:00Z */
 
 /* stats.c: pure. */
 struct summary {
@@ -84,18 +77,30 @@ struct firing {				/* an interval in which a rule fired (backtest) */
 	int64_t		 start, end;	/* sample times, inclusive */
 	double		 peak;		/* highest count (above, growth) or lowest (below) */
 };
-/* Evaluate t on series points at time `at` (points after `at` are ignored). */
+/*
+ * Evaluate t on series points at time `at` (points after `at` are ignored).
+ * A gap of more than max_gap between samples ends a breach (0: never).
+ */
 void		 rule_eval(const struct threshold *t, const struct point *p, size_t n,
-		     int64_t at, struct finding *f);
+		     int64_t at, int64_t max_gap, struct finding *f);
 /* Every interval in which t would have fired; *out is malloc'd. */
 int		 rule_backtest(const struct threshold *t, const struct point *p, size_t n,
-		     struct firing **out, size_t *nout);
+		     int64_t max_gap, struct firing **out, size_t *nout);
 
 /* dataset.c */
+/* Append a sample, or an hourly rollup; -1 out of memory. */
 int		 series_push(struct series *s, const struct point *pt);
 int		 series_push_hour(struct series *s, const struct hour *h);
 size_t		 series_samples(const struct series *s);
 struct series	*dataset_series(struct dataset *d, const char *host, const char *group);
+/* Every series' points and hours sorted by ts, one per ts (copies merged). */
+void		 dataset_dedup(struct dataset *d);
+/* Order series by host, its `all` group first, then by group name. */
+void		 dataset_sort(struct dataset *d);
+/* The series of d with like's host and group, or NULL. */
+const struct series *find_series(const struct dataset *d, const struct series *like);
+/* Samples per host (its longest series) summed; *hosts gets the host count. */
+size_t		 count_samples(const struct dataset *d, int *hosts);
 void		 dataset_free(struct dataset *d);
 
 #endif

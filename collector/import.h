@@ -1,0 +1,104 @@
+/* --import: the two formats (import_parse.c, pure) and the writer (import.c). */
+#ifndef COLLECTOR_IMPORT_H
+#define COLLECTOR_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "tcptally/progress.h"
+#include "tcptally/tcptally.h"
+
+/* import_parse.c: pure; the import formats, one line at a time, parsed in place. */
+#define IMPORT_HEADER	"ts,host,group,state,count"
+#define IMPORT_HOST_MAX	256		/* host names are 1..255 bytes */
+
+struct import_row {			/* one CSV row; strings point into the line */
+	int64_t		 ts;
+	const char	*host;
+	const char	*group;
+	int		 state;
+	uint32_t	 count;
+};
+
+enum { CRON_STAMP = 1, CRON_COUNT = 2 };
+struct cron_line {
+	int		 kind;		/* CRON_STAMP or CRON_COUNT */
+	int64_t		 ts;
+	int		 state;
+	uint32_t	 count;
+};
+
+/* One (ts, host, group) gathered from its rows; states not given stay 0. */
+struct import_sample {
+	int64_t		 ts;
+	char		 host[IMPORT_HOST_MAX];
+	char		 group[TT_NAME_MAX];
+	uint32_t	 count[TT_NSTATES + 1];	/* [1..11] */
+	size_t		 line[TT_NSTATES + 1];	/* where each state was given; 0 = not */
+	size_t		 first;			/* the line that opened it */
+	int		 n;			/* states given */
+};
+
+int		 import_is_blank(const char *s, size_t len);
+int		 import_is_header(const char *s, size_t len);	/* also with a trailing \r */
+/* 1 if the quotes of s[0..len) are balanced: the CSV record ends here. */
+int		 import_csv_complete(const char *s, size_t len);
+/* s[len] must be writable. 0 ok, -1 with the reason in why. */
+int		 import_csv_row(char *s, size_t len, struct import_row *r, char *why,
+		     size_t whylen);
+int		 import_cron_line(char *s, size_t len, struct cron_line *c, char *why,
+		     size_t whylen);
+int		 import_group_ok(const char *name, char *why, size_t whylen);
+/* s[0..len) quoted for a message: clipped, control characters as '?'. */
+const char	*import_show(char *buf, size_t size, const char *s, size_t len);
+void		 import_sample_start(struct import_sample *s, int64_t ts, const char *host,
+		     const char *group, size_t line);
+int		 import_sample_same(const struct import_sample *s, int64_t ts,
+		     const char *host, const char *group);
+int		 import_sample_add(struct import_sample *s, int state, uint32_t count,
+		     size_t line, char *why, size_t whylen);
+/* Against the lines of an earlier part of the same sample: -1 and *line if a state repeats. */
+int		 import_sample_clash(const struct import_sample *s, const size_t *earlier,
+		     size_t *line, char *why, size_t whylen);
+
+/* import_read.c: the input, a line at a time. */
+struct reader {
+	FILE		*f;
+	const char	*file;		/* its name in messages */
+	char		*buf;		/* cap + 1: a line's end is always writable */
+	size_t		 cap, off, end;
+	int		 eof;
+	size_t		 lineno;
+	int64_t		 bytes;		/* read so far */
+	struct progress	 progress;	/* on a terminal, after a second */
+	char		*err;		/* "FILE:LINE: message", "FILE: strerror" */
+	size_t		 errlen;
+};
+int		 reader_open(struct reader *r, FILE *f, const char *file, char *err,
+		     size_t errlen);
+/* 1 a line in s[0..len), 0 the end, -1 an error in r->err; rows for the progress line. */
+int		 reader_line(struct reader *r, char **s, size_t *len, uint64_t rows);
+void		 reader_close(struct reader *r);
+
+/* import.c */
+enum { IMPORT_OK = 0, IMPORT_EDB = 1, IMPORT_EINPUT = 2 };	/* also the exit codes */
+
+struct import_stats {
+	uint64_t	 rows;		/* CSV rows or cron-log state lines */
+	uint64_t	 samples;	/* distinct (ts, host) */
+	uint64_t	 added;		/* samples that gained a group's counts */
+	uint64_t	 present;	/* samples whose every group was already stored */
+};
+
+/*
+ * Import CSV or a cron log from in (named file in messages) into db, in one
+ * transaction. cron_host labels cron-log samples. Returns IMPORT_*, with
+ * "FILE:LINE: message" or "DBNAME: message" in err.
+ */
+int		 import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
+		     const char *cron_host, struct import_stats *st, char *err, size_t errlen);
+
+#endif

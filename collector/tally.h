@@ -1,0 +1,40 @@
+/* tally.c: pure counting of sockets into group x state; no I/O. */
+#ifndef COLLECTOR_TALLY_H
+#define COLLECTOR_TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcptally/config.h"
+
+struct tt_sock {
+	uint8_t		 family;	/* AF_INET / AF_INET6 */
+	uint8_t		 state;		/* 1..11 */
+	uint16_t	 sport, dport;	/* host order */
+	const uint8_t	*src, *dst;	/* 4 or 16 bytes, network order */
+};
+
+struct matcher {
+	size_t		 ngroups;	/* user groups */
+	uint64_t	*lport;		/* [65536] bit g set: local port matches group g */
+	uint64_t	*rport;		/* [65536] */
+	uint64_t	 fam4, fam6;	/* groups accepting each family */
+	uint64_t	 has_addr;	/* groups with address conditions */
+	const struct group *groups;
+};
+
+struct tally {
+	size_t		 ngroups;	/* 1 + user groups */
+	uint32_t	(*count)[TT_NSTATES + 1]; /* [group][state], index 0 = `all` */
+	uint64_t	 total;		/* sockets seen */
+	uint64_t	 unknown_state;	/* state outside 1..11 */
+};
+
+int		 matcher_init(struct matcher *m, const struct config *c);
+void		 matcher_free(struct matcher *m);
+int		 tally_init(struct tally *t, size_t ngroups);
+void		 tally_reset(struct tally *t);
+void		 tally_free(struct tally *t);
+void		 tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s);
+
+#endif
