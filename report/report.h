@@ -43,6 +43,18 @@ struct report {
 	int		 perfdata;		/* check: PERF_* */
 };
 
+/* A command's options: each command's table in opts.c lists those it takes. */
+enum { O_SINCE, O_FROM, O_TO, O_STEP, O_GROUP, O_STATE, O_DATE, O_AROUND,
+	O_BASELINE_FROM, O_BASELINE_TO, O_AT, O_PERFDATA, O_NOPT };
+
+struct command {
+	const char	*name;
+	int		(*run)(struct report *);
+	const int	*opts;		/* O_* it takes, ending in -1 */
+	int		 arg;		/* takes a time: at T */
+	const char	*synopsis;
+};
+
 /* check --perfdata: every series a threshold judged, those that fired, none */
 enum { PERF_ALL = 0, PERF_BREACHING, PERF_NONE };
 
@@ -50,6 +62,14 @@ enum { PERF_ALL = 0, PERF_BREACHING, PERF_NONE };
 #define EX_OK		0
 #define EX_RUNTIME	1
 #define EX_USAGE	2
+
+/* opts.c */
+#define OPTS_DONE	(-1)	/* help or version printed: exit 0 */
+/* 0, OPTS_DONE, or the exit code after the message. */
+int		 opts_parse(struct report *r, int argc, char *argv[],
+		     const struct command **cmd);
+void		 opts_free(void);
+void		 usage(FILE *f);
 
 /* main.c */
 int		 usage_err(struct report *r, const char *fmt, ...)
