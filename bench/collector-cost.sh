@@ -12,11 +12,14 @@
 # config and with 16 groups, `ss -tan | awk` and `netstat -n | awk`.
 # Prints the median CPU seconds, the ratio to the reference and peak RSS, and
 # checks that the collector's counts equal ss at that size.
+# BASELINE=DIR adds the collector of another build (say, before a change) to
+# the same rounds on the same population, for a before/after in one run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 EST=${EST:-200000} CW=${CW:-25000} TW=${TW:-20000} LISTEN=${LISTEN:-272} V6=${V6:-20}
 ROUNDS=${ROUNDS:-7}
+BASELINE=${BASELINE:+$(cd "$BASELINE" && pwd)}
 COLLECTOR=$build/tcptally-collector POPULATE=$build/bench/tcptally-populate
 REFCOUNT=$build/bench/tcptally-refcount RUNCOST=$build/bench/tcptally-runcost
 
@@ -81,6 +84,9 @@ YAML
 	# Pre-create both databases, so that every timed run is a steady-state sample.
 	"$COLLECTOR" -c "$tmp/default.yaml" --check-config >/dev/null
 	"$COLLECTOR" -c "$tmp/groups.yaml" --check-config >/dev/null
+	# The baseline build writes its own databases.
+	sed "s#/default.db#/base.db#" "$tmp/default.yaml" >"$tmp/base.yaml"
+	sed "s#/groups.db#/base16.db#" "$tmp/groups.yaml" >"$tmp/base16.yaml"
 }
 
 declare -A CMD=(
@@ -97,6 +103,12 @@ LABEL=([0]="reference: one legacy TCPDIAG_GETSOCK walk" "the same without CAP_NE
 	"sock_diag v2, one dump per family"
 	"tcptally-collector --once, default config" "tcptally-collector --once, 16 groups"
 	"ss -tan | awk" "netstat -n | awk")
+if [ -n "$BASELINE" ]; then
+	CMD[base]="$BASELINE/tcptally-collector -q -c $tmp/base.yaml --once"
+	CMD[base-16]="$BASELINE/tcptally-collector -q -c $tmp/base16.yaml --once"
+	ORDER+=(base base-16)
+	LABEL+=("baseline build: --once, default config" "baseline build: --once, 16 groups")
+fi
 
 measure() {	# key -> appends "cpu rss" to $tmp/key
 	eval "ip netns exec \"$ns\" \"$RUNCOST\" ${CMD[$1]}" >>"$tmp/$1.cost" 2>/dev/null
