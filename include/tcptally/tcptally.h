@@ -17,7 +17,13 @@
 #define TT_VERSION_STRING "0.1.0"
 
 #define TT_MAX_GROUPS 64		/* user groups; `all` is extra */
-#define TT_NAME_MAX 64			/* group, threshold and host names */
+#define TT_NAME_MAX 64			/* group and threshold names */
+#define TT_HOST_MAX 256			/* host names are 1..255 bytes */
+/*
+ * Counts are 64-bit end to end; a count above this (10^12 sockets, far past
+ * any kernel's tables) is damage or forgery, refused on import and on read.
+ */
+#define TT_COUNT_MAX 1000000000000LL
 
 /*
  * The 11 TCP states, in the kernel's order (include/net/tcp_states.h): the
