@@ -42,7 +42,7 @@ struct crow {
 	int		 st;
 	struct summary	 sum[MAX_WIN];
 	int64_t		 near_ts;
-	uint32_t	 near;
+	uint64_t	 near;
 };
 
 /* The same local time `days` days later (earlier if negative). */

@@ -1,8 +1,15 @@
 /*
  * check: evaluate the config's thresholds like a Nagios plugin. The first line
  * is the status with perfdata; then one line per finding. Exit 0 OK,
- * 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no fresh sample within STALE_INTERVALS, or an
- * error of check's own). CRITICAL outranks UNKNOWN, which outranks WARNING.
+ * 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no fresh sample within STALE_INTERVALS, a
+ * refused database, or an error of check's own). CRITICAL outranks UNKNOWN,
+ * which outranks WARNING.
+ *
+ * Over a fleet, a database refused on the way (hostile, damaged, too slow)
+ * is one UNKNOWN finding of its own, and whatever was found on its host
+ * before is dropped: every other host is still judged. Names in the output
+ * are escaped as the plugin guidelines need: no name can end a line, start
+ * perfdata ('|') or break a perfdata pair ('=', quotes).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,12 +25,27 @@
 
 static const char *const status_name[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
-struct check_state {
+struct line {
 	int		 status;
-	size_t		 nwarn, ncrit, nunknown, nhosts;
-	FILE		*perf, *lines;		/* open_memstream: no length limit */
-	char		*perfbuf, *linebuf;
-	size_t		 perflen, linelen;
+	char		*host;		/* whose it is; NULL: nobody's */
+	char		*text;		/* after "STATUS " */
+};
+
+struct perf {
+	char		*host;
+	char		*label;		/* quoted and escaped */
+	uint64_t	 value;
+	char		 warn[32], crit[32];
+};
+
+struct check_state {
+	struct line	*line;
+	size_t		 nline, capline;
+	struct perf	*perf;
+	size_t		 nperf, capperf;
+	size_t		 nhosts;	/* judged: with a sample */
+	struct dataset	 latest;	/* their newest samples */
+	int		 oom;
 };
 
 static int
@@ -34,49 +56,111 @@ rank(int status)
 	return r[status];
 }
 
-static void
-raise_status(struct check_state *cs, int status)
+static void *
+grow(void *arr, size_t n, size_t *cap, size_t size)
 {
-	if (rank(status) > rank(cs->status))
-		cs->status = status;
+	void *na;
+
+	if (n < *cap)
+		return arr;
+	if ((na = reallocarray(arr, *cap ? *cap * 2 : 16, size)) != NULL)
+		*cap = *cap ? *cap * 2 : 16;
+	return na;
 }
 
 static void
-add_line(struct check_state *cs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+add_line(struct check_state *cs, int status, const char *host, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static void
-add_line(struct check_state *cs, const char *fmt, ...)
+add_line(struct check_state *cs, int status, const char *host, const char *fmt, ...)
 {
+	struct line *l;
 	va_list ap;
+	char *text;
+	int n;
 
 	va_start(ap, fmt);
-	vfprintf(cs->lines, fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	if (n == -1 || (l = grow(cs->line, cs->nline, &cs->capline, sizeof(*l))) == NULL) {
+		if (n != -1)
+			free(text);
+		cs->oom = 1;
+		return;
+	}
+	cs->line = l;
+	l = &cs->line[cs->nline++];
+	l->status = status;
+	l->text = text;
+	if ((l->host = host ? strdup(host) : NULL) == NULL && host != NULL)
+		cs->oom = 1;
 }
 
-/* 'group_STATE'=value;warn;crit, once per host x group x state. */
+/* name for a finding line: escaped, nothing that ends a line or starts perfdata */
+static const char *
+esc(const char *s, char *buf, size_t len)
+{
+	text_escape(buf, len, s, "|");
+	return buf;
+}
+
+/* 'label' for perfdata: ' doubled, = | and control characters as \xNN */
+static void
+perf_label(const char *raw, char *buf, size_t len)
+{
+	char e[TT_HOST_MAX * 4 + TT_NAME_MAX * 4 + 64];
+	size_t o = 0;
+	const char *p;
+
+	text_escape(e, sizeof(e), raw, "=|");
+	buf[o++] = '\'';
+	for (p = e; *p != '\0' && o + 3 < len; p++) {
+		if (*p == '\'')
+			buf[o++] = '\'';
+		buf[o++] = *p;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+}
+
+/* 'group_STATE'=value;warn;crit, once per host x group x state; limits merged. */
 static void
 add_perf(struct check_state *cs, const struct report *r, const struct series *s,
-    const struct threshold *t, uint32_t value)
+    const struct threshold *t, uint64_t value)
 {
-	char label[512], lim[32] = "";
-	char *have;
+	char raw[TT_HOST_MAX + TT_NAME_MAX + 32], label[sizeof(raw) * 5], lim[32] = "";
+	struct perf *p = NULL;
+	size_t i;
 
 	if (cs->nhosts > 1 || r->hist.n > 1 || r->hist.host != NULL)
-		snprintf(label, sizeof(label), "'%s/%s_%s'", s->host, s->group, state_name(t->state));
+		snprintf(raw, sizeof(raw), "%s/%s_%s", s->host, s->group, state_name(t->state));
 	else
-		snprintf(label, sizeof(label), "'%s_%s'", s->group, state_name(t->state));
-	fflush(cs->perf);
-	have = cs->perfbuf;
-	if (have != NULL && strstr(have, label) != NULL)
-		return;
+		snprintf(raw, sizeof(raw), "%s_%s", s->group, state_name(t->state));
+	perf_label(raw, label, sizeof(label));
+	for (i = 0; i < cs->nperf && p == NULL; i++)
+		if (strcmp(cs->perf[i].label, label) == 0)
+			p = &cs->perf[i];
+	if (p == NULL) {
+		if ((p = grow(cs->perf, cs->nperf, &cs->capperf, sizeof(*p))) == NULL) {
+			cs->oom = 1;
+			return;
+		}
+		cs->perf = p;
+		p = &cs->perf[cs->nperf++];
+		memset(p, 0, sizeof(*p));
+		p->value = value;
+		if ((p->label = strdup(label)) == NULL || (p->host = strdup(s->host)) == NULL)
+			cs->oom = 1;
+	}
 	if (t->has_above)
 		snprintf(lim, sizeof(lim), "%lld", (long long)t->above);
 	else if (t->has_below)
 		snprintf(lim, sizeof(lim), "%lld:", (long long)t->below);
-	fprintf(cs->perf, " %s=%u;%s;%s", label, value, t->severity == SEV_WARNING ? lim : "",
-	    t->severity == SEV_CRITICAL ? lim : "");
+	if (t->severity == SEV_CRITICAL && p->crit[0] == '\0')
+		memcpy(p->crit, lim, sizeof(lim));
+	if (t->severity == SEV_WARNING && p->warn[0] == '\0')
+		memcpy(p->warn, lim, sizeof(lim));
 }
 
 static void
@@ -111,23 +195,21 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
     const struct dataset *stale, struct check_state *cs)
 {
 	int64_t back = (t->has_growth ? t->window : t->for_secs) + r->max_gap + 1;
+	char what[160], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4];
 	struct dataset d = { 0 };
 	struct finding f;
-	char what[160];
 	size_t i;
 
 	if (report_load(r, ROWS_RAW, at - back, at, t->group, &d) != 0) {
 		dataset_free(&d);
 		return -1;
 	}
-	if (d.n == 0 && cs->nhosts > stale->n) {
+	if (d.n == 0 && cs->nhosts > stale->n)
 		/* fresh samples exist, but none of this group: a typo, or a new group
 		 * the collector has not been reloaded for */
-		add_line(cs, "UNKNOWN %s: no recent samples of group %s; is it in the "
-		    "collector's config (reload it with SIGHUP)?\n", t->name, t->group);
-		cs->nunknown++;
-		raise_status(cs, ST_UNKNOWN);
-	}
+		add_line(cs, ST_UNKNOWN, NULL, "%s: no recent samples of group %s; is it in "
+		    "the collector's config (reload it with SIGHUP)?", t->name,
+		    esc(t->group, g, sizeof(g)));
 	for (i = 0; i < d.n; i++) {
 		const struct series *s = &d.s[i];
 
@@ -139,57 +221,123 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
 		if (!f.fired)
 			continue;
 		describe(what, sizeof(what), t, &f);
-		add_line(cs, "%s %s: host %s, group %s, %s %s\n",
-		    status_name[t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING],
-		    t->name, s->host, s->group, state_name(t->state), what);
-		if (t->severity == SEV_CRITICAL)
-			cs->ncrit++;
-		else
-			cs->nwarn++;
-		raise_status(cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING);
+		add_line(cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
+		    "%s: host %s, group %s, %s %s", t->name, esc(s->host, h, sizeof(h)),
+		    esc(s->group, g, sizeof(g)), state_name(t->state), what);
 	}
 	dataset_free(&d);
 	return 0;
 }
 
-/* Hosts whose newest sample (at or before `at`) is older than r->max_gap. */
+/* Hosts whose newest sample at or before `at` is older than r->max_gap, or who have none. */
 static int
-find_stale(struct report *r, int64_t at, struct dataset *stale,
-    struct check_state *cs)
+find_stale(struct report *r, int64_t at, struct dataset *stale, struct check_state *cs)
 {
-	struct dataset latest = { 0 }, recent = { 0 };
-	char when[32];
+	struct dataset *latest = &cs->latest, recent = { 0 };
+	char when[32], first[32], h[TT_HOST_MAX * 4];
+	int64_t newest;
 	size_t i;
 	int rc;
 
-	rc = report_load_latest(r, "all", &latest);
+	rc = report_load_latest(r, "all", latest);
 	if (rc == 0)
 		rc = report_load(r, ROWS_RAW, at - r->max_gap, at, "all", &recent);
-	for (i = 0; i < latest.n && rc == 0; i++) {
-		const struct series *s = &latest.s[i];
-		const struct series *rs = dataset_series(&recent, s->host, "all");
+	for (i = 0; i < latest->n && rc == 0; i++) {
+		const struct series *s = &latest->s[i];
+		const struct series *rs = find_series(&recent, s);
 
 		cs->nhosts++;
-		if (rs == NULL) {
-			rc = -1;
-			break;
-		}
-		if (rs->n > 0)
+		if (rs != NULL && rs->n > 0)
 			continue;
 		if (dataset_series(stale, s->host, "all") == NULL) {
-			rc = -1;
+			rc = runtime_err(r, "out of memory");
 			break;
 		}
-		add_line(cs, "UNKNOWN host %s: newest sample %s is older than %d intervals "
-		    "(%llds); is tcptally-collector running?\n", s->host,
-		    fmt_time(s->p[s->n - 1].ts, when, sizeof(when)), STALE_INTERVALS,
-		    (long long)r->max_gap);
-		cs->nunknown++;
-		raise_status(cs, ST_UNKNOWN);
+		esc(s->host, h, sizeof(h));
+		if ((newest = hist_newest_at(&r->hist, s->host, at)) < 0)
+			add_line(cs, ST_UNKNOWN, s->host, "host %s: no samples at or before %s; "
+			    "the first is later", h, fmt_time(at, first, sizeof(first)));
+		else
+			add_line(cs, ST_UNKNOWN, s->host, "host %s: newest sample %s is older "
+			    "than %d intervals (%llds); is tcptally-collector running?", h,
+			    fmt_time(newest, when, sizeof(when)), STALE_INTERVALS,
+			    (long long)r->max_gap);
 	}
-	dataset_free(&latest);
 	dataset_free(&recent);
 	return rc;
+}
+
+/* Each refused file, once; the lines of its host's judged before it was refused go. */
+static void
+refused_files(struct report *r, struct check_state *cs)
+{
+	char p[4096];
+	size_t i;
+
+	for (i = 0; i < r->hist.n; i++)
+		if (r->hist.f[i].why != NULL) {
+			add_line(cs, ST_UNKNOWN, NULL, "file %s", esc(r->hist.f[i].why, p,
+			    sizeof(p)));
+			r->hist.f[i].told = 1;
+		}
+}
+
+/* Whose host's database was refused after the host was judged. */
+static int
+dropped(const struct report *r, const char *host)
+{
+	return host != NULL && hist_file_of(&r->hist, host) == NULL;
+}
+
+static int
+check_print(struct report *r, struct check_state *cs)
+{
+	size_t i, n[4] = { 0 }, hosts = 0;
+	int status = ST_OK, first;
+	FILE *out = stdout;
+
+	for (i = 0; i < cs->nline; i++)
+		if (!dropped(r, cs->line[i].host)) {
+			n[cs->line[i].status]++;
+			if (rank(cs->line[i].status) > rank(status))
+				status = cs->line[i].status;
+		}
+	for (i = 0; i < cs->latest.n; i++)
+		hosts += !dropped(r, cs->latest.s[i].host);
+	fprintf(out, "TCPTALLY %s: %zu critical, %zu warning, %zu unknown; %zu threshold%s on "
+	    "%zu host%s", status_name[status], n[ST_CRITICAL], n[ST_WARNING], n[ST_UNKNOWN],
+	    r->cfg->nthresholds, r->cfg->nthresholds == 1 ? "" : "s", hosts,
+	    hosts == 1 ? "" : "s");
+	for (i = 0, first = 1; i < cs->nperf; i++)
+		if (!dropped(r, cs->perf[i].host)) {
+			fprintf(out, "%s %s=%llu;%s;%s", first ? " |" : "", cs->perf[i].label,
+			    (unsigned long long)cs->perf[i].value, cs->perf[i].warn,
+			    cs->perf[i].crit);
+			first = 0;
+		}
+	fputc('\n', out);
+	for (i = 0; i < cs->nline; i++)
+		if (!dropped(r, cs->line[i].host))
+			fprintf(out, "%s %s\n", status_name[cs->line[i].status], cs->line[i].text);
+	return status;
+}
+
+static void
+check_free(struct check_state *cs)
+{
+	size_t i;
+
+	for (i = 0; i < cs->nline; i++) {
+		free(cs->line[i].host);
+		free(cs->line[i].text);
+	}
+	for (i = 0; i < cs->nperf; i++) {
+		free(cs->perf[i].host);
+		free(cs->perf[i].label);
+	}
+	free(cs->line);
+	free(cs->perf);
+	dataset_free(&cs->latest);
 }
 
 int
@@ -197,7 +345,7 @@ cmd_check(struct report *r)
 {
 	int64_t at = r->at_set ? r->at : r->now;
 	struct dataset stale = { 0 };
-	struct check_state *cs;
+	struct check_state cs;
 	size_t i;
 	int rc;
 
@@ -206,43 +354,22 @@ cmd_check(struct report *r)
 		    r->config_path ? r->config_path : "the config (none was found)");
 		return ST_UNKNOWN;
 	}
-	if ((cs = calloc(1, sizeof(*cs))) == NULL ||
-	    (cs->perf = open_memstream(&cs->perfbuf, &cs->perflen)) == NULL ||
-	    (cs->lines = open_memstream(&cs->linebuf, &cs->linelen)) == NULL) {
-		if (cs != NULL && cs->perf != NULL)
-			fclose(cs->perf);
-		free(cs != NULL ? cs->perfbuf : NULL);
-		free(cs);
-		return runtime_err(r, "out of memory");
-	}
-	rc = find_stale(r, at, &stale, cs);
-	if (rc == 0 && cs->nhosts == 0) {
-		add_line(cs, "UNKNOWN: %s holds no samples yet\n", r->hist.path[0]);
-		cs->nunknown++;
-		raise_status(cs, ST_UNKNOWN);
-	}
+	memset(&cs, 0, sizeof(cs));
+	rc = find_stale(r, at, &stale, &cs);
+	if (rc == 0 && cs.nhosts == 0 && hist_good(&r->hist) > 0)
+		add_line(&cs, ST_UNKNOWN, NULL, "%s holds no samples yet", r->hist.n == 1 ?
+		    r->hist.f[0].path : "no database");
 	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++)
-		rc = check_threshold(r, &r->cfg->thresholds[i], at, &stale, cs);
+		rc = check_threshold(r, &r->cfg->thresholds[i], at, &stale, &cs);
 	dataset_free(&stale);
-	if ((fclose(cs->perf) != 0) | (fclose(cs->lines) != 0)) {
-		free(cs->perfbuf);
-		free(cs->linebuf);
-		free(cs);
-		return runtime_err(r, "out of memory");
-	}
-	if (rc != 0) {
-		free(cs->perfbuf);
-		free(cs->linebuf);
-		free(cs);
-		return ST_UNKNOWN;
-	}
-	printf("TCPTALLY %s: %zu critical, %zu warning, %zu unknown; %zu threshold%s on %zu "
-	    "host%s%s%s\n%s", status_name[cs->status], cs->ncrit, cs->nwarn, cs->nunknown,
-	    r->cfg->nthresholds, r->cfg->nthresholds == 1 ? "" : "s", cs->nhosts,
-	    cs->nhosts == 1 ? "" : "s", cs->perflen ? " |" : "", cs->perfbuf, cs->linebuf);
-	rc = cs->status;
-	free(cs->perfbuf);
-	free(cs->linebuf);
-	free(cs);
+	if (rc == 0)
+		refused_files(r, &cs);
+	if (rc == 0 && cs.oom)
+		rc = runtime_err(r, "out of memory");
+	if (rc == 0)
+		rc = check_print(r, &cs);
+	else
+		rc = ST_UNKNOWN;
+	check_free(&cs);
 	return rc;
 }

@@ -293,7 +293,7 @@ chart(struct report *r, struct daily *dl, const struct series *s, int64_t gap)
 			continue;
 		h.p[h.n].ts = s->h[i].ts + 1800;
 		for (st = 1; st <= TT_NSTATES; st++)
-			h.p[h.n].count[st] = (uint32_t)((s->h[i].sum[st] + s->h[i].n / 2) /
+			h.p[h.n].count[st] = (uint64_t)((s->h[i].sum[st] + s->h[i].n / 2) /
 			    s->h[i].n);
 		h.n++;
 	}

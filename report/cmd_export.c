@@ -15,7 +15,7 @@ static struct progress progress;	/* on a terminal, after a second; rows are valu
 static uint64_t nrows;
 
 static void
-emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint32_t *count,
+emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint64_t *count,
     int *first)
 {
 	int i;
@@ -27,7 +27,8 @@ emit(const struct report *r, int64_t ts, const char *h, const char *g, const uin
 		json_string(stdout, g);
 		printf(", \"counts\": {");
 		for (i = 1; i <= TT_NSTATES; i++)
-			printf("%s\"%s\": %u", i > 1 ? ", " : "", state_name(i), count[i]);
+			printf("%s\"%s\": %llu", i > 1 ? ", " : "", state_name(i),
+			    (unsigned long long)count[i]);
 		printf("}}");
 	} else
 		for (i = 1; i <= TT_NSTATES; i++) {
@@ -35,7 +36,7 @@ emit(const struct report *r, int64_t ts, const char *h, const char *g, const uin
 			csv_field(stdout, h);
 			putchar(',');
 			csv_field(stdout, g);
-			printf(",%s,%u\n", state_name(i), count[i]);
+			printf(",%s,%llu\n", state_name(i), (unsigned long long)count[i]);
 		}
 	*first = 0;
 	nrows += TT_NSTATES;
@@ -65,7 +66,7 @@ stream(struct report *r, int64_t from, int64_t to, const char *group, int *first
 	struct streamer sm = { r, first };
 
 	if (hist_rows(&r->hist, 0, ROWS_RAW, from, to, group, r->hist.host, stream_row,
-	    &sm) == -1)
+	    &sm) != 0)
 		return report_fail(r);
 	return 0;
 }
@@ -152,8 +153,9 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 				om_label(d.s[i].host);
 				fputs("\",group=\"", stdout);
 				om_label(d.s[i].group);
-				printf("\",state=\"%s\"} %u %lld\n", state_name(st),
-				    d.s[i].p[k].count[st], (long long)d.s[i].p[k].ts);
+				printf("\",state=\"%s\"} %llu %lld\n", state_name(st),
+				    (unsigned long long)d.s[i].p[k].count[st],
+				    (long long)d.s[i].p[k].ts);
 				progress_update(&progress, ++nrows, 0);
 			}
 	printf("# EOF\n");

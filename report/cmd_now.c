@@ -67,7 +67,7 @@ cmd_now(struct report *r)
 	if (d.n == 0) {
 		dataset_free(&d);
 		return runtime_err(r, "%s: no samples yet; is tcptally-collector running?",
-		    r->hist.path[0]);
+		    r->hist.f[0].path);
 	}
 	dataset_sort(&d);
 	rows_init(&t, cols, sizeof(cols) / sizeof(cols[0]));

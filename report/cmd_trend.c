@@ -18,7 +18,7 @@
 struct bucket {
 	int64_t		 start;
 	size_t		 n;
-	uint32_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
+	uint64_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
 	double		 sum[TT_NSTATES + 1];
 };
 
@@ -93,7 +93,7 @@ bucketize(const struct series *s, int64_t step, size_t *nb)
 		    (cur = bucket_next(&b, &n, start)) == NULL)
 			return NULL;
 		for (st = 1; st <= TT_NSTATES; st++) {
-			uint32_t v = s->p[i].count[st];
+			uint64_t v = s->p[i].count[st];
 
 			if (cur->n == 0 || v < cur->min[st])
 				cur->min[st] = v;

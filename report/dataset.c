@@ -101,6 +101,54 @@ dataset_series(struct dataset *d, const char *host, const char *group)
 	return s;
 }
 
+/* dst's n elements of `size` bytes, with src's n2 appended; NULL if out of memory. */
+static void *
+append(void *dst, size_t *n, size_t *cap, const void *src, size_t n2, size_t size)
+{
+	char *na = dst;
+
+	if (n2 == 0)
+		return dst;
+	if (*n + n2 > *cap) {
+		if ((na = reallocarray(dst, *n + n2, size)) == NULL)
+			return NULL;
+		*cap = *n + n2;
+	}
+	memcpy(na + *n * size, src, n2 * size);
+	*n += n2;
+	return na;
+}
+
+int
+dataset_take(struct dataset *d, struct dataset *from)
+{
+	struct series *s, *t;
+	struct point *np;
+	struct hour *nh;
+	size_t i;
+
+	for (i = 0; i < from->n; i++) {
+		s = &from->s[i];
+		if ((t = dataset_series(d, s->host, s->group)) == NULL)
+			return -1;
+		if (t->n == 0 && t->nh == 0 && t->p == NULL && t->h == NULL) {
+			t->p = s->p, t->n = s->n, t->cap = s->cap;
+			t->h = s->h, t->nh = s->nh, t->caph = s->caph;
+			s->p = NULL, s->h = NULL, s->n = s->nh = 0;
+			continue;
+		}
+		if ((np = append(t->p, &t->n, &t->cap, s->p, s->n, sizeof(*np))) == NULL &&
+		    s->n > 0)
+			return -1;
+		t->p = np != NULL ? np : t->p;
+		if ((nh = append(t->h, &t->nh, &t->caph, s->h, s->nh, sizeof(*nh))) == NULL &&
+		    s->nh > 0)
+			return -1;
+		t->h = nh != NULL ? nh : t->h;
+	}
+	return 0;
+}
+
 void
 dataset_free(struct dataset *d)
 {

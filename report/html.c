@@ -38,7 +38,7 @@ static const char *const state_colour[TT_NSTATES + 1] = {
 /* One vertex of a state's line: a sample; move starts a segment. */
 struct cvertex {
 	int64_t		 ts;
-	uint32_t	 v;
+	uint64_t	 v;
 	int		 move;
 };
 
@@ -47,7 +47,7 @@ struct chart {
 	int64_t		 max_gap;		/* a longer gap breaks the lines */
 	int64_t		 ymax, ystep, peak;
 	int		 show[TT_NSTATES + 1];	/* drawn: not 0 all day */
-	uint32_t	 speak[TT_NSTATES + 1];	/* each state's peak */
+	uint64_t	 speak[TT_NSTATES + 1];	/* each state's peak */
 	char		 tzname[16];
 };
 
@@ -292,8 +292,8 @@ chart_scale(struct chart *c, const struct series *s, const struct threshold *th,
 
 	for (i = 0; i < s->n; i++)
 		for (st = 1; st <= TT_NSTATES; st++)
-			if (c->show[st] && s->p[i].count[st] > top)
-				top = s->p[i].count[st];
+			if (c->show[st] && (int64_t)s->p[i].count[st] > top)
+				top = (int64_t)s->p[i].count[st];
 	c->peak = top;
 	for (i = 0; i < nth; i++) {
 		if (!threshold_line(&th[i], s))
@@ -433,7 +433,8 @@ chart_legend(FILE *f, const struct chart *c, const int *order, int nshow)
 		fputs("<g font-size=\"12\">\n", f);
 	for (i = 0; i < nshow; i++) {
 		st = order[i];
-		snprintf(lab, sizeof(lab), "%s (peak %u)", state_name(st), c->speak[st]);
+		snprintf(lab, sizeof(lab), "%s (peak %llu)", state_name(st),
+		    (unsigned long long)c->speak[st]);
 		w = 28 + (int)strlen(lab) * 8 + 20;
 		if (x + w > CH_W && x > CH_ML) {
 			x = CH_ML;

@@ -1,5 +1,4 @@
-/* tcptally-report: the config, the databases, and running the command. */
-#include <stdarg.h>
+/* tcptally-report: everything is in lib_report (run.c); this is the terminal's side. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,151 +6,6 @@
 #include <unistd.h>
 
 #include "report.h"
-
-static const char *prog = "tcptally-report";
-
-static int
-vreport_err(struct report *r, int code, const char *fmt, va_list ap)
-{
-	va_list copy;
-
-	va_copy(copy, ap);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	if (r != NULL && r->check) {
-		/* a Nagios plugin always owes one status line on stdout */
-		printf("TCPTALLY UNKNOWN: ");
-		vprintf(fmt, copy);
-		putchar('\n');
-		va_end(copy);
-		return 3;
-	}
-	va_end(copy);
-	return code;
-}
-
-int
-usage_err(struct report *r, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vreport_err(r, EX_USAGE, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int
-runtime_err(struct report *r, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vreport_err(r, EX_RUNTIME, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* The config gives thresholds, interval and the default database. */
-static int
-load_config(struct report *r)
-{
-	struct errlist errs = { 0 };
-
-	r->config_path = config_locate(r->config_path);
-	if (r->config_path == NULL) {
-		r->cfg = config_default();
-		return r->cfg == NULL ? runtime_err(r, "out of memory") : 0;
-	}
-	if ((r->cfg = config_open(r->config_path, &errs)) == NULL) {
-		config_print_errors(r->config_path, &errs);
-		errlist_free(&errs);
-		return usage_err(r, "%s: fix the config, or pass -d DB to read a database "
-		    "without it", r->config_path);
-	}
-	return 0;
-}
-
-int
-report_fail(struct report *r)
-{
-	return runtime_err(r, "%s", r->hist.err);
-}
-
-int
-report_load(struct report *r, int kind, int64_t from, int64_t to, const char *group,
-    struct dataset *d)
-{
-	return hist_load(&r->hist, kind, from, to, group, d) == -1 ? report_fail(r) : 0;
-}
-
-int
-report_load_latest(struct report *r, const char *group, struct dataset *d)
-{
-	return hist_load_latest(&r->hist, group, d) == -1 ? report_fail(r) : 0;
-}
-
-/*
- * Each database given (or the config's) is there: a missing one is a usage
- * error naming where its path came from. Then open them all.
- */
-static int
-open_history(struct report *r)
-{
-	const char *path;
-	size_t i;
-
-	for (i = 0; i < r->hist.n; i++) {
-		path = r->hist.path[i];
-		if (access(path, F_OK) == 0)
-			continue;
-		if (!r->db_from_config)
-			return usage_err(r, "%s: no database there (given with -d)", path);
-		if (r->config_path != NULL)
-			return usage_err(r, "%s: no database there (`database:` in %s, "
-			    "relative to the working directory); has tcptally-collector run?",
-			    path, r->config_path);
-		return usage_err(r, "%s: no database there; no config file was found "
-		    "(-c, $TCPTALLY_CONFIG, /etc/tcptally/tcptally.yaml), so it looked "
-		    "for tcptally.db in the working directory; pass -d DB or -c FILE", path);
-	}
-	return hist_open(&r->hist) == -1 ? report_fail(r) : 0;
-}
-
-/*
- * --host is a pattern (SQLite GLOB: *, ?, [...], case-sensitive) that must
- * match a host in some database; each --group must be a group in one.
- */
-static int
-check_filters(struct report *r)
-{
-	char known[1024];
-	size_t g;
-
-	if (r->hist.host != NULL &&
-	    !hist_has_name(&r->hist, "host", r->hist.host, 1, known, sizeof(known)))
-		return usage_err(r, "--host '%s' matches no host; %s: %s", r->hist.host,
-		    r->hist.n > 1 ? "the databases have" : "the database has",
-		    known[0] ? known : "none yet");
-	for (g = 0; g < r->ngroup; g++)
-		if (!hist_has_name(&r->hist, "grp", r->group[g], 0, known, sizeof(known)))
-			return usage_err(r, "unknown group '%s'; the database has: %s",
-			    r->group[g], known[0] ? known : "no groups yet");
-	return 0;
-}
-
-/* The sampling interval: the config's, else the data's most common gap. */
-static void
-set_interval(struct report *r)
-{
-	int64_t gap = r->config_path != NULL ? -1 : hist_common_gap(&r->hist);
-
-	r->interval = gap > 0 ? gap : r->cfg->interval;
-	r->max_gap = STALE_INTERVALS * r->interval;
-}
 
 /*
  * Sparklines (and any colour) only for a person at a terminal: not when
@@ -171,28 +25,9 @@ int
 main(int argc, char *argv[])
 {
 	struct report r;
-	const struct command *cmd = NULL;
-	int rc;
 
 	memset(&r, 0, sizeof(r));
 	r.now = (int64_t)time(NULL);
 	r.tty = fancy_output();
-	if ((rc = opts_parse(&r, argc, argv, &cmd)) != 0) {
-		opts_free();
-		return rc == OPTS_DONE ? 0 : rc;
-	}
-	if ((rc = load_config(&r)) == 0) {
-		if (r.hist.n == 0) {
-			r.hist.path[r.hist.n++] = r.cfg->database;
-			r.db_from_config = 1;
-		}
-		if ((rc = open_history(&r)) == 0 && (rc = check_filters(&r)) == 0) {
-			set_interval(&r);
-			rc = cmd->run(&r);
-		}
-	}
-	hist_close(&r.hist);
-	config_free(r.cfg);
-	opts_free();
-	return rc;
+	return report_run(&r, argc, argv);
 }

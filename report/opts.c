@@ -390,13 +390,13 @@ add_dir_db(struct report *r, const char *dir, const char *name, int *added)
 		free(path);
 		return usage_err(r, "-d %s: at most %d databases", dir, MAX_DBS);
 	}
-	if ((grown = reallocarray(dir_dbs, ndir_dbs + 1, sizeof(*dir_dbs))) == NULL) {
+	if ((grown = reallocarray(dir_dbs, ndir_dbs + 1, sizeof(*dir_dbs))) == NULL ||
+	    hist_add(&r->hist, path) == -1) {
 		free(path);
 		return runtime_err(r, "out of memory");
 	}
 	dir_dbs = grown;
 	dir_dbs[ndir_dbs++] = path;
-	r->hist.path[r->hist.n++] = path;
 	(*added)++;
 	return 0;
 }
@@ -412,9 +412,12 @@ add_db(struct report *r, const char *arg)
 	if (stat(arg, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		if (r->hist.n == MAX_DBS)
 			return usage_err(r, "at most %d databases", MAX_DBS);
-		r->hist.path[r->hist.n++] = arg;
+		if (hist_add(&r->hist, arg) == -1)
+			return runtime_err(r, "out of memory");
 		return 0;
 	}
+	/* a fleet's copies: nobody writes them, so they are read immutable */
+	r->hist.fleet = 1;
 	if ((n = scandir(arg, &e, is_db_name, alphasort)) == -1)
 		return usage_err(r, "-d %s: %s", arg, strerror(errno));
 	for (i = 0; i < n; i++) {

@@ -1,8 +1,13 @@
 /*
  * The report's data layer: the history in one or many databases, read-only,
- * into datasets (series.h). Every call returns 0 (or a value) on success and
- * -1 with the reason in h->err on failure; what to print and which exit code
- * to give is the caller's business.
+ * into datasets (series.h).  Every database file is untrusted input (fleet
+ * files come from other hosts): dbread.c opens it defensively and checks
+ * that it is exactly what the migrations make, and every value read is
+ * checked here.  A file that fails any of that, or runs past its time
+ * budget, is refused (f->why) and left out of everything after; the others
+ * are still read.  A call fails (-1, the reason in h->err) only when no
+ * file is left; what to print and which exit code to give is the caller's
+ * business.
  */
 #ifndef REPORT_QUERY_H
 #define REPORT_QUERY_H
@@ -15,11 +20,26 @@
 #include "series.h"
 
 #define MAX_DBS		1024
+#define FILE_BUDGET_MS	5000	/* per file, for the whole run */
+
+/* One database file. */
+struct hfile {
+	const char	*path;
+	sqlite3		*db;
+	char		 host[TT_HOST_MAX];	/* the one host it holds */
+	int64_t		 host_id;
+	char		*why;		/* refused: "PATH: reason"; NULL while good */
+	int		 told;		/* why has been printed */
+	int64_t		 spent_ns;	/* in SQLite so far */
+	int64_t		 budget_ns;	/* its limit */
+	int64_t		 t0;		/* the statement running began (monotonic ns) */
+};
 
 struct history {
-	const char	*path[MAX_DBS];
-	sqlite3		*db[MAX_DBS];
-	size_t		 n;
+	struct hfile	*f;
+	size_t		 n, cap;
+	int		 fleet;		/* -d DIR: copies, opened immutable */
+	int64_t		 budget_ns;	/* per file */
 	const char	*host;		/* a GLOB over host names, or NULL: every host */
 	char		 err[1024];	/* why the last call failed */
 };
@@ -30,40 +50,56 @@ enum { ROWS_RAW, ROWS_HOURLY };
 typedef int	(*row_fn)(void *arg, const char *host, const char *group,
 		     const struct point *pt, const struct hour *hr);
 
-/* dbread.c */
-/* Open read-only; refuses an unknown, older or newer schema. */
-sqlite3		*db_open_ro(const char *path, char *err, size_t errlen);
+/* dbread.c: open and check one file; 0, or -1 with f->why set. */
+enum { RO_IMMUTABLE = 1 };	/* a copy nobody writes: no locks, no -wal/-shm */
+int		 db_open_ro(struct hfile *f, int flags, int64_t budget_ns);
+/* The same for a path alone (tests): the connection, or NULL with err. */
+sqlite3		*db_open_ro_path(const char *path, char *err, size_t errlen);
+/* Refuse f for why (printf-style, after "PATH: "); returns -1. */
+int		 hfile_refuse(struct hfile *f, const char *fmt, ...)
+		     __attribute__((format(printf, 2, 3)));
+/* Start and end of a statement on f, for its time budget. */
+void		 hfile_begin(struct hfile *f);
+void		 hfile_end(struct hfile *f);
 
 /* query.c */
+int		 hist_add(struct history *h, const char *path);
 int		 hist_open(struct history *h);
 void		 hist_close(struct history *h);
+/* Files still read, and those refused. */
+size_t		 hist_good(const struct history *h);
 /*
- * The rows of database i with from <= ts <= to, of one group (NULL: every
+ * The rows of file i with from <= ts <= to, of one group (NULL: every
  * group) and the hosts host matches (a GLOB; NULL: every host), in
- * (ts, host, group) order.
+ * (ts, host, group) order. -1 if the file is refused on the way.
  */
 int		 hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
 		     const char *group, const char *host, row_fn fn, void *arg);
-/* The same over every database, into out: sorted by ts, one row per ts. */
+/* The same over every good file, into out: sorted by ts, one row per ts. */
 int		 hist_load(struct history *h, int kind, int64_t from, int64_t to,
 		     const char *group, struct dataset *out);
 /* The newest sample of every host, each at its own time. */
 int		 hist_load_latest(struct history *h, const char *group, struct dataset *out);
-/* Newest taken sample over every database (the host filter applied); -1 if none. */
+/* Newest (oldest: first) taken sample over every good file (host filter applied); -1 if none. */
 int64_t		 hist_latest(struct history *h);
+int64_t		 hist_first(struct history *h);
+/* host's newest taken sample at or before at; -1 if none. */
+int64_t		 hist_newest_at(struct history *h, const char *host, int64_t at);
 /*
- * 1 if name is in table (host or grp) of some database: as a GLOB pattern
- * (glob, over every database) or exactly (listed from the first database);
+ * 1 if name is in table (host or grp) of some good file: as a GLOB pattern
+ * (glob, over every file) or exactly (listed from the first good file);
  * else 0, and known gets the names there, comma separated, " ..." if cut.
  */
 int		 hist_has_name(struct history *h, const char *table, const char *name,
 		     int glob, char *known, size_t len);
-/* The most common gap between the newest samples of the first database; -1 if none. */
+/* The most common gap between the newest samples of the first good file; -1 if none. */
 int64_t		 hist_common_gap(struct history *h);
 /*
  * 1 if the window from `from` on holds hours whose raw samples are gone but
  * whose rollups are kept; *oldest_raw gets the oldest raw sample (-1: none).
  */
 int		 hist_beyond_raw(struct history *h, int64_t from, int64_t *oldest_raw);
+/* The file that holds host, or NULL. */
+const struct hfile *hist_file_of(const struct history *h, const char *host);
 
 #endif

@@ -71,7 +71,11 @@ int		 opts_parse(struct report *r, int argc, char *argv[],
 void		 opts_free(void);
 void		 usage(FILE *f);
 
-/* main.c */
+/* run.c */
+/* The whole run after main's setup (now, tty): its exit code. */
+int		 report_run(struct report *r, int argc, char *argv[]);
+/* Name the refused files not yet named, on stderr; how many are refused. */
+size_t		 report_refused(struct report *r);
 int		 usage_err(struct report *r, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
 int		 runtime_err(struct report *r, const char *fmt, ...)

@@ -15,14 +15,14 @@
 /* One stored sample of one host x group: all 11 states. */
 struct point {
 	int64_t		 ts;
-	uint32_t	 count[TT_NSTATES + 1];	/* [1..11] */
+	uint64_t	 count[TT_NSTATES + 1];	/* [1..11] */
 };
 
 /* One hourly rollup of one host x group: per state min, max and sum. */
 struct hour {
 	int64_t		 ts;			/* start of the hour */
 	uint32_t	 n;			/* samples in it */
-	uint32_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
+	uint64_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
 	uint64_t	 sum[TT_NSTATES + 1];
 };
 
@@ -44,7 +44,7 @@ struct dataset {
 /* stats.c: pure. */
 struct summary {
 	size_t		 n;
-	uint32_t	 min, max;
+	uint64_t	 min, max;
 	double		 avg;
 	double		 p95;		/* nearest rank: the ceil(0.95 n)-th smallest */
 	int64_t		 peak_ts;	/* first ts where max was reached */
@@ -93,6 +93,8 @@ int		 series_push(struct series *s, const struct point *pt);
 int		 series_push_hour(struct series *s, const struct hour *h);
 size_t		 series_samples(const struct series *s);
 struct series	*dataset_series(struct dataset *d, const char *host, const char *group);
+/* Every series of from appended to d's of the same host and group; from is left empty. */
+int		 dataset_take(struct dataset *d, struct dataset *from);
 /* Every series' points and hours sorted by ts, one per ts (copies merged). */
 void		 dataset_dedup(struct dataset *d);
 /* Order series by host, its `all` group first, then by group name. */

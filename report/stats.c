@@ -11,7 +11,7 @@ state_ok(int state)
 }
 
 static size_t
-count_le(const struct point *p, size_t n, int state, uint32_t v)
+count_le(const struct point *p, size_t n, int state, uint64_t v)
 {
 	size_t i, k = 0;
 
@@ -25,11 +25,11 @@ count_le(const struct point *p, size_t n, int state, uint32_t v)
  * the smallest v in [lo, hi] with at least rank counts <= v.  At most
  * 32 passes over the points, and no allocation.
  */
-static uint32_t
-nth_smallest(const struct point *p, size_t n, int state, uint32_t lo,
-    uint32_t hi, size_t rank)
+static uint64_t
+nth_smallest(const struct point *p, size_t n, int state, uint64_t lo,
+    uint64_t hi, size_t rank)
 {
-	uint32_t mid;
+	uint64_t mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
@@ -45,7 +45,7 @@ void
 summary_of(const struct point *p, size_t n, int state, struct summary *out)
 {
 	uint64_t sum = 0;
-	uint32_t c;
+	uint64_t c;
 	size_t i, rank;
 
 	memset(out, 0, sizeof(*out));

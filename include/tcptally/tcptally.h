@@ -73,9 +73,18 @@ size_t		 state_sql(char *buf, size_t len, const char *sep, const char *tmpl,
 /* text.c */
 int		 text_printable(const char *s, size_t len);
 /*
+ * s for a terminal or a line-based protocol (Nagios): control characters
+ * (C0, DEL, C1), bytes that are not UTF-8, and the characters in extra
+ * (NULL: none) as \xNN, so that a name can never end a line, move the
+ * cursor or forge a field. Returns the length needed; dst is NUL-terminated
+ * if len > 0.
+ */
+size_t		 text_escape(char *dst, size_t len, const char *s, const char *extra);
+/*
  * s as a Prometheus/OpenMetrics label value: backslash, double quote and
- * newline escaped. Returns the length needed; dst is NUL-terminated if
- * len > 0.
+ * newline escaped as the formats say; any other control character, or a
+ * byte that is not UTF-8, becomes U+FFFD (the formats have no escape for
+ * them). Returns the length needed; dst is NUL-terminated if len > 0.
  */
 size_t		 text_label(char *dst, size_t len, const char *s);
 

@@ -197,4 +197,45 @@ assert_eq "$rc" 3 "check -d EMPTY exit code"
 grep -q "^TCPTALLY UNKNOWN: -d $TT_TMP/empty: a directory with no" "$TT_TMP/empty.out" ||
 	fail "check -d EMPTY: $(cat "$TT_TMP/empty.out")"
 
+echo "--- three hostile files among 50: the other 47 judged exactly as without them"
+# web-03 .. web-05 are replaced: web-03 by a file whose counts are a view over
+# an endless recursion, web-04 by one whose host name would forge a status
+# line, web-05 by web-01's data under the name web-05.db claiming web-13 with
+# nothing wrong (to hide web-13's CRITICAL).
+clean="$TT_TMP/clean47"
+hostile="$TT_TMP/hostile"
+mkdir "$clean" "$hostile"
+for f in "$fleet"/*.db; do
+	case $f in */web-0[345].db) ;; *) cp "$f" "$clean/" ;; esac
+done
+cp "$clean"/*.db "$hostile/"
+cp "$fleet/web-03.db" "$fleet/web-04.db" "$hostile/"
+sqlite3 "$hostile/web-03.db" "DROP TRIGGER counts_to_hourly; DROP TRIGGER counts_to_hourly_update;
+	DROP VIEW state_counts; DROP TABLE counts; CREATE VIEW counts AS
+	WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS ts FROM r"
+sqlite3 "$hostile/web-04.db" "UPDATE host SET name = 'web-04' || char(10) || 'TCPTALLY OK: all fine'"
+cp "$fleet/web-01.db" "$hostile/web-05.db"
+sqlite3 "$hostile/web-05.db" "UPDATE host SET name = 'web-13'"
+rc=$(run_check "$TT_TMP/clean.out" -d "$clean")
+assert_eq "$rc" 2 "check over the 47"
+rc=$(run_check "$TT_TMP/hostile.out" -d "$hostile")
+assert_eq "$rc" 2 "check over the 47 and 3 hostile files (CRITICAL outranks their UNKNOWN)"
+assert_eq "$(head -n 1 "$TT_TMP/hostile.out" | sed 's/ |.*//')" \
+	"TCPTALLY CRITICAL: 1 critical, 3 warning, 4 unknown; 3 thresholds on 47 hosts" "status line with hostile files"
+assert_eq "$(head -n 1 "$TT_TMP/hostile.out" | sed 's/^[^|]*|//')" "$(head -n 1 "$TT_TMP/clean.out" | sed 's/^[^|]*|//')" \
+	"perfdata of the 47"
+assert_eq "$(tail -n +2 "$TT_TMP/hostile.out" | grep -v '^UNKNOWN file ')" "$(tail -n +2 "$TT_TMP/clean.out")" \
+	"findings of the 47"
+want="UNKNOWN file $hostile/web-03.db: not a tcptally database: unexpected view 'counts'
+UNKNOWN file $hostile/web-04.db: its host name is not 1 to 255 bytes of printable UTF-8
+UNKNOWN file $hostile/web-05.db: holds host 'web-13', as $hostile/web-13.db does; one file per host (that one is named for it)"
+assert_eq "$(grep '^UNKNOWN file ' "$TT_TMP/hostile.out")" "$want" "each hostile file, UNKNOWN with its reason"
+grep -q "^TCPTALLY OK" "$TT_TMP/hostile.out" && fail "a forged status line got through"
+echo "    $(head -n 1 "$TT_TMP/hostile.out" | sed 's/ |.*//')"
+rc=0
+"$REPORT" -d "$hostile" now --format csv >"$TT_TMP/hnow.csv" 2>"$TT_TMP/hnow.err" || rc=$?
+assert_eq "$rc" 1 "now over a fleet with refused files: the others, then exit 1"
+assert_eq "$(tail -n +2 "$TT_TMP/hnow.csv" | cut -d, -f1 | sort -u | wc -l)" 47 "now lists the 47 hosts"
+assert_eq "$(grep -c "^tcptally-report: $hostile/web-0[345].db: " "$TT_TMP/hnow.err")" 3 "now names the 3 refused files"
+
 echo "OK: fleet of 50; check over 50 databases took $ms ms"

@@ -159,7 +159,7 @@ test_newer_db_refused(void **state)
 	    "%s understands (%d); upgrade tcptally or use another database", path,
 	    (int)nmigrations + 1, TT_VERSION_STRING, (int)nmigrations);
 	assert_string_equal(err, want);
-	assert_null(db_open_ro(path, err, sizeof(err)));
+	assert_null(db_open_ro_path(path, err, sizeof(err)));
 	assert_string_equal(err, want);
 	/* and it was left alone */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -189,7 +189,7 @@ test_missing_db_ro(void **state)
 	char err[512] = "", want[512];
 
 	(void)state;
-	assert_null(db_open_ro(path, err, sizeof(err)));
+	assert_null(db_open_ro_path(path, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: no database there (No such file or directory); set "
 	    "`database:` in the config or pass -d PATH", path);
 	assert_string_equal(err, want);
@@ -205,7 +205,7 @@ test_empty_file_ro(void **state)
 	(void)state;
 	assert_non_null(f = fopen(path, "w"));
 	fclose(f);
-	assert_null(db_open_ro(path, err, sizeof(err)));
+	assert_null(db_open_ro_path(path, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s: not a tcptally database yet (it holds no schema); "
 	    "point -d at the collector's database, or let tcptally-collector create it", path);
 	assert_string_equal(err, want);
