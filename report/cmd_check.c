@@ -97,31 +97,11 @@ add_line(struct check_state *cs, int status, const char *host, const char *fmt, 
 		cs->oom = 1;
 }
 
-/* name for a finding line: escaped, nothing that ends a line or starts perfdata */
 static const char *
 esc(const char *s, char *buf, size_t len)
 {
-	text_escape(buf, len, s, "|");
+	nagios_text(buf, len, s);
 	return buf;
-}
-
-/* 'label' for perfdata: ' doubled, = | and control characters as \xNN */
-static void
-perf_label(const char *raw, char *buf, size_t len)
-{
-	char e[TT_HOST_MAX * 4 + TT_NAME_MAX * 4 + 64];
-	size_t o = 0;
-	const char *p;
-
-	text_escape(e, sizeof(e), raw, "=|");
-	buf[o++] = '\'';
-	for (p = e; *p != '\0' && o + 3 < len; p++) {
-		if (*p == '\'')
-			buf[o++] = '\'';
-		buf[o++] = *p;
-	}
-	buf[o++] = '\'';
-	buf[o] = '\0';
 }
 
 /* 'group_STATE'=value;warn;crit, once per host x group x state; limits merged. */
@@ -137,7 +117,7 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
 		snprintf(raw, sizeof(raw), "%s/%s_%s", s->host, s->group, state_name(t->state));
 	else
 		snprintf(raw, sizeof(raw), "%s_%s", s->group, state_name(t->state));
-	perf_label(raw, label, sizeof(label));
+	nagios_label(label, sizeof(label), raw);
 	for (i = 0; i < cs->nperf && p == NULL; i++)
 		if (strcmp(cs->perf[i].label, label) == 0)
 			p = &cs->perf[i];

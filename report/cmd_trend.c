@@ -181,7 +181,7 @@ static int
 trend_table(struct report *r, const struct series *s, const struct bucket *b, size_t nb,
     int64_t from, int64_t to, int64_t step)
 {
-	char w1[32], w2[32], spark[512 * 3 + 1];
+	char w1[32], w2[32], spark[512 * 3 + 1], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4];
 	double avgs[512];
 	struct summary sum;
 	struct cell row[6];
@@ -189,7 +189,9 @@ trend_table(struct report *r, const struct series *s, const struct bucket *b, si
 	size_t i, k, skip = nb > 512 ? nb - 512 : 0;
 	int st, rc = 0;
 
-	printf("%s / %s  %s .. %s  step %llds, %zu samples%s\n", s->host, s->group,
+	text_escape(h, sizeof(h), s->host, NULL);
+	text_escape(g, sizeof(g), s->group, NULL);
+	printf("%s / %s  %s .. %s  step %llds, %zu samples%s\n", h, g,
 	    fmt_time(from, w1, sizeof(w1)), fmt_time(to, w2, sizeof(w2)), (long long)step,
 	    series_samples(s), s->nh > 0 ? ", from hourly rollups" : "");
 	rows_init(&t, summary_cols, sizeof(summary_cols) / sizeof(summary_cols[0]));

@@ -144,6 +144,19 @@ rows_text(const struct rows *t, size_t r, size_t c, char *buf, size_t len)
 	return cell_str(&t->col[c], &t->cell[r * t->ncol + c], 0, buf, len);
 }
 
+/* As a terminal shows it: a name's control characters as \xNN. */
+static const char *
+table_text(const struct rows *t, size_t r, size_t c, char *buf, size_t len)
+{
+	const struct cell *v = &t->cell[r * t->ncol + c];
+
+	if (t->col[c].type == COL_TEXT && !v->null) {
+		text_escape(buf, len, v->s, NULL);
+		return buf;
+	}
+	return rows_text(t, r, c, buf, len);
+}
+
 /* Display width of UTF-8 text: count the bytes that start a character. */
 static size_t
 width(const char *s)
@@ -160,7 +173,7 @@ width(const char *s)
 static void
 table_line(const struct rows *t, FILE *f, const size_t *w, size_t r, int head)
 {
-	char buf[64];
+	char buf[4096];
 	const char *s;
 	size_t c, last = 0, pad;
 
@@ -170,7 +183,7 @@ table_line(const struct rows *t, FILE *f, const size_t *w, size_t r, int head)
 	for (c = 0; c < t->ncol; c++) {
 		if (!rows_shown(t, c, FMT_TABLE))
 			continue;
-		s = head ? t->col[c].head : rows_text(t, r, c, buf, sizeof(buf));
+		s = head ? t->col[c].head : table_text(t, r, c, buf, sizeof(buf));
 		pad = w[c] - width(s);
 		if (t->col[c].right && !head)
 			fprintf(f, "%*s%s", (int)pad, "", s);
@@ -185,7 +198,7 @@ table_line(const struct rows *t, FILE *f, const size_t *w, size_t r, int head)
 void
 rows_table(const struct rows *t, FILE *f)
 {
-	char buf[64];
+	char buf[4096];
 	size_t *w, r, c, n;
 
 	if ((w = calloc(t->ncol, sizeof(*w))) == NULL)
@@ -196,7 +209,7 @@ rows_table(const struct rows *t, FILE *f)
 		w[c] = width(t->col[c].head);
 		for (r = 0; r < t->n; r++)
 			if (!(t->flags[r] & ROW_NOT_IN_TABLE) &&
-			    (n = width(rows_text(t, r, c, buf, sizeof(buf)))) > w[c])
+			    (n = width(table_text(t, r, c, buf, sizeof(buf)))) > w[c])
 				w[c] = n;
 	}
 	table_line(t, f, w, 0, 1);
@@ -307,6 +320,39 @@ rows_print(const struct rows *t, int format, FILE *f)
 		fputc('\n', f);
 	} else
 		rows_table(t, f);
+}
+
+size_t
+nagios_text(char *buf, size_t len, const char *s)
+{
+	return text_escape(buf, len, s, "|");
+}
+
+size_t
+nagios_label(char *buf, size_t len, const char *s)
+{
+	char e[4096];
+	const char *p;
+	size_t o = 0;
+
+	if (len < 3) {
+		if (len > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	text_escape(e, sizeof(e), s, "=|");
+	buf[o++] = '\'';
+	for (p = e; *p != '\0' && o + 2 < len; p++) {	/* room for it, ' and NUL */
+		if (*p == '\'') {
+			if (o + 3 >= len)
+				break;
+			buf[o++] = '\'';
+		}
+		buf[o++] = *p;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return o;
 }
 
 void

@@ -72,6 +72,10 @@ void		 rows_print(const struct rows *t, int format, FILE *f);
 const char	*rows_text(const struct rows *t, size_t r, size_t c, char *buf, size_t len);
 int		 rows_shown(const struct rows *t, size_t c, int format);
 
+/* Names for Nagios: a finding line's (control characters and '|' as \xNN) ... */
+size_t		 nagios_text(char *buf, size_t len, const char *s);
+/* ... and a perfdata label, quoted: '' for a quote, '=' and '|' as \xNN too. */
+size_t		 nagios_label(char *buf, size_t len, const char *s);
 void		 json_string(FILE *f, const char *s);
 void		 csv_field(FILE *f, const char *s);
 const char	*sparkline(const double *v, size_t n, char *buf, size_t len);
