@@ -32,9 +32,9 @@ firing_row(struct rows *t, const struct threshold *th, const struct series *s,
 	return rows_add(t, row, 0);
 }
 
-/* Each threshold's firings that end at or after `from`, into t. */
+/* Each threshold's firings that end at or after `from`, into t; *samples judged. */
 static int
-backtest(struct report *r, int64_t from, int64_t to, struct rows *t)
+backtest(struct report *r, int64_t from, int64_t to, struct rows *t, size_t *samples)
 {
 	const struct threshold *th;
 	struct dataset d = { 0 };
@@ -50,6 +50,7 @@ backtest(struct report *r, int64_t from, int64_t to, struct rows *t)
 		if ((rc = report_load(r, ROWS_RAW, from - back, to, th->group, &d)) != 0)
 			break;
 		for (k = 0; k < d.n && rc == 0; k++) {
+			*samples += d.s[k].n;
 			if (rule_backtest(th, d.s[k].p, d.s[k].n, r->max_gap, &f, &nf) == -1) {
 				rc = runtime_err(r, "out of memory");
 				break;
@@ -68,7 +69,9 @@ int
 cmd_backtest(struct report *r)
 {
 	int64_t to = r->to_set ? r->to : r->now, from;
+	char a[32], b[32];
 	struct rows t;
+	size_t samples = 0;
 	int rc;
 
 	if (r->since_set && r->from_set)
@@ -78,7 +81,10 @@ cmd_backtest(struct report *r)
 		    r->config_path ? r->config_path : "the config (none was found)");
 	from = r->from_set ? r->from : to - (r->since_set ? r->since : 7 * 86400);
 	rows_init(&t, firing_cols, NFIRING_COLS);
-	if ((rc = backtest(r, from, to, &t)) == 0) {
+	if ((rc = backtest(r, from, to, &t, &samples)) == 0 && samples == 0)
+		rc = runtime_err(r, "no samples between %s and %s: nothing to replay the "
+		    "thresholds on", fmt_time(from, a, sizeof(a)), fmt_time(to, b, sizeof(b)));
+	else if (rc == 0) {
 		if (r->format == FMT_TABLE && t.n == 0)
 			printf("no threshold would have fired in this range\n");
 		else

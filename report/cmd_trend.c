@@ -7,7 +7,10 @@
  * samples retention has dropped, or when it is longer than two days on a
  * step of whole hours (the same numbers, from 1/360 of the rows at 10 s).
  * Bucket min, avg, max and samples are then exact; the range's slope is
- * that of the hourly averages.  The output says which it used.
+ * that of the hourly averages.  The output says which it used.  Rollups
+ * count only the hours wholly inside the window (the last one may be the
+ * hour in progress when nothing was sampled after --to): an hour that
+ * began before --from would count samples from before it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +225,19 @@ trend_table(struct report *r, const struct series *s, const struct bucket *b, si
 	return rc;
 }
 
+/*
+ * [from, to] trimmed to the hours it holds whole, for the rollups: from up
+ * to an hour's start; to back to the end of its hour's predecessor, unless
+ * nothing was sampled after to (then its hour is whole so far).
+ */
+static void
+whole_hours(struct report *r, int64_t *from, int64_t *to)
+{
+	*from = (*from + 3599) / 3600 * 3600;
+	if ((*to + 1) % 3600 != 0 && hist_latest(&r->hist) > *to)
+		*to = *to - *to % 3600 - 1;
+}
+
 int
 cmd_trend(struct report *r)
 {
@@ -250,8 +266,10 @@ cmd_trend(struct report *r)
 		hourly = step % 3600 == 0 && to - from > 2 * 86400;
 	if (hourly && step % 3600 != 0)
 		step = (step / 3600 + 1) * 3600;
+	if (hourly)
+		whole_hours(r, &from, &to);
 	for (g = 0; g < (r->ngroup ? r->ngroup : 1) && rc == 0; g++)
-		rc = hourly ? report_load(r, ROWS_HOURLY, from - from % 3600, to,
+		rc = hourly ? report_load(r, ROWS_HOURLY, from, to,
 		    r->ngroup ? r->group[g] : "all", &d) :
 		    report_load(r, ROWS_RAW, from, to, r->ngroup ? r->group[g] : "all", &d);
 	if (rc == 0 && d.n == 0)

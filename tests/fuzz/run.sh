@@ -3,7 +3,7 @@
 # then fuzz each one, starting from its committed corpus.
 #
 # usage: tests/fuzz/run.sh [-jN] [--merge] [LIBFUZZER_FLAG...] [TARGET...]
-#   TARGET          config, import, diag, time (default: all four)
+#   TARGET          config, import, diag, time, dbread (default: all five)
 #   -runs=N, -max_total_time=S, any other libFuzzer flag: passed on
 #                   (default: -runs=20000, a short smoke)
 #   -jN             run N targets at once (default 1)
@@ -23,7 +23,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
-all_targets=(config import diag time)
+all_targets=(config import diag time dbread)
 targets=() flags=() jobs=1 merge=0
 
 for a in "$@"; do
@@ -31,7 +31,7 @@ for a in "$@"; do
 	-j[0-9]*) jobs=${a#-j} ;;
 	--merge) merge=1 ;;
 	-*) flags+=("$a") ;;
-	config|import|diag|time) targets+=("$a") ;;
+	config|import|diag|time|dbread) targets+=("$a") ;;
 	*) echo "run.sh: unknown target '$a' (targets: ${all_targets[*]})" >&2; exit 2 ;;
 	esac
 done

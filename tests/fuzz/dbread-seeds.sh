@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The seeds of fuzz_dbread: a small real database (1 h at 60 s of a day of
+# 3 groups, 512-byte pages, rollback mode) and the hostile variants that
+# tests/integration/test_hostile.sh tries, into tests/fuzz/corpus/dbread/.
+#   tests/fuzz/dbread-seeds.sh BUILD_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: dbread-seeds.sh BUILD_DIR}" && pwd)
+out=$here/corpus/dbread
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+end=1795132800	# 2026-11-20T00:00:00Z, as fuzz_dbread.c's NOW expects
+"$build/bench/tcptally-histgen" --days 1 --interval 60 --groups 2 --host fuzz --end $end |
+	awk -F, -v e=$end 'NR == 1 || $1 > e - 3 * 3600' >"$tmp/a.csv"
+printf 'database: %s\ninterval: 60s\n' "$tmp/live.db" >"$tmp/c.yaml"
+"$build/tcptally-collector" -c "$tmp/c.yaml" --import "$tmp/a.csv" 2>/dev/null
+sqlite3 "$tmp/live.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM"
+mkdir -p "$out"
+cp "$tmp/live.db" "$out/valid.db"
+variant() {	# name sql
+	cp "$tmp/live.db" "$out/$1.db"
+	printf '%s\n' "$2" | sqlite3 -batch "$out/$1.db" >/dev/null
+}
+variant view-host "DROP TABLE host; CREATE VIEW host (id, name) AS SELECT 1, NULL"
+variant trigger "CREATE TRIGGER evil AFTER INSERT ON sample BEGIN SELECT 1; END"
+variant count-max ".dbconfig enable_trigger off
+UPDATE counts SET established = 9223372036854775807 WHERE ts = (SELECT max(ts) FROM counts)"
+variant hourly-zero "UPDATE hourly SET samples = 0 WHERE ts = (SELECT max(ts) FROM hourly)"
+variant two-hosts "INSERT INTO host (name) VALUES ('other')"
+variant host-esc "UPDATE host SET name = 'a' || char(27) || 'b'"
+variant stat1 "ANALYZE"
+ls -l "$out"
