@@ -20,6 +20,12 @@
 #define TS_MAX		253402300799LL	/* 9999-12-31T23:59:59Z */
 #define HOUR_SAMPLES	3600		/* at most one sample a second */
 #define FDS_PER_FILE	3		/* the database, its -wal and -shm */
+/*
+ * Rows of one file held in memory over a run, at most: about 1 GB. A real
+ * host writes a sample a second per group at the most; a file that makes a
+ * report hold more than this is forged, or the window is far too wide.
+ */
+#define ROWS_MAX	10000000ULL
 
 #define ROWS_WHERE \
     " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)" \
@@ -310,6 +316,7 @@ hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
 
 /* Rows into a dataset: consecutive rows of one host x group go to one series. */
 struct loader {
+	struct hfile	*f;
 	struct dataset	*d;
 	struct series	*last;
 };
@@ -320,6 +327,10 @@ load_row(void *arg, const char *host, const char *group, const struct point *pt,
 {
 	struct loader *l = arg;
 
+	if (++l->f->rows > ROWS_MAX)
+		return hfile_refuse(l->f, "more than %llu rows for one report (a host writes a "
+		    "sample a second per group at most): forged, or narrow the window",
+		    (unsigned long long)ROWS_MAX);
 	if (l->last == NULL || strcmp(l->last->host, host) != 0 ||
 	    strcmp(l->last->group, group) != 0)
 		if ((l->last = dataset_series(l->d, host, group)) == NULL)
@@ -336,7 +347,7 @@ load_one(struct history *h, size_t i, int kind, int64_t from, int64_t to,
     const char *group, const char *host, struct dataset *out)
 {
 	struct dataset mine = { 0 };
-	struct loader l = { &mine, NULL };
+	struct loader l = { &h->f[i], &mine, NULL };
 	int rc;
 
 	if ((rc = hist_rows(h, i, kind, from, to, group, host, load_row, &l)) == 0 &&
@@ -440,6 +451,7 @@ hist_has_name(struct history *h, const char *table, const char *name, int glob,
 		if (sqlite3_prepare_v2(h->f[i].db, sql, -1, &st, NULL) != SQLITE_OK)
 			continue;
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		hfile_begin(&h->f[i]);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (sqlite3_column_int(st, 1))
 				found = 1;
@@ -447,6 +459,7 @@ hist_has_name(struct history *h, const char *table, const char *name, int glob,
 				off += (size_t)snprintf(known + off, len - off, "%s%s",
 				    off ? ", " : "", (const char *)sqlite3_column_text(st, 0));
 		}
+		hfile_end(&h->f[i]);
 		sqlite3_finalize(st);
 		first = 0;
 	}

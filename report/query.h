@@ -33,6 +33,7 @@ struct hfile {
 	int64_t		 spent_ns;	/* in SQLite so far */
 	int64_t		 budget_ns;	/* its limit */
 	int64_t		 t0;		/* the statement running began (monotonic ns) */
+	uint64_t	 rows;		/* loaded into memory, this run */
 };
 
 struct history {

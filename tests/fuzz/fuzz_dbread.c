@@ -22,7 +22,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NOW	1795132860
 
 static char dir[] = "/tmp/tcptally-fuzz-dbread-XXXXXX";
-static char db[64], cfg[64], wal[64], shm[64];
+static char db[64], cfg[64], wal[80], shm[80];
 
 static const char config_yaml[] =
     "interval: 60s\n"
