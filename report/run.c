@@ -11,6 +11,8 @@
 
 #include "report.h"
 
+#define SQLITE_HEAP_MAX	(512LL << 20)
+
 static const char *prog = "tcptally-report";
 
 static int
@@ -192,6 +194,8 @@ report_run(struct report *r, int argc, char *argv[])
 	const struct command *cmd = NULL;
 	int rc;
 
+	/* A backstop under the per-file limits: SQLite's heap, all files together. */
+	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX);
 	if ((rc = opts_parse(r, argc, argv, &cmd)) != 0) {
 		opts_free();
 		return rc == OPTS_DONE ? 0 : rc;

@@ -10,7 +10,7 @@ command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 not installed"
 db="$TT_TMP/io.db"
 TT_DB=$db
 cfg="$TT_TMP/tcptally.yaml"
-printf 'database: %s\ninterval: 60s\nhost: cronhost\n' "$db" >"$cfg"
+printf 'database: %s\ninterval: 60s\nhost: h1\n' "$db" >"$cfg"
 T0=1795132800	# 2026-11-20T00:00:00Z
 
 # Three days at 60 s, hosts h1 and h2, groups all and web, every state, export order.
@@ -33,12 +33,21 @@ gen_csv() {
 }
 gen_csv >"$TT_TMP/in.csv"
 rows=$(($(wc -l <"$TT_TMP/in.csv") - 1))
+# One file holds one host: h1's rows go to io.db, h2's to io-h2.db.
+for h in h1 h2; do
+	{ head -n 1 "$TT_TMP/in.csv"; grep ",$h," "$TT_TMP/in.csv"; } >"$TT_TMP/in-$h.csv"
+done
+db2="$TT_TMP/io-h2.db"
+printf 'database: %s\ninterval: 60s\nhost: h2\n' "$db2" >"$TT_TMP/h2.yaml"
 
-echo "--- import $rows CSV rows, export, compare bytes"
-"$COLLECTOR" -c "$cfg" --import "$TT_TMP/in.csv" 2>"$TT_TMP/imp.log" || fail "import: $(cat "$TT_TMP/imp.log")"
+echo "--- import $rows CSV rows into a database per host, export, compare bytes"
+"$COLLECTOR" -c "$cfg" --import "$TT_TMP/in-h1.csv" 2>"$TT_TMP/imp.log" || fail "import: $(cat "$TT_TMP/imp.log")"
+"$COLLECTOR" -c "$TT_TMP/h2.yaml" --import "$TT_TMP/in-h2.csv" 2>"$TT_TMP/imp.log" || fail "import: $(cat "$TT_TMP/imp.log")"
 "$REPORT" -d "$db" export --format csv >"$TT_TMP/out.csv" || fail "export exited $?"
-cmp -s "$TT_TMP/in.csv" "$TT_TMP/out.csv" || fail "export differs from what was imported: $(diff "$TT_TMP/in.csv" "$TT_TMP/out.csv" | head -5)"
-assert_eq "$(q "SELECT count(*) FROM state_counts")" "$rows" "rows in the view"
+cmp -s "$TT_TMP/in-h1.csv" "$TT_TMP/out.csv" || fail "export differs from what was imported: $(diff "$TT_TMP/in-h1.csv" "$TT_TMP/out.csv" | head -5)"
+"$REPORT" -d "$db" -d "$db2" export --format csv >"$TT_TMP/both.csv" || fail "export of two exited $?"
+cmp -s "$TT_TMP/in.csv" "$TT_TMP/both.csv" || fail "export of both hosts differs from the input: $(diff "$TT_TMP/in.csv" "$TT_TMP/both.csv" | head -5)"
+assert_eq "$(q "SELECT count(*) FROM state_counts")" "$((rows / 2))" "rows in the view"
 
 echo "--- export -> import -> export is byte-identical; re-import changes nothing"
 printf 'database: %s\ninterval: 60s\n' "$TT_TMP/io2.db" >"$TT_TMP/c2.yaml"
@@ -46,18 +55,30 @@ printf 'database: %s\ninterval: 60s\n' "$TT_TMP/io2.db" >"$TT_TMP/c2.yaml"
 "$REPORT" -d "$TT_TMP/io2.db" export --format csv >"$TT_TMP/out2.csv"
 cmp -s "$TT_TMP/out.csv" "$TT_TMP/out2.csv" || fail "round trip not byte-identical"
 before=$(sqlite3 "$db" "SELECT count(*), sum(established), sum(close_wait) FROM counts")
-"$COLLECTOR" -c "$cfg" --import "$TT_TMP/in.csv" 2>"$TT_TMP/imp2.log" || fail "re-import failed"
+"$COLLECTOR" -c "$cfg" --import "$TT_TMP/in-h1.csv" 2>"$TT_TMP/imp2.log" || fail "re-import failed"
 assert_eq "$(sqlite3 "$db" "SELECT count(*), sum(established), sum(close_wait) FROM counts")" "$before" "re-import"
 grep -q "0 new" "$TT_TMP/imp2.log" || fail "re-import summary: $(cat "$TT_TMP/imp2.log")"
 
-echo "--- two databases holding the same host: merged, each sample once"
-"$REPORT" -d "$db" -d "$TT_TMP/io2.db" export --format csv >"$TT_TMP/both.csv"
-cmp -s "$TT_TMP/out.csv" "$TT_TMP/both.csv" || fail "export over two copies differs from one"
-assert_eq "$("$REPORT" -d "$TT_TMP/io2.db" -d "$db" --host h1 now --format csv | grep "^h1,all," | cut -d, -f1-3)" \
-	"h1,all,$(date -u -d @$((T0 + 60 * (3 * 1440 - 1))) +%Y-%m-%dT%H:%M:%SZ)" "now over two copies"
+echo "--- one file holds one host: another host's rows are refused, nothing written"
+rc=0
+"$COLLECTOR" -c "$cfg" --import "$TT_TMP/in-h2.csv" 2>"$TT_TMP/other.log" || rc=$?
+assert_eq "$rc" 2 "exit code of an import of another host's rows"
+grep -q "^$TT_TMP/in-h2.csv:2: host 'h2' is not this database's host 'h1'" "$TT_TMP/other.log" ||
+	fail "another host's import message: $(cat "$TT_TMP/other.log")"
+assert_eq "$(sqlite3 "$db" "SELECT count(*), sum(established), sum(close_wait) FROM counts")" "$before" "after another host's import"
+
+echo "--- two databases holding the same host: a fleet error naming both, neither merged"
+rc=0
+"$REPORT" -d "$db" -d "$TT_TMP/io2.db" export --format csv >"$TT_TMP/dup.csv" 2>"$TT_TMP/dup.err" || rc=$?
+assert_eq "$rc" 1 "export over two copies of one host"
+grep -q "$db: holds host 'h1', as $TT_TMP/io2.db does; one file per host" "$TT_TMP/dup.err" ||
+	fail "two copies: $(cat "$TT_TMP/dup.err")"
+grep -q "$TT_TMP/io2.db: holds host 'h1', as $db does; one file per host" "$TT_TMP/dup.err" ||
+	fail "two copies: $(cat "$TT_TMP/dup.err")"
+[ ! -s "$TT_TMP/dup.csv" ] || fail "two copies of one host were merged: $(head -3 "$TT_TMP/dup.csv")"
 
 echo "--- a bad row aborts the whole import, and nothing changes"
-{ head -n 5000 "$TT_TMP/in.csv"; echo "$((T0 + 99999)),h9,all,ESTABLISHED,-4"; } >"$TT_TMP/bad.csv"
+{ head -n 5000 "$TT_TMP/in-h1.csv"; echo "$((T0 + 99999)),h1,all,ESTABLISHED,-4"; } >"$TT_TMP/bad.csv"
 rc=0
 "$COLLECTOR" -c "$cfg" --import "$TT_TMP/bad.csv" 2>"$TT_TMP/bad.log" || rc=$?
 assert_eq "$rc" 2 "exit code of a bad import"
@@ -78,14 +99,16 @@ ESTABLISHED 121
 LISTEN 7
 ESTABLISHED 119
 LOG
-"$COLLECTOR" -c "$cfg" --import "$TT_TMP/cron.log" 2>/dev/null || fail "cron log import exited $?"
-got=$("$REPORT" -d "$db" --host cronhost export --format csv | grep -E ',(ESTABLISHED|TIME_WAIT|LISTEN|CLOSE_WAIT),' | tr '\n' ' ')
+cron="$TT_TMP/cron.db"
+printf 'database: %s\ninterval: 60s\nhost: cronhost\n' "$cron" >"$TT_TMP/cron.yaml"
+"$COLLECTOR" -c "$TT_TMP/cron.yaml" --import "$TT_TMP/cron.log" 2>/dev/null || fail "cron log import exited $?"
+got=$("$REPORT" -d "$cron" --host cronhost export --format csv | grep -E ',(ESTABLISHED|TIME_WAIT|LISTEN|CLOSE_WAIT),' | tr '\n' ' ')
 want="1795456801,cronhost,all,ESTABLISHED,120 1795456801,cronhost,all,TIME_WAIT,33 1795456801,cronhost,all,CLOSE_WAIT,4 1795456801,cronhost,all,LISTEN,0 1795456860,cronhost,all,ESTABLISHED,121 1795456860,cronhost,all,TIME_WAIT,35 1795456860,cronhost,all,CLOSE_WAIT,0 1795456860,cronhost,all,LISTEN,0 1795456921,cronhost,all,ESTABLISHED,119 1795456921,cronhost,all,TIME_WAIT,0 1795456921,cronhost,all,CLOSE_WAIT,0 1795456921,cronhost,all,LISTEN,7 "
 assert_eq "$got" "$want" "cron log samples"
 
 echo "--- now, trend: exact numbers on known data"
 last=$((T0 + 60 * (3 * 1440 - 1)))
-assert_eq "$("$REPORT" -d "$db" --host h2 now --format csv --group web | tail -n 1)" \
+assert_eq "$("$REPORT" -d "$db2" --host h2 now --format csv --group web | tail -n 1)" \
 	"web,$(date -u -d @$last +%Y-%m-%dT%H:%M:%SZ),179,0,0,0,0,0,0,862,0,2,0" "now for h2/web"
 # bucket 00:00-01:00 of day 1 for h1/all: ESTABLISHED = 100 + i % 50, i = 0..59
 assert_eq "$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 3599)) --step 1h \
@@ -101,6 +124,43 @@ got_slope=$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 86399))
 assert_eq "$got_slope" "$want_slope" "trend slope/h of CLOSE_WAIT"
 assert_eq "$("$REPORT" -d "$db" --host h1 trend --from @$T0 --to @$((T0 + 86399)) --state CLOSE_WAIT |
 	awk '$1 == "CLOSE_WAIT" { print $2, $3, $4 }')" "0 71.5 143" "trend min avg max of CLOSE_WAIT (piped: no sparkline column)"
+
+echo "--- trend from rollups counts no sample from before --from"
+# The history ends at $last. A window from 30 s after it holds no sample,
+# whether it is under two days (raw) or over two (rollups, whole hours).
+for span in 1d 3d; do
+	from=$((last + 30)) rc=0
+	"$REPORT" -d "$db" trend --from @$from --to @$((from + ${span%d} * 86400)) --step 1h \
+		--format csv >"$TT_TMP/tr.out" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "trend over $span after the last sample"
+	grep -q "no samples between the given times" "$TT_TMP/tr.out" || fail "trend $span: $(cat "$TT_TMP/tr.out")"
+done
+# A window from the middle of an hour: the rollups start at the next hour.
+got=$("$REPORT" -d "$db" --host h1 trend --from @$((T0 + 1800)) --to @$((T0 + 3 * 86400 - 1)) --step 1d \
+	--state ESTABLISHED --format csv | sed -n 2p | cut -d, -f1,8)
+assert_eq "$got" "2026-11-20T00:00:00Z,1380" "first day from rollups: 23 whole hours x 60 samples"
+
+echo "--- check before the first sample, backtest over no samples, perfdata of two limits"
+cat >"$TT_TMP/th.yaml" <<YAML
+interval: 60s
+thresholds:
+  - { name: tw-warn, state: TIME_WAIT, above: 5, severity: warning }
+  - { name: tw-crit, state: TIME_WAIT, above: 50, severity: critical }
+YAML
+rc=0
+"$REPORT" -c "$TT_TMP/th.yaml" -d "$db" check --at @1 >"$TT_TMP/c1.out" 2>&1 || rc=$?
+assert_eq "$rc" 3 "check --at @1"
+grep -q "^UNKNOWN host h1: no samples at or before 1970-01-01T00:00:01Z; the first is later" "$TT_TMP/c1.out" ||
+	fail "check before the first sample: $(cat "$TT_TMP/c1.out")"
+rc=0
+"$REPORT" -c "$TT_TMP/th.yaml" -d "$db" backtest --from @100 --to @200 >"$TT_TMP/bt.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "backtest over a range with no samples"
+grep -q "no samples between 1970-01-01T00:01:40Z and 1970-01-01T00:03:20Z" "$TT_TMP/bt.out" ||
+	fail "backtest over no samples: $(cat "$TT_TMP/bt.out")"
+rc=0
+"$REPORT" -c "$TT_TMP/th.yaml" -d "$db" check --at @$last >"$TT_TMP/c2.out" 2>&1 || rc=$?
+assert_eq "$(head -n 1 "$TT_TMP/c2.out" | sed 's/^.*| //')" "'all_TIME_WAIT'=$((((3 * 1440 - 1) % 7) * 3));5;50" \
+	"one perfdata item for a series two thresholds watch, with both limits"
 
 echo "--- OpenMetrics export is accepted by promtool"
 if [ -n "${PROMTOOL:-}" ] || command -v promtool >/dev/null; then
