@@ -80,7 +80,6 @@ int		 store_set_groups(struct store *s, const struct config *c);
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
 		     unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
-int64_t		 store_last_ts(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
 
@@ -100,6 +99,20 @@ void		 retain_close(struct retain *rt);
 int		 retain_step(struct retain *rt, const struct config *c, int64_t now,
 		     const char *path);
 int64_t		 retain_used_bytes(struct retain *rt);
+
+/* future.c: samples stored ahead of this host's clock. */
+struct future {
+	int64_t		 n;		/* how many */
+	int64_t		 first, last;	/* their ts */
+};
+int		 future_find(sqlite3 *db, int64_t now, struct future *f);
+/*
+ * Pure: the statements that remove every sample after `after` and sum the
+ * rollups of its hour and later ones again from the raw rows kept.
+ */
+size_t		 future_sql(char *buf, size_t len, int64_t after);
+/* Say, once, what is stored after now, with future_sql to remove it. */
+void		 future_report(sqlite3 *db, const char *path, int64_t now);
 
 /* clock.c */
 /* CLOCK_REALTIME in ns; offset by the file $TCPTALLY_TEST_CLOCK names (tests only). */

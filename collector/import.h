@@ -14,6 +14,12 @@
 /* import_parse.c: pure; the import formats, one line at a time, parsed in place. */
 #define IMPORT_HEADER	"ts,host,group,state,count"
 #define IMPORT_HOST_MAX	256		/* host names are 1..255 bytes */
+/*
+ * How far ahead of this host's clock an imported sample may be, in seconds:
+ * a little for clocks that differ between hosts; one from further ahead is
+ * a forged or mislabelled row, and would sit in every "latest sample".
+ */
+#define IMPORT_FUTURE_MAX	60
 
 struct import_row {			/* one CSV row; strings point into the line */
 	int64_t		 ts;
@@ -52,6 +58,8 @@ int		 import_csv_row(char *s, size_t len, struct import_row *r, char *why,
 int		 import_cron_line(char *s, size_t len, struct cron_line *c, char *why,
 		     size_t whylen);
 int		 import_group_ok(const char *name, char *why, size_t whylen);
+/* -1 with the reason if ts is more than IMPORT_FUTURE_MAX after now. */
+int		 import_future(int64_t ts, int64_t now, char *why, size_t whylen);
 /* s[0..len) quoted for a message: clipped, control characters as '?'. */
 const char	*import_show(char *buf, size_t size, const char *s, size_t len);
 void		 import_sample_start(struct import_sample *s, int64_t ts, const char *host,

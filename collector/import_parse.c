@@ -172,6 +172,23 @@ import_group_ok(const char *g, char *why, size_t whylen)
 	return -1;
 }
 
+int
+import_future(int64_t ts, int64_t now, char *why, size_t whylen)
+{
+	char t[32], n[32], ahead[64];
+
+	if (ts <= now + IMPORT_FUTURE_MAX)
+		return 0;
+	time_format_utc(ts, t, sizeof(t));
+	time_format_utc(now, n, sizeof(n));
+	duration_span(ts - now, ahead, sizeof(ahead));
+	snprintf(why, whylen, "timestamp %s is %s ahead of this host's clock (%s; at "
+	    "most %d s ahead is accepted): if the clock is right, fix the row's time or "
+	    "drop the row; if the clock is behind, set it and import again", t, ahead, n,
+	    IMPORT_FUTURE_MAX);
+	return -1;
+}
+
 /* One quoted field at *pp, unquoted in place and NUL-terminated. */
 static int
 csv_quoted(char **pp, char *end, int n, size_t *flen, char *why, size_t whylen)

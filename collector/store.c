@@ -180,21 +180,6 @@ store_missed(struct store *s, const int64_t *ts, size_t n)
 	return 0;
 }
 
-int64_t
-store_last_ts(struct store *s)
-{
-	sqlite3_stmt *st;
-	int64_t ts;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM sample WHERE host = ?1", -1,
-	    &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, s->host_id);
-	ts = db_int_stmt(st, -1);
-	sqlite3_finalize(st);
-	return ts;
-}
-
 const char *
 store_errmsg(struct store *s)
 {

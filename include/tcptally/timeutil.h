@@ -9,6 +9,8 @@
 int		 duration_parse(const char *s, int64_t *secs, const char **why);
 int		 rate_parse(const char *s, double *per_sec, const char **why);
 void		 duration_format(int64_t secs, char *buf, size_t len);
+/* A span for people: "1d 2h 3m 4s", the units that are 0 left out; "0s" for 0 or less. */
+void		 duration_span(int64_t secs, char *buf, size_t len);
 /* "512M", "2G", bare 0 (no cap); binary units, at least 1M. */
 int		 size_parse(const char *s, int64_t *bytes, const char **why);
 void		 size_format(int64_t bytes, char *buf, size_t len);

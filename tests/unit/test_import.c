@@ -249,6 +249,27 @@ test_cron_lines(void **state)
 	assert_int_equal(c.count, 3);
 }
 
+/* A sample at most IMPORT_FUTURE_MAX ahead of the clock; further is refused, saying how far. */
+static void
+test_future_row(void **state)
+{
+	char why[512] = "";
+	int64_t now = 1795464350;	/* 2026-11-23T20:05:50Z */
+
+	(void)state;
+	assert_int_equal(IMPORT_FUTURE_MAX, 60);
+	assert_int_equal(import_future(now, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now - 86400 * 365, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now + 60, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now + 61, now, why, sizeof(why)), -1);
+	assert_string_equal(why, "timestamp 2026-11-23T20:06:51Z is 1m 1s ahead of this "
+	    "host's clock (2026-11-23T20:05:50Z; at most 60 s ahead is accepted): if the "
+	    "clock is right, fix the row's time or drop the row; if the clock is behind, "
+	    "set it and import again");
+	assert_int_equal(import_future(now + 86400 + 3600, now, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "2026-11-24T21:05:50Z is 1d 1h ahead"));
+}
+
 /* Whole files: each error is FILE:LINE: message, and nothing is written. */
 
 static void
@@ -268,6 +289,37 @@ static void
 expect_bad(const char *text, const char *want)
 {
 	expect_bad_mem(text, strlen(text), want);
+}
+
+/* The message starts with want and holds also, and nothing is written. */
+static void
+expect_bad_part(const char *text, const char *want, const char *also)
+{
+	char *before = dump_all(), *after;
+
+	assert_int_equal(import_text(text), IMPORT_EINPUT);
+	if (strncmp(err, want, strlen(want)) != 0 || strstr(err, also) == NULL)
+		fail_msg("got '%s', want '%s...%s...'", err, want, also);
+	after = dump_all();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* Against the real clock: rows from the year 9999 are ahead of any. */
+static void
+test_future_file(void **state)
+{
+	(void)state;
+	assert_int_equal(import_text(HDR "1795464350,web-1,all,LISTEN,1\n"), IMPORT_OK);
+	expect_bad_part(HDR "1795464360,web-1,all,LISTEN,1\n"
+	    "253402300799,web-1,all,LISTEN,1\n", "in.csv:3: timestamp "
+	    "9999-12-31T23:59:59Z is ", " ahead of this host's clock (");
+	expect_bad_part("@1795456801\nLISTEN 4\nFri Dec 31 23:59:59 UTC 9999\nLISTEN 5\n",
+	    "in.csv:3: timestamp 9999-12-31T23:59:59Z is ", "set it and import again");
+	expect_bad_part("@253402300799\n", "in.csv:1: timestamp 9999-12-31T23:59:59Z ",
+	    "at most 60 s ahead is accepted");
+	assert_int_equal(q1("SELECT count(*) FROM counts"), 1);
 }
 
 static void
@@ -518,6 +570,8 @@ main(void)
 		cmocka_unit_test(test_csv_row_ok),
 		cmocka_unit_test(test_csv_row_errors),
 		cmocka_unit_test(test_cron_lines),
+		cmocka_unit_test(test_future_row),
+		cmocka_unit_test_setup_teardown(test_future_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_noncontiguous, setup, teardown),
