@@ -114,6 +114,21 @@ size_t		 future_sql(char *buf, size_t len, int64_t after);
 /* Say, once, what is stored after now, with future_sql to remove it. */
 void		 future_report(sqlite3 *db, const char *path, int64_t now);
 
+/* lock.c: one writer per database, through an flock on DATABASE.lock. */
+struct dblock {
+	int		 fd;		/* -1: not held */
+};
+/*
+ * 0 taken, held until dblock_release or the end of the process; 1 another
+ * process holds it, its pid in *holder (0 if it has not written it yet);
+ * -1 with the fix in err. Makes the database's directory if it is missing.
+ */
+int		 dblock_take(struct dblock *l, const char *database, long *holder,
+		     char *err, size_t errlen);
+/* 1 if l is the lock of database, however its path is spelt. */
+int		 dblock_covers(const struct dblock *l, const char *database);
+void		 dblock_release(struct dblock *l);
+
 /* clock.c */
 /* CLOCK_REALTIME in ns; offset by the file $TCPTALLY_TEST_CLOCK names (tests only). */
 int64_t		 clock_real_ns(void);

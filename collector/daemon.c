@@ -40,6 +40,7 @@ on_signal(int sig)
 struct collector {
 	struct config	*cfg;
 	const char	*config_path;
+	struct dblock	 lock;		/* of cfg->database */
 	struct diag	 diag;
 	struct store	 store;
 	struct retain	 retain;
@@ -232,11 +233,36 @@ teardown(struct collector *co)
 	tally_free(&co->tally);
 }
 
-/* SIGHUP: build everything from the new config first; on any failure keep the old. */
+/* The lock of database; -1, logged, if another process holds it or it cannot be had. */
+static int
+lock_db(struct dblock *l, const char *database, const char *when)
+{
+	char err[1024], who[64] = "a process that has not written its pid yet";
+	long pid;
+	int rc;
+
+	if ((rc = dblock_take(l, database, &pid, err, sizeof(err))) == 0)
+		return 0;
+	if (pid > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	if (rc == -1)
+		log_warnx("%s%s", when, err);
+	else
+		log_warnx("%s%s is in use: %s holds %s.lock (another tcptally-collector, or "
+		    "an --import); stop it first, or point `database:` at another file",
+		    when, database, who, database);
+	return -1;
+}
+
+/*
+ * SIGHUP: build everything from the new config first; on any failure keep the
+ * old. A new database is locked before the switch; the old lock goes after it.
+ */
 static void
 do_reload(struct collector *co)
 {
 	struct errlist errs = { 0 };
+	struct dblock lock = { -1 };
 	struct collector *nw;
 	struct config *cfg;
 
@@ -250,16 +276,28 @@ do_reload(struct collector *co)
 		errlist_free(&errs);
 		return;
 	}
+	if (!dblock_covers(&co->lock, cfg->database) &&
+	    lock_db(&lock, cfg->database, "SIGHUP: ") == -1) {
+		log_warnx("SIGHUP: keeping the running config and its database %s",
+		    co->cfg->database);
+		config_free(cfg);
+		return;
+	}
 	if ((nw = calloc(1, sizeof(*nw))) == NULL || setup(nw, cfg) == -1) {
 		log_warnx("SIGHUP: cannot apply %s; keeping the running config",
 		    co->config_path);
 		if (nw != NULL)
 			teardown(nw);
 		free(nw);
+		dblock_release(&lock);
 		config_free(cfg);
 		return;
 	}
 	teardown(co);
+	if (lock.fd != -1) {
+		dblock_release(&co->lock);
+		co->lock = lock;
+	}
 	config_free(co->cfg);
 	co->cfg = cfg;
 	co->store = nw->store;
@@ -471,7 +509,9 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 	}
 	co->config_path = o->config_path;
 	co->last_slot = -1;
-	if (setup(co, cfg) == -1)
+	co->lock.fd = -1;
+	co->cfg = cfg;
+	if (lock_db(&co->lock, cfg->database, "") == -1 || setup(co, cfg) == -1)
 		goto out;
 	drop_net_admin();
 	if (diag_open(&co->diag, diag_mode()) == -1) {
@@ -494,6 +534,7 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 out:
 	diag_close(&co->diag);
 	teardown(co);
+	dblock_release(&co->lock);
 	config_free(co->cfg);
 	free(co);
 	return rc;

@@ -5,7 +5,11 @@
 #  - a sample one day in the future (a clock once set ahead) stops nothing:
 #    --samples 3 returns with 3 new samples, the future sample is reported
 #    once with the statements that remove it, and those statements leave the
-#    rollups equal to the raw samples; --once refuses only its very second.
+#    rollups equal to the raw samples; --once refuses only its very second;
+#  - a second collector on a database, and an --import into it, are refused
+#    with the running collector's pid (exit 1), which samples on; its lock
+#    file is 0640 whatever the umask and holds its pid; a SIGHUP to a database
+#    someone else holds keeps the running one, and a switch frees the old.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -106,4 +110,82 @@ assert_eq "$(q "SELECT count(*) FROM sample WHERE ts < $future AND (flags & 4) =
 assert_eq "$(rollup_mismatches)" 0 "rollups against raw samples after the statements"
 assert_eq "$(q "SELECT sum(samples) FROM hourly WHERE grp = 1")" 4 "samples in the rollups"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity"
+
+echo "--- two collectors on one database: the second is refused with the first's pid"
+samples() { q "SELECT count(*) FROM sample WHERE (flags & 4) = 0"; }
+has_samples() { [ "$(samples)" -ge "$1" ]; }
+rm "$TT_DB.lock"
+: >"$log"
+(umask 077 && exec ip netns exec "$TT_NS" "$COLLECTOR" -c "$cfg" >"$log" 2>&1) &
+first=$!
+TT_PIDS+=("$first")
+n=$(samples)
+wait_for 10 has_samples $((n + 1)) || fail "the first collector does not sample: $(cat "$log")"
+assert_eq "$(stat -c %a "$TT_DB.lock")" 640 "mode of the lock file made under umask 077"
+assert_eq "$(cat "$TT_DB.lock")" "$first" "the pid in the lock file"
+for args in "--samples 1" "--once"; do
+	rc=0
+	# shellcheck disable=SC2086
+	in_ns "$COLLECTOR" -c "$cfg" $args >"$TT_TMP/second.log" 2>&1 || rc=$?
+	assert_eq "$rc" 1 "exit code of a second collector ($args)"
+	grep -qF "tcptally-collector: $TT_DB is in use: pid $first holds $TT_DB.lock (another tcptally-collector, or an --import); stop it first, or point \`database:\` at another file" \
+		"$TT_TMP/second.log" || fail "second collector ($args): $(cat "$TT_TMP/second.log")"
+done
+echo "    $(cat "$TT_TMP/second.log")"
+n=$(samples)
+wait_for 10 has_samples $((n + 2)) || fail "the first collector stopped sampling"
+kill -0 "$first" || fail "the first collector died"
+
+echo "--- --import while the collector runs: refused, naming its pid"
+rc=0
+"$COLLECTOR" -c "$cfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" || rc=$?
+assert_eq "$rc" 1 "exit code of an import beside a running collector"
+grep -qF "tcptally-collector: $TT_DB is in use: pid $first holds $TT_DB.lock (a running tcptally-collector, or another import). An import holds the database's write lock for its whole length, so the collector would miss slots: stop the collector, import, then start it again" \
+	"$TT_TMP/imp.log" || fail "import beside a collector: $(cat "$TT_TMP/imp.log")"
+echo "    $(cat "$TT_TMP/imp.log")"
+assert_eq "$(q "SELECT count(*) FROM sample WHERE ts = $((now - 60))")" 0 "the refused import's sample"
+
+echo "--- SIGHUP to a database another collector holds: refused, the running one kept"
+other="$TT_TMP/other.db"
+ocfg="$TT_TMP/other.yaml"
+printf 'database: %s
+interval: 1s
+host: it-traps-other
+' "$other" >"$ocfg"
+ip netns exec "$TT_NS" "$COLLECTOR" -c "$ocfg" >"$TT_TMP/other.log" 2>&1 &
+second=$!
+TT_PIDS+=("$second")
+wait_for 10 grep -q ' sample 20' "$TT_TMP/other.log" || fail "the other collector: $(cat "$TT_TMP/other.log")"
+printf 'database: %s
+interval: 1s
+host: it-traps
+' "$other" >"$cfg"
+kill -HUP "$first"
+wait_for 10 grep -q "SIGHUP: keeping the running config" "$log" || fail "no refusal: $(tail -n 5 "$log")"
+grep -qF "SIGHUP: $other is in use: pid $second holds $other.lock" "$log" ||
+	fail "the refused reload does not name the holder: $(tail -n 5 "$log")"
+n=$(samples)
+wait_for 10 has_samples $((n + 2)) || fail "the first collector stopped sampling after the refused reload"
+kill -TERM "$second"
+wait "$second" || fail "the other collector exited $?"
+
+echo "--- SIGHUP to a free database: it switches, and the old one's lock is free"
+kill -HUP "$first"
+wait_for 10 grep -q "SIGHUP: reloaded .*: database $other" "$log" || fail "no switch: $(tail -n 5 "$log")"
+assert_eq "$(cat "$other.lock")" "$first" "the pid in the new database's lock file"
+printf 'database: %s
+interval: 1s
+host: it-traps
+' "$TT_DB" >"$TT_TMP/old.yaml"
+past_newest() { [ "$(date +%s)" -gt "$(q "SELECT max(ts) FROM sample")" ]; }
+wait_for 5 past_newest || fail "the clock does not pass the last sample"
+in_ns "$COLLECTOR" -c "$TT_TMP/old.yaml" --once -q || fail "--once on the old database after the switch exited $?"
+rc=0
+in_ns "$COLLECTOR" -c "$ocfg" --once >"$TT_TMP/second.log" 2>&1 || rc=$?
+assert_eq "$rc" 1 "--once on the database the first collector switched to"
+grep -qF "pid $first holds $other.lock" "$TT_TMP/second.log" || fail "$(cat "$TT_TMP/second.log")"
+kill -TERM "$first"
+wait "$first" || fail "the first collector exited $? after SIGTERM"
+"$COLLECTOR" -c "$ocfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" ||
+	fail "import after the collector stopped: $(cat "$TT_TMP/imp.log")"
 echo "OK: the collector's traps"
