@@ -18,7 +18,11 @@ void		 size_format(int64_t bytes, char *buf, size_t len);
 /* timeparse.c */
 /* T: 2026-11-23T18:00:00Z, 2026-11-23 18:00[:SS] (local), @EPOCH, -2h, now. */
 int		 time_parse(const char *s, int64_t now, int64_t *out, const char **why);
-/* Cron-log timestamp lines: @EPOCH, ISO 8601 (Z or +hh:mm, or local), date(1) C locale. */
+/*
+ * Cron-log timestamp lines: @EPOCH, ISO 8601 (Z or +hh:mm, or local), date(1)
+ * C locale with UTC, an offset or the local zone's abbreviation (another one
+ * is an error whose *why says so).
+ */
 int		 logtime_parse(const char *s, int64_t *out, const char **why);
 void		 time_format_utc(int64_t ts, char *buf, size_t len);	/* 2026-11-23T18:00:00Z */
 

@@ -9,7 +9,9 @@
 #  - a second collector on a database, and an --import into it, are refused
 #    with the running collector's pid (exit 1), which samples on; its lock
 #    file is 0640 whatever the umask and holds its pid; a SIGHUP to a database
-#    someone else holds keeps the running one, and a switch frees the old.
+#    someone else holds keeps the running one, and a switch frees the old;
+#  - a cron log stamped `EST` is refused under TZ=UTC, naming the line (it
+#    was stored as 10:04Z), and imports as 15:04Z under TZ=America/New_York.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
@@ -188,4 +190,24 @@ kill -TERM "$first"
 wait "$first" || fail "the first collector exited $? after SIGTERM"
 "$COLLECTOR" -c "$ocfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" ||
 	fail "import after the collector stopped: $(cat "$TT_TMP/imp.log")"
+
+echo "--- a cron log stamped EST: refused under TZ=UTC, placed under TZ=America/New_York"
+TT_DB="$TT_TMP/tz.db"
+printf 'database: %s\ninterval: 60s\nhost: it-traps\n' "$TT_DB" >"$TT_TMP/tz.yaml"
+printf 'Sat Nov 29 09:04:01 UTC 2025\nESTABLISHED 3\n\nSat Nov 29 10:04:01 EST 2025\nESTABLISHED 4\n' >"$TT_TMP/est.log"
+rc=0
+TZ=UTC "$COLLECTOR" -c "$TT_TMP/tz.yaml" --import "$TT_TMP/est.log" 2>"$TT_TMP/imp.log" || rc=$?
+assert_eq "$rc" 2 "exit code of a cron log in EST under TZ=UTC"
+assert_eq "$(cat "$TT_TMP/imp.log")" "$TT_TMP/est.log:4: bad timestamp 'Sat Nov 29 10:04:01 EST 2025': time zone 'EST' is neither UTC nor the local zone (UTC, from TZ), so the time cannot be placed; re-log with \`LC_ALL=C TZ=UTC date\`, or run the import with TZ set to the log's zone (such as TZ=America/New_York)" \
+	"the message for EST under TZ=UTC"
+echo "    $(cat "$TT_TMP/imp.log")"
+assert_eq "$(q "SELECT count(*) FROM sample")" 0 "samples after the refused import"
+if [ -e /usr/share/zoneinfo/America/New_York ]; then
+	TZ=America/New_York "$COLLECTOR" -c "$TT_TMP/tz.yaml" --import "$TT_TMP/est.log" 2>"$TT_TMP/imp.log" ||
+		fail "EST under TZ=America/New_York: $(cat "$TT_TMP/imp.log")"
+	assert_eq "$(q "SELECT group_concat(datetime(ts, 'unixepoch'), ' ') FROM (SELECT ts FROM sample ORDER BY ts)")" \
+		"2025-11-29 09:04:01 2025-11-29 15:04:01" "the samples' times under TZ=America/New_York"
+else
+	echo "    no zoneinfo for America/New_York: that half skipped"
+fi
 echo "OK: the collector's traps"

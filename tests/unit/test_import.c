@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector.h"
 #include "import.h"
@@ -371,6 +372,14 @@ test_file_errors(void **state)
 	expect_bad("@1795456801\nLISTEN 4\n@1795456811\nLISTEN 1\n@1795456801\n"
 	    "CLOSING 1\nLISTEN 5\nbad\n", "in.csv:7: duplicate LISTEN for ts 1795456801, "
 	    "host 'cronhost', group 'all' (first given on line 2)");
+	/* a zone that is neither UTC nor the local one (EST was read as 10:04Z) */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	expect_bad("@1795456801\nLISTEN 4\nSat Nov 29 10:04:01 EST 2026\nLISTEN 1\n",
+	    "in.csv:3: bad timestamp 'Sat Nov 29 10:04:01 EST 2026': time zone 'EST' is "
+	    "neither UTC nor the local zone (UTC, from TZ), so the time cannot be placed; "
+	    "re-log with `LC_ALL=C TZ=UTC date`, or run the import with TZ set to the "
+	    "log's zone (such as TZ=America/New_York)");
 	expect_bad("@1795456801\nLISTEN 4\nLISTEN: 4\n", "in.csv:3: unknown state "
 	    "'LISTEN:'; the states are " STATES);
 	expect_bad("@1795456801\nLISTEN 4\n18:00 Nov 23\n", "in.csv:3: bad timestamp "
