@@ -47,7 +47,7 @@ struct collector {
 	int		 retain_failing;
 	struct matcher	 matcher;
 	struct tally	 tally;
-	char		 host[256];
+	char		 host[TT_HOST_MAX];
 	int		 tfd;
 	int64_t		 last_slot;	/* last slot handled, taken or missed */
 	long		 skipped;	/* slots in a row whose second was already stored */
@@ -94,8 +94,8 @@ log_sample(const struct collector *co, int64_t ts, int64_t dur_us, unsigned flag
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	for (i = 1; i <= TT_NSTATES && off < sizeof(line); i++)
 		if (co->tally.count[0][i] != 0)
-			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%u",
-			    state_name(i), co->tally.count[0][i]);
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu",
+			    state_name(i), (unsigned long long)co->tally.count[0][i]);
 	log_info("sample %s: %llu sockets in %.1f ms%s%s%s", when,
 	    (unsigned long long)co->tally.total, (double)dur_us / 1000.0,
 	    flags & SAMPLE_RETRIED ? " (retried)" : "",

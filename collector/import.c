@@ -179,13 +179,13 @@ bind_key(sqlite3_stmt *st, int64_t ts, int64_t host, int64_t grp)
 
 /* Parameters from ?first on: the 11 states' counts, or their lines (NULL if none). */
 static void
-bind_states(sqlite3_stmt *st, int first, const uint32_t *count, const size_t *line)
+bind_states(sqlite3_stmt *st, int first, const uint64_t *count, const size_t *line)
 {
 	int i;
 
 	for (i = 1; i <= TT_NSTATES; i++)
 		if (count != NULL)
-			sqlite3_bind_int64(st, first + i - 1, count[i]);
+			sqlite3_bind_int64(st, first + i - 1, (int64_t)count[i]);
 		else if (line != NULL && line[i] != 0)
 			sqlite3_bind_int64(st, first + i - 1, (int64_t)line[i]);
 		else
@@ -289,7 +289,7 @@ flush(struct importer *im)
 	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
-		sum += s->count[i];
+		sum += (int64_t)s->count[i];
 	if (write_sample(im, s->ts, host, strcmp(s->group, "all") == 0, sum) == -1)
 		return -1;
 	bind_key(st, s->ts, host, grp);

@@ -13,7 +13,6 @@
 
 /* import_parse.c: pure; the import formats, one line at a time, parsed in place. */
 #define IMPORT_HEADER	"ts,host,group,state,count"
-#define IMPORT_HOST_MAX	256		/* host names are 1..255 bytes */
 /*
  * How far ahead of this host's clock an imported sample may be, in seconds:
  * a little for clocks that differ between hosts; one from further ahead is
@@ -26,7 +25,7 @@ struct import_row {			/* one CSV row; strings point into the line */
 	const char	*host;
 	const char	*group;
 	int		 state;
-	uint32_t	 count;
+	uint64_t	 count;		/* 0..TT_COUNT_MAX */
 };
 
 enum { CRON_STAMP = 1, CRON_COUNT = 2 };
@@ -34,15 +33,15 @@ struct cron_line {
 	int		 kind;		/* CRON_STAMP or CRON_COUNT */
 	int64_t		 ts;
 	int		 state;
-	uint32_t	 count;
+	uint64_t	 count;
 };
 
 /* One (ts, host, group) gathered from its rows; states not given stay 0. */
 struct import_sample {
 	int64_t		 ts;
-	char		 host[IMPORT_HOST_MAX];
+	char		 host[TT_HOST_MAX];
 	char		 group[TT_NAME_MAX];
-	uint32_t	 count[TT_NSTATES + 1];	/* [1..11] */
+	uint64_t	 count[TT_NSTATES + 1];	/* [1..11] */
 	size_t		 line[TT_NSTATES + 1];	/* where each state was given; 0 = not */
 	size_t		 first;			/* the line that opened it */
 	int		 n;			/* states given */
@@ -66,7 +65,7 @@ void		 import_sample_start(struct import_sample *s, int64_t ts, const char *host
 		     const char *group, size_t line);
 int		 import_sample_same(const struct import_sample *s, int64_t ts,
 		     const char *host, const char *group);
-int		 import_sample_add(struct import_sample *s, int state, uint32_t count,
+int		 import_sample_add(struct import_sample *s, int state, uint64_t count,
 		     size_t line, char *why, size_t whylen);
 /* Against the lines of an earlier part of the same sample: -1 and *line if a state repeats. */
 int		 import_sample_clash(const struct import_sample *s, const size_t *earlier,

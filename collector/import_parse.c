@@ -132,23 +132,21 @@ parse_state(const char *s, size_t len, int *state, char *why, size_t whylen)
 }
 
 static int
-parse_count(const char *s, size_t len, int state, uint32_t *count, char *why,
+parse_count(const char *s, size_t len, int state, uint64_t *count, char *why,
     size_t whylen)
 {
 	char b[SHOW_MAX + 8];
-	uint64_t v;
 
-	switch (parse_uint(s, len, UINT32_MAX, &v)) {
+	switch (parse_uint(s, len, TT_COUNT_MAX, count)) {
 	case 0:
-		*count = (uint32_t)v;
 		return 0;
 	case -2:
-		snprintf(why, whylen, "count %s for %s is too large (at most %u)",
-		    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+		snprintf(why, whylen, "count %s for %s is too large (at most %lld)",
+		    import_show(b, sizeof(b), s, len), state_name(state), TT_COUNT_MAX);
 		return -1;
 	}
-	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %u",
-	    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %lld",
+	    import_show(b, sizeof(b), s, len), state_name(state), TT_COUNT_MAX);
 	return -1;
 }
 
@@ -282,9 +280,9 @@ import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whyl
 		snprintf(why, whylen, "empty host name");
 		return -1;
 	}
-	if (fl[1] >= IMPORT_HOST_MAX) {
+	if (fl[1] >= TT_HOST_MAX) {
 		snprintf(why, whylen, "host name is too long (%zu bytes, at most %d)",
-		    fl[1], IMPORT_HOST_MAX - 1);
+		    fl[1], TT_HOST_MAX - 1);
 		return -1;
 	}
 	if (!text_printable(f[1], fl[1])) {
@@ -424,7 +422,7 @@ dup_msg(const struct import_sample *s, int state, size_t first, char *why,
 }
 
 int
-import_sample_add(struct import_sample *s, int state, uint32_t count, size_t line,
+import_sample_add(struct import_sample *s, int state, uint64_t count, size_t line,
     char *why, size_t whylen)
 {
 	if (s->line[state] != 0) {

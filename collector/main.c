@@ -106,7 +106,7 @@ run_import(struct config *cfg, const char *path)
 	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 	struct import_stats st;
 	struct dblock lock;
-	char err[1024], host[256];
+	char err[1024], host[TT_HOST_MAX];
 	FILE *in = stdin;
 	sqlite3 *db;
 	int rc;

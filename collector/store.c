@@ -124,7 +124,7 @@ insert_counts(struct store *s, int64_t ts, const struct tally *t)
 		sqlite3_bind_int64(st, 2, s->host_id);
 		sqlite3_bind_int64(st, 3, s->grp_ids[g]);
 		for (i = 1; i <= TT_NSTATES; i++)
-			sqlite3_bind_int64(st, 3 + i, t->count[g][i]);
+			sqlite3_bind_int64(st, 3 + i, (int64_t)t->count[g][i]);
 		if (run(st) != SQLITE_DONE)
 			return -1;
 	}

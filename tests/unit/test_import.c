@@ -202,9 +202,11 @@ test_csv_row_errors(void **state)
 	expect_csv("1,h,all,listen,2", "unknown state 'listen' (did you mean 'LISTEN'?); "
 	    "the states are " STATES);
 	expect_csv("1,h,all,LISTEN,-1", "bad count '-1' for LISTEN: expected a whole "
-	    "number from 0 to 4294967295");
-	expect_csv("1,h,all,LISTEN,4294967296", "count '4294967296' for LISTEN is too "
-	    "large (at most 4294967295)");
+	    "number from 0 to 1000000000000");
+	expect_csv("1,h,all,LISTEN,1000000000001", "count '1000000000001' for LISTEN is "
+	    "too large (at most 1000000000000)");
+	expect_csv("1,h,all,LISTEN,18446744073709551616", "count "
+	    "'18446744073709551616' for LISTEN is too large (at most 1000000000000)");
 	expect_csv("1,h\"x,all,LISTEN,2", "field 2: stray '\"'; a field with quotes must "
 	    "be quoted whole, e.g. \"a\"\"b\"");
 	expect_csv("1,\"hx\"y,all,LISTEN,2", "field 2: 'y' after the closing quote; a "
@@ -239,7 +241,7 @@ test_cron_lines(void **state)
 	assert_string_equal(why, "unknown state 'FOO'; the states are " STATES);
 	assert_int_equal(import_cron_line(l7, strlen(l7), &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "bad count 'x' for TIME_WAIT: expected a whole number "
-	    "from 0 to 4294967295");
+	    "from 0 to 1000000000000");
 	assert_int_equal(import_cron_line(l8, strlen(l8), &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "bad timestamp 'Mon Nov 31 18:00:01 UTC 2026': " LOGTIME);
 	/* A local time with a space is a stamp, not "STATE COUNT". */
@@ -338,9 +340,11 @@ test_file_errors(void **state)
 	expect_bad(HDR "1,h,all,LISTN,2\n", "in.csv:2: unknown state 'LISTN'; the "
 	    "states are " STATES);
 	expect_bad(HDR "1,h,all,LISTEN,-2\n", "in.csv:2: bad count '-2' for LISTEN: "
-	    "expected a whole number from 0 to 4294967295");
-	expect_bad(HDR "1,h,all,LISTEN,99999999999\n", "in.csv:2: count '99999999999' "
-	    "for LISTEN is too large (at most 4294967295)");
+	    "expected a whole number from 0 to 1000000000000");
+	expect_bad(HDR "1,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
+	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
+	expect_bad("@1795456801\nLISTEN 4\nCLOSING 1000000000001\n", "in.csv:3: count "
+	    "'1000000000001' for CLOSING is too large (at most 1000000000000)");
 	expect_bad(HDR "1,h,web/1,LISTEN,2\n", "in.csv:2: group name 'web/1' has "
 	    "invalid characters; use only A-Z a-z 0-9 _ . -");
 	expect_bad(HDR "1,h,all,LISTEN,2\n1,h,all,CLOSING,2\n1,h,all,LISTEN,3\n",
@@ -446,7 +450,7 @@ test_import_values(void **state)
 	    "1795464380,web-2,new,ESTABLISHED,1\n"
 	    "1795464390,web-1,all,ESTABLISHED,x\n"), IMPORT_EINPUT);
 	assert_string_equal(err, "in.csv:5: bad count 'x' for ESTABLISHED: expected a "
-	    "whole number from 0 to 4294967295");
+	    "whole number from 0 to 1000000000000");
 	after = dump_all();
 	assert_string_equal(before, after);
 	free(after);
@@ -457,6 +461,38 @@ test_import_values(void **state)
 	assert_int_equal(st.added, 1);
 	assert_int_equal(q1("SELECT sockets FROM sample WHERE ts = 1795464360"), -2);
 	assert_int_equal(q1("SELECT count(*) FROM counts WHERE ts = 1795464360"), 2);
+}
+
+/* Counts are 64-bit end to end: past 2^32 up to TT_COUNT_MAX, stored exactly. */
+static void
+test_count_bound(void **state)
+{
+	char why[512] = "", l1[] = "ESTABLISHED 1000000000000", l2[] = "LISTEN 4294967296";
+	struct cron_line c;
+
+	(void)state;
+	assert_int_equal(TT_COUNT_MAX, 1000000000000LL);
+	assert_int_equal(import_cron_line(l1, strlen(l1), &c, why, sizeof(why)), 0);
+	assert_true(c.count == (uint64_t)TT_COUNT_MAX);
+	assert_int_equal(import_cron_line(l2, strlen(l2), &c, why, sizeof(why)), 0);
+	assert_true(c.count == 4294967296ULL);
+	assert_int_equal(import_text(HDR
+	    "1795464350,h,all,ESTABLISHED,4294967296\n"
+	    "1795464350,h,all,TIME_WAIT,1000000000000\n"
+	    "1795464350,h,all,LISTEN,4294967295\n"), IMPORT_OK);
+	assert_dump("SELECT state, count FROM state_counts WHERE count != 0 ORDER BY state",
+	    "ESTABLISHED|4294967296\nLISTEN|4294967295\nTIME_WAIT|1000000000000\n");
+	assert_int_equal(q1("SELECT sockets FROM sample"),
+	    4294967296LL + 1000000000000LL + 4294967295LL);
+	assert_int_equal(q1("SELECT established_sum + time_wait_max FROM hourly"),
+	    4294967296LL + 1000000000000LL);
+	assert_int_equal(import_text("@1795464360\nCLOSE_WAIT 1000000000000\n"
+	    "LISTEN 4294967296\n"), IMPORT_OK);
+	assert_int_equal(q1("SELECT close_wait + listen FROM counts WHERE ts = 1795464360"),
+	    1000000000000LL + 4294967296LL);
+	expect_bad(HDR "1795464370,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
+	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
+	assert_int_equal(q1("SELECT count(*) FROM sample"), 2);
 }
 
 /* A key that comes back later is merged; sockets follow group all. */
@@ -583,6 +619,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_future_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_noncontiguous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cron_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_variants, setup, teardown),
