@@ -80,7 +80,6 @@ int		 store_set_groups(struct store *s, const struct config *c);
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
 		     unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
-int64_t		 store_last_ts(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
 
@@ -100,6 +99,35 @@ void		 retain_close(struct retain *rt);
 int		 retain_step(struct retain *rt, const struct config *c, int64_t now,
 		     const char *path);
 int64_t		 retain_used_bytes(struct retain *rt);
+
+/* future.c: samples stored ahead of this host's clock. */
+struct future {
+	int64_t		 n;		/* how many */
+	int64_t		 first, last;	/* their ts */
+};
+int		 future_find(sqlite3 *db, int64_t now, struct future *f);
+/*
+ * Pure: the statements that remove every sample after `after` and sum the
+ * rollups of its hour and later ones again from the raw rows kept.
+ */
+size_t		 future_sql(char *buf, size_t len, int64_t after);
+/* Say, once, what is stored after now, with future_sql to remove it. */
+void		 future_report(sqlite3 *db, const char *path, int64_t now);
+
+/* lock.c: one writer per database, through an flock on DATABASE.lock. */
+struct dblock {
+	int		 fd;		/* -1: not held */
+};
+/*
+ * 0 taken, held until dblock_release or the end of the process; 1 another
+ * process holds it, its pid in *holder (0 if it has not written it yet);
+ * -1 with the fix in err. Makes the database's directory if it is missing.
+ */
+int		 dblock_take(struct dblock *l, const char *database, long *holder,
+		     char *err, size_t errlen);
+/* 1 if l is the lock of database, however its path is spelt. */
+int		 dblock_covers(const struct dblock *l, const char *database);
+void		 dblock_release(struct dblock *l);
 
 /* clock.c */
 /* CLOCK_REALTIME in ns; offset by the file $TCPTALLY_TEST_CLOCK names (tests only). */

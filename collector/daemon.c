@@ -1,8 +1,11 @@
 /*
  * The sampling loop. Slots are aligned to the wall clock (ts % interval == 0);
  * the wait is measured on the monotonic clock with a timerfd, so a wall-clock
- * step never makes us sleep for an hour or sample twice. Signals are blocked
- * except inside ppoll(), and their handlers only set flags.
+ * step never makes us sleep for an hour or sample twice. Whatever the history
+ * holds, sampling goes on: a slot whose second is already stored is skipped,
+ * any other is written, earlier than the newest stored sample or not; a
+ * future-dated row (an import, a clock once set ahead) must not stop it.
+ * Signals are blocked except inside ppoll(), and their handlers only set flags.
  */
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "tcptally/db.h"
+#include "tcptally/timeutil.h"
 #include "collector.h"
 
 #define MISSED_MAX	8640	/* missed slots remembered while the store is failing */
@@ -36,15 +40,17 @@ on_signal(int sig)
 struct collector {
 	struct config	*cfg;
 	const char	*config_path;
+	struct dblock	 lock;		/* of cfg->database */
 	struct diag	 diag;
 	struct store	 store;
 	struct retain	 retain;
 	int		 retain_failing;
 	struct matcher	 matcher;
 	struct tally	 tally;
-	char		 host[256];
+	char		 host[TT_HOST_MAX];
 	int		 tfd;
 	int64_t		 last_slot;	/* last slot handled, taken or missed */
+	long		 skipped;	/* slots in a row whose second was already stored */
 	int64_t		 missed[MISSED_MAX];
 	size_t		 nmissed;
 	int		 store_failing;
@@ -88,8 +94,8 @@ log_sample(const struct collector *co, int64_t ts, int64_t dur_us, unsigned flag
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	for (i = 1; i <= TT_NSTATES && off < sizeof(line); i++)
 		if (co->tally.count[0][i] != 0)
-			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%u",
-			    state_name(i), co->tally.count[0][i]);
+			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu",
+			    state_name(i), (unsigned long long)co->tally.count[0][i]);
 	log_info("sample %s: %llu sockets in %.1f ms%s%s%s", when,
 	    (unsigned long long)co->tally.total, (double)dur_us / 1000.0,
 	    flags & SAMPLE_RETRIED ? " (retried)" : "",
@@ -114,7 +120,10 @@ flush_missed(struct collector *co)
 	}
 }
 
-/* Take and store the sample for slot ts. 0 ok, -1 failed (slot noted as missed). */
+/*
+ * Take and store the sample for slot ts. 0 ok, 1 a sample for that second is
+ * already stored (not overwritten), -1 failed (slot noted as missed).
+ */
 static int
 take_sample(struct collector *co, int64_t ts)
 {
@@ -130,11 +139,8 @@ take_sample(struct collector *co, int64_t ts)
 	}
 	dur = (clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
 	rc = store_sample(&co->store, ts, &co->tally, flags, dur);
-	if (rc == 1) {
-		log_warnx("sample %lld: a sample for this second is already stored; not "
-		    "overwriting it", (long long)ts);
-		return -1;
-	}
+	if (rc == 1)
+		return 1;
 	if (rc == -1) {
 		if (!co->store_failing)
 			log_warnx("%s: cannot store samples: %s; slots are kept as missed until "
@@ -227,11 +233,36 @@ teardown(struct collector *co)
 	tally_free(&co->tally);
 }
 
-/* SIGHUP: build everything from the new config first; on any failure keep the old. */
+/* The lock of database; -1, logged, if another process holds it or it cannot be had. */
+static int
+lock_db(struct dblock *l, const char *database, const char *when)
+{
+	char err[1024], who[64] = "a process that has not written its pid yet";
+	long pid;
+	int rc;
+
+	if ((rc = dblock_take(l, database, &pid, err, sizeof(err))) == 0)
+		return 0;
+	if (pid > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	if (rc == -1)
+		log_warnx("%s%s", when, err);
+	else
+		log_warnx("%s%s is in use: %s holds %s.lock (another tcptally-collector, or "
+		    "an --import); stop it first, or point `database:` at another file",
+		    when, database, who, database);
+	return -1;
+}
+
+/*
+ * SIGHUP: build everything from the new config first; on any failure keep the
+ * old. A new database is locked before the switch; the old lock goes after it.
+ */
 static void
 do_reload(struct collector *co)
 {
 	struct errlist errs = { 0 };
+	struct dblock lock = { -1 };
 	struct collector *nw;
 	struct config *cfg;
 
@@ -245,16 +276,28 @@ do_reload(struct collector *co)
 		errlist_free(&errs);
 		return;
 	}
+	if (!dblock_covers(&co->lock, cfg->database) &&
+	    lock_db(&lock, cfg->database, "SIGHUP: ") == -1) {
+		log_warnx("SIGHUP: keeping the running config and its database %s",
+		    co->cfg->database);
+		config_free(cfg);
+		return;
+	}
 	if ((nw = calloc(1, sizeof(*nw))) == NULL || setup(nw, cfg) == -1) {
 		log_warnx("SIGHUP: cannot apply %s; keeping the running config",
 		    co->config_path);
 		if (nw != NULL)
 			teardown(nw);
 		free(nw);
+		dblock_release(&lock);
 		config_free(cfg);
 		return;
 	}
 	teardown(co);
+	if (lock.fd != -1) {
+		dblock_release(&co->lock);
+		co->lock = lock;
+	}
 	config_free(co->cfg);
 	co->cfg = cfg;
 	co->store = nw->store;
@@ -291,26 +334,47 @@ install_signals(sigset_t *oldmask)
 	return 0;
 }
 
+/* A slot whose second is already stored is skipped: said once per run of them. */
+static void
+note_skip(struct collector *co, int64_t slot, int rc)
+{
+	char when[32];
+
+	time_format_utc(slot, when, sizeof(when));
+	if (rc == 1 && co->skipped++ == 0)
+		log_warnx("slot %s: a sample for this second is already stored (an earlier "
+		    "run, an import, or a clock that was ahead); not overwriting it, and "
+		    "skipping every slot already stored until one is free", when);
+	else if (rc == 0 && co->skipped > 0) {
+		log_warnx("sampling resumed at %s after %ld slot%s already stored", when,
+		    co->skipped, co->skipped == 1 ? "" : "s");
+		co->skipped = 0;
+	}
+}
+
 /* The timer fired: work out which slot this is and take it. */
 static void
-on_tick(struct collector *co, int64_t floor_ts)
+on_tick(struct collector *co)
 {
 	int64_t step = co->cfg->interval, now = clock_real_ns() / 1000000;
 	int64_t slot = (now + step * 500) / (step * 1000) * step, s, n = 0;
+	char from[32], to[32];
 
-	if (slot <= floor_ts || (co->last_slot >= 0 && slot <= co->last_slot)) {
-		log_warnx("the wall clock is behind the last stored sample; skipping slot %lld",
-		    (long long)slot);
-		return;
-	}
-	if (co->last_slot >= 0)
+	if (slot == co->last_slot)
+		return;		/* a small step back: this slot is handled */
+	if (co->last_slot >= 0 && slot < co->last_slot) {
+		time_format_utc(co->last_slot, from, sizeof(from));
+		time_format_utc(slot, to, sizeof(to));
+		log_warnx("the wall clock stepped back from %s to %s; sampling goes on from "
+		    "there, skipping any second already stored", from, to);
+	} else if (co->last_slot >= 0)
 		for (s = co->last_slot + step; s < slot; s += step, n++)
 			note_missed(co, s);
 	if (n > 0)
 		log_warnx("%lld slot%s missed before %lld (woke late or the clock jumped)",
 		    (long long)n, n == 1 ? "" : "s", (long long)slot);
 	co->last_slot = slot;
-	take_sample(co, slot);
+	note_skip(co, slot, take_sample(co, slot));
 }
 
 /*
@@ -355,8 +419,8 @@ rearm(struct collector *co)
 	int64_t step = co->cfg->interval * 1000000000LL, now = clock_real_ns();
 	int64_t next = (now / step + 1) * step, delay;
 
-	if (co->last_slot >= 0 && next <= co->last_slot * 1000000000LL)
-		next = co->last_slot * 1000000000LL + step;
+	if (next == co->last_slot * 1000000000LL)
+		next += step;	/* woke a little early: that slot is handled */
 	delay = next - now;
 	memset(&its, 0, sizeof(its));
 	its.it_value.tv_sec = delay / 1000000000;
@@ -365,8 +429,7 @@ rearm(struct collector *co)
 }
 
 static int
-run_loop(struct collector *co, const struct collector_opts *o, int64_t floor_ts,
-    const sigset_t *mask)
+run_loop(struct collector *co, const struct collector_opts *o, const sigset_t *mask)
 {
 	struct pollfd pfd;
 	uint64_t expirations;
@@ -392,7 +455,7 @@ run_loop(struct collector *co, const struct collector_opts *o, int64_t floor_ts,
 			continue;
 		if (read(co->tfd, &expirations, sizeof(expirations)) == -1 && errno != EAGAIN)
 			log_warn("timerfd read");
-		on_tick(co, floor_ts);
+		on_tick(co);
 		if (co->last_slot >= 0)
 			retain_run(co, co->last_slot);
 		if (o->samples > 0 && co->taken >= o->samples)
@@ -406,11 +469,30 @@ run_loop(struct collector *co, const struct collector_opts *o, int64_t floor_ts,
 	return 0;
 }
 
+/* --once: now, not on a slot; only a sample at this very second stops it. */
+static int
+run_once(struct collector *co)
+{
+	int64_t now = clock_real_ns() / 1000000000;
+	char when[32];
+	int rc;
+
+	if ((rc = take_sample(co, now)) == 1) {
+		time_format_utc(now, when, sizeof(when));
+		log_warnx("%s already holds a sample of host %s at %s, this very second; "
+		    "--once does not overwrite it: run it again in a second",
+		    co->cfg->database, co->host, when);
+	}
+	if (rc != 0)
+		return 1;
+	retain_run(co, now);
+	return 0;
+}
+
 int
 collector_run(struct config *cfg, const struct collector_opts *o)
 {
 	struct collector *co;
-	int64_t floor_ts, now;
 	sigset_t mask;
 	int rc = 1;
 
@@ -427,36 +509,32 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 	}
 	co->config_path = o->config_path;
 	co->last_slot = -1;
-	if (setup(co, cfg) == -1)
+	co->lock.fd = -1;
+	co->cfg = cfg;
+	if (lock_db(&co->lock, cfg->database, "") == -1 || setup(co, cfg) == -1)
 		goto out;
 	drop_net_admin();
 	if (diag_open(&co->diag, diag_mode()) == -1) {
 		log_warn("cannot open a NETLINK_SOCK_DIAG socket");
 		goto out;
 	}
-	floor_ts = store_last_ts(&co->store);
 	log_info("tcptally-collector %s: database %s, host %s, interval %llds, %zu group%s",
 	    TT_VERSION_STRING, co->cfg->database, co->host, (long long)co->cfg->interval,
 	    co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s");
+	future_report(co->store.db, co->cfg->database,
+	    (clock_real_ns() + 500000000) / 1000000000);
 	if (o->once) {
-		now = clock_real_ns() / 1000000000;
-		if (now <= floor_ts) {
-			log_warnx("%s already holds a sample at or after %lld; not writing an "
-			    "earlier or duplicate one", co->cfg->database, (long long)now);
-			goto out;
-		}
-		rc = take_sample(co, now) == 0 ? 0 : 1;
-		if (rc == 0)
-			retain_run(co, now);
+		rc = run_once(co);
 		goto out;
 	}
-	rc = run_loop(co, o, floor_ts, &mask);
+	rc = run_loop(co, o, &mask);
 	if (co->nmissed > 0)
 		log_warnx("%zu missed slot%s could not be recorded", co->nmissed,
 		    co->nmissed == 1 ? "" : "s");
 out:
 	diag_close(&co->diag);
 	teardown(co);
+	dblock_release(&co->lock);
 	config_free(co->cfg);
 	free(co);
 	return rc;

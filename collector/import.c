@@ -8,7 +8,8 @@
  * disk): a key that comes back later (concatenated or hand-made files) is
  * merged into the row this import wrote, or is a duplicate naming both lines.
  * Rows already stored are left as they are (INSERT OR IGNORE), so importing
- * the same file twice changes nothing.
+ * the same file twice changes nothing. A row more than IMPORT_FUTURE_MAX
+ * ahead of this host's clock (read once, at the start) is a bad line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "tcptally/db.h"
 #include "tcptally/progress.h"
+#include "collector.h"
 #include "import.h"
 
 #define RECORD_MAX	65536		/* a CSV record with quoted newlines */
@@ -79,6 +81,7 @@ struct importer {
 	char		*join;			/* a CSV record over several lines */
 	size_t		 jlen, jline;
 	struct import_stats *stats;
+	int64_t		 now;			/* this host's clock, in seconds */
 	char		*err;
 	size_t		 errlen;
 	int		 rc;
@@ -176,13 +179,13 @@ bind_key(sqlite3_stmt *st, int64_t ts, int64_t host, int64_t grp)
 
 /* Parameters from ?first on: the 11 states' counts, or their lines (NULL if none). */
 static void
-bind_states(sqlite3_stmt *st, int first, const uint32_t *count, const size_t *line)
+bind_states(sqlite3_stmt *st, int first, const uint64_t *count, const size_t *line)
 {
 	int i;
 
 	for (i = 1; i <= TT_NSTATES; i++)
 		if (count != NULL)
-			sqlite3_bind_int64(st, first + i - 1, count[i]);
+			sqlite3_bind_int64(st, first + i - 1, (int64_t)count[i]);
 		else if (line != NULL && line[i] != 0)
 			sqlite3_bind_int64(st, first + i - 1, (int64_t)line[i]);
 		else
@@ -286,7 +289,7 @@ flush(struct importer *im)
 	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
-		sum += s->count[i];
+		sum += (int64_t)s->count[i];
 	if (write_sample(im, s->ts, host, strcmp(s->group, "all") == 0, sum) == -1)
 		return -1;
 	bind_key(st, s->ts, host, grp);
@@ -305,7 +308,8 @@ csv_record(struct importer *im, char *s, size_t len, size_t line)
 	struct import_row r;
 	char why[512];
 
-	if (import_csv_row(s, len, &r, why, sizeof(why)) == -1) {
+	if (import_csv_row(s, len, &r, why, sizeof(why)) == -1 ||
+	    import_future(r.ts, im->now, why, sizeof(why)) == -1) {
 		if (flush(im) == -1)	/* a duplicate there comes first */
 			return -1;
 		return bad(im, line, why);
@@ -423,6 +427,8 @@ cron_record(struct importer *im, char *s, size_t len, size_t line)
 	if (c.kind == CRON_STAMP) {
 		if (end_block(im) == -1)
 			return -1;
+		if (import_future(c.ts, im->now, why, sizeof(why)) == -1)
+			return bad(im, line, why);
 		import_sample_start(&im->cur, c.ts, im->cron_host, "all", line);
 		im->has_cur = 1;
 		return 0;
@@ -543,6 +549,7 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	im.errlen = errlen;
 	im.memo_ts = -1;
 	im.memo_host = -1;
+	im.now = clock_real_ns() / 1000000000;
 	if (reader_open(&im.rd, in, file, err, errlen) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return IMPORT_EDB;

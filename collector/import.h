@@ -13,14 +13,19 @@
 
 /* import_parse.c: pure; the import formats, one line at a time, parsed in place. */
 #define IMPORT_HEADER	"ts,host,group,state,count"
-#define IMPORT_HOST_MAX	256		/* host names are 1..255 bytes */
+/*
+ * How far ahead of this host's clock an imported sample may be, in seconds:
+ * a little for clocks that differ between hosts; one from further ahead is
+ * a forged or mislabelled row, and would sit in every "latest sample".
+ */
+#define IMPORT_FUTURE_MAX	60
 
 struct import_row {			/* one CSV row; strings point into the line */
 	int64_t		 ts;
 	const char	*host;
 	const char	*group;
 	int		 state;
-	uint32_t	 count;
+	uint64_t	 count;		/* 0..TT_COUNT_MAX */
 };
 
 enum { CRON_STAMP = 1, CRON_COUNT = 2 };
@@ -28,15 +33,15 @@ struct cron_line {
 	int		 kind;		/* CRON_STAMP or CRON_COUNT */
 	int64_t		 ts;
 	int		 state;
-	uint32_t	 count;
+	uint64_t	 count;
 };
 
 /* One (ts, host, group) gathered from its rows; states not given stay 0. */
 struct import_sample {
 	int64_t		 ts;
-	char		 host[IMPORT_HOST_MAX];
+	char		 host[TT_HOST_MAX];
 	char		 group[TT_NAME_MAX];
-	uint32_t	 count[TT_NSTATES + 1];	/* [1..11] */
+	uint64_t	 count[TT_NSTATES + 1];	/* [1..11] */
 	size_t		 line[TT_NSTATES + 1];	/* where each state was given; 0 = not */
 	size_t		 first;			/* the line that opened it */
 	int		 n;			/* states given */
@@ -52,13 +57,15 @@ int		 import_csv_row(char *s, size_t len, struct import_row *r, char *why,
 int		 import_cron_line(char *s, size_t len, struct cron_line *c, char *why,
 		     size_t whylen);
 int		 import_group_ok(const char *name, char *why, size_t whylen);
+/* -1 with the reason if ts is more than IMPORT_FUTURE_MAX after now. */
+int		 import_future(int64_t ts, int64_t now, char *why, size_t whylen);
 /* s[0..len) quoted for a message: clipped, control characters as '?'. */
 const char	*import_show(char *buf, size_t size, const char *s, size_t len);
 void		 import_sample_start(struct import_sample *s, int64_t ts, const char *host,
 		     const char *group, size_t line);
 int		 import_sample_same(const struct import_sample *s, int64_t ts,
 		     const char *host, const char *group);
-int		 import_sample_add(struct import_sample *s, int state, uint32_t count,
+int		 import_sample_add(struct import_sample *s, int state, uint64_t count,
 		     size_t line, char *why, size_t whylen);
 /* Against the lines of an earlier part of the same sample: -1 and *line if a state repeats. */
 int		 import_sample_clash(const struct import_sample *s, const size_t *earlier,

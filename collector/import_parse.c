@@ -132,23 +132,21 @@ parse_state(const char *s, size_t len, int *state, char *why, size_t whylen)
 }
 
 static int
-parse_count(const char *s, size_t len, int state, uint32_t *count, char *why,
+parse_count(const char *s, size_t len, int state, uint64_t *count, char *why,
     size_t whylen)
 {
 	char b[SHOW_MAX + 8];
-	uint64_t v;
 
-	switch (parse_uint(s, len, UINT32_MAX, &v)) {
+	switch (parse_uint(s, len, TT_COUNT_MAX, count)) {
 	case 0:
-		*count = (uint32_t)v;
 		return 0;
 	case -2:
-		snprintf(why, whylen, "count %s for %s is too large (at most %u)",
-		    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+		snprintf(why, whylen, "count %s for %s is too large (at most %lld)",
+		    import_show(b, sizeof(b), s, len), state_name(state), TT_COUNT_MAX);
 		return -1;
 	}
-	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %u",
-	    import_show(b, sizeof(b), s, len), state_name(state), UINT32_MAX);
+	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %lld",
+	    import_show(b, sizeof(b), s, len), state_name(state), TT_COUNT_MAX);
 	return -1;
 }
 
@@ -169,6 +167,23 @@ import_group_ok(const char *g, char *why, size_t whylen)
 		    "A-Z a-z 0-9 _ . -", import_show(b, sizeof(b), g, len));
 	else
 		return 0;
+	return -1;
+}
+
+int
+import_future(int64_t ts, int64_t now, char *why, size_t whylen)
+{
+	char t[32], n[32], ahead[64];
+
+	if (ts <= now + IMPORT_FUTURE_MAX)
+		return 0;
+	time_format_utc(ts, t, sizeof(t));
+	time_format_utc(now, n, sizeof(n));
+	duration_span(ts - now, ahead, sizeof(ahead));
+	snprintf(why, whylen, "timestamp %s is %s ahead of this host's clock (%s; at "
+	    "most %d s ahead is accepted): if the clock is right, fix the row's time or "
+	    "drop the row; if the clock is behind, set it and import again", t, ahead, n,
+	    IMPORT_FUTURE_MAX);
 	return -1;
 }
 
@@ -265,9 +280,9 @@ import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whyl
 		snprintf(why, whylen, "empty host name");
 		return -1;
 	}
-	if (fl[1] >= IMPORT_HOST_MAX) {
+	if (fl[1] >= TT_HOST_MAX) {
 		snprintf(why, whylen, "host name is too long (%zu bytes, at most %d)",
-		    fl[1], IMPORT_HOST_MAX - 1);
+		    fl[1], TT_HOST_MAX - 1);
 		return -1;
 	}
 	if (!text_printable(f[1], fl[1])) {
@@ -407,7 +422,7 @@ dup_msg(const struct import_sample *s, int state, size_t first, char *why,
 }
 
 int
-import_sample_add(struct import_sample *s, int state, uint32_t count, size_t line,
+import_sample_add(struct import_sample *s, int state, uint64_t count, size_t line,
     char *why, size_t whylen)
 {
 	if (s->line[state] != 0) {

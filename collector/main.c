@@ -31,6 +31,7 @@ static const char usage_text[] =
 "                      log of `date; netstat -n | awk ...` (timestamp lines,\n"
 "                      then STATE COUNT lines) stored as group all of this host.\n"
 "                      All or nothing; rows already stored are left as they are.\n"
+"                      Refused while a collector runs on the database.\n"
 "  -v, --verbose       log debugging detail\n"
 "  -q, --quiet         log only warnings and errors (default: one line per sample)\n"
 "  -V, --version       print the version\n"
@@ -38,6 +39,8 @@ static const char usage_text[] =
 "\n"
 "Signals: SIGTERM/SIGINT finish the sample in flight and exit 0; SIGHUP reloads\n"
 "the config and keeps the running one if the new one has errors.\n"
+"One collector per database: a second one, or an --import, is refused while it\n"
+"runs (it holds DATABASE.lock).\n"
 "Exit: 0 ok, 1 runtime failure, 2 usage or config error (or bad --import input).\n"
 "\n"
 "Examples:\n"
@@ -70,13 +73,40 @@ load_config(const char *path)
 	return c;
 }
 
+/*
+ * The database's lock, for the import's whole length: a collector running on
+ * the database would wait for the import's transaction and miss slots.
+ */
+static int
+import_lock(struct dblock *l, const char *database)
+{
+	char err[1024], who[64] = "a process that has not written its pid yet";
+	long pid;
+	int rc;
+
+	if ((rc = dblock_take(l, database, &pid, err, sizeof(err))) == 0)
+		return 0;
+	if (pid > 0)
+		snprintf(who, sizeof(who), "pid %ld", pid);
+	if (rc == -1)
+		fprintf(stderr, "tcptally-collector: %s\n", err);
+	else
+		fprintf(stderr, "tcptally-collector: %s is in use: %s holds %s.lock (a "
+		    "running tcptally-collector, or another import). An import holds the "
+		    "database's write lock for its whole length, so the collector would "
+		    "miss slots: stop the collector, import, then start it again\n",
+		    database, who, database);
+	return -1;
+}
+
 /* --import: FILE:LINE errors and unreadable input exit 2, database failures 1. */
 static int
 run_import(struct config *cfg, const char *path)
 {
 	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 	struct import_stats st;
-	char err[1024], host[256];
+	struct dblock lock;
+	char err[1024], host[TT_HOST_MAX];
 	FILE *in = stdin;
 	sqlite3 *db;
 	int rc;
@@ -86,7 +116,9 @@ run_import(struct config *cfg, const char *path)
 		config_free(cfg);
 		return IMPORT_EINPUT;
 	}
-	if ((db = db_open_rw(cfg->database, err, sizeof(err))) == NULL) {
+	if (import_lock(&lock, cfg->database) == -1)
+		rc = IMPORT_EDB;
+	else if ((db = db_open_rw(cfg->database, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "tcptally-collector: %s\n", err);
 		rc = IMPORT_EDB;
 	} else {
@@ -103,6 +135,7 @@ run_import(struct config *cfg, const char *path)
 		if (sqlite3_close(db) != SQLITE_OK && rc == IMPORT_OK)
 			rc = IMPORT_EDB;
 	}
+	dblock_release(&lock);
 	if (in != stdin)
 		fclose(in);
 	config_free(cfg);

@@ -124,7 +124,7 @@ insert_counts(struct store *s, int64_t ts, const struct tally *t)
 		sqlite3_bind_int64(st, 2, s->host_id);
 		sqlite3_bind_int64(st, 3, s->grp_ids[g]);
 		for (i = 1; i <= TT_NSTATES; i++)
-			sqlite3_bind_int64(st, 3 + i, t->count[g][i]);
+			sqlite3_bind_int64(st, 3 + i, (int64_t)t->count[g][i]);
 		if (run(st) != SQLITE_DONE)
 			return -1;
 	}
@@ -178,21 +178,6 @@ store_missed(struct store *s, const int64_t *ts, size_t n)
 		return -1;
 	}
 	return 0;
-}
-
-int64_t
-store_last_ts(struct store *s)
-{
-	sqlite3_stmt *st;
-	int64_t ts;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT max(ts) FROM sample WHERE host = ?1", -1,
-	    &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(st, 1, s->host_id);
-	ts = db_int_stmt(st, -1);
-	sqlite3_finalize(st);
-	return ts;
 }
 
 const char *

@@ -25,7 +25,7 @@ struct matcher {
 
 struct tally {
 	size_t		 ngroups;	/* 1 + user groups */
-	uint32_t	(*count)[TT_NSTATES + 1]; /* [group][state], index 0 = `all` */
+	uint64_t	(*count)[TT_NSTATES + 1]; /* [group][state], index 0 = `all` */
 	uint64_t	 total;		/* sockets seen */
 	uint64_t	 unknown_state;	/* state outside 1..11 */
 };

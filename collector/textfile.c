@@ -71,7 +71,8 @@ textfile_format(char *buf, size_t len, const struct config *c, const struct tall
 		for (st = 1; st <= TT_NSTATES; st++) {
 			put(&o, "tcptally_sockets{group=\"");
 			put_label(&o, g == 0 ? "all" : c->groups[g - 1].name);
-			put(&o, "\",state=\"%s\"} %u\n", state_name(st), t->count[g][st]);
+			put(&o, "\",state=\"%s\"} %llu\n", state_name(st),
+			    (unsigned long long)t->count[g][st]);
 		}
 	put_gauge(&o, "tcptally_sample_sockets", "TCP sockets the kernel reported in the "
 	    "latest sample, each once.");

@@ -141,8 +141,8 @@ fail:
  * umask. Only the last component: a missing parent is more likely a typo in
  * `database:` than a tree to build. An existing directory is left as it is.
  */
-static int
-create_dir(const char *path, char *err, size_t errlen)
+int
+db_create_dir(const char *path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], *slash;
 	struct stat st;
@@ -208,7 +208,7 @@ db_open_rw(const char *path, char *err, size_t errlen)
 	char why[256] = "cannot keep the WAL";
 	int persist = 1;
 
-	if (create_dir(path, err, errlen) == -1 || create_file(path, err, errlen) == -1)
+	if (db_create_dir(path, err, errlen) == -1 || create_file(path, err, errlen) == -1)
 		return NULL;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: cannot open: %s", path,

@@ -116,6 +116,30 @@ duration_format(int64_t secs, char *buf, size_t len)
 		snprintf(buf, len, "%llds", (long long)secs);
 }
 
+void
+duration_span(int64_t secs, char *buf, size_t len)
+{
+	static const struct { int64_t secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t off = 0, i;
+	int64_t n;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (secs <= 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if ((n = secs / units[i].secs) == 0)
+			continue;
+		secs %= units[i].secs;
+		off += (size_t)snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+		    "%s%lld%c", off > 0 ? " " : "", (long long)n, units[i].unit);
+	}
+}
+
 /*
  * Sizes: a byte count with an optional binary suffix, "512M", "2G", "1T"
  * (K, M, G, T are powers of 1024; a trailing "B" or "iB" is accepted).

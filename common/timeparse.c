@@ -14,10 +14,11 @@
  * date(1)'s default C-locale output, "Mon Nov 23 18:00:01 UTC 2026"
  * ("Nov  3" with two spaces, or without a zone as ctime(3) prints it).
  * There UTC, GMT, UT and Z mean UTC and "+01"/"+0100" is an offset;
- * any other abbreviation (CET, EST, ...) cannot be resolved without a
- * zone table, so the time is read as local time in the process's TZ;
- * the abbreviation only says whether DST applies when it matches
- * tzname[0] or tzname[1] (the repeated hour in autumn).
+ * any other abbreviation must be the local zone's, tzname[0] or tzname[1]
+ * of the process's TZ: the time is local, and the abbreviation says
+ * whether DST applies (the repeated hour in autumn). Another one (EST
+ * under TZ=UTC) is an error: abbreviations are ambiguous (IST, CST), and
+ * read as local time it would silently be off by hours.
  *
  * Only the local forms depend on TZ (mktime with tm_isdst = -1); a
  * local time in a DST gap is normalised by mktime (02:30 -> 03:30).
@@ -39,6 +40,8 @@ static const char logtime_why[] = "not a timestamp; use @EPOCH, "
     "2026-11-23T18:00:01Z (or +01:00, or no zone for local time), "
     "\"2026-11-23 18:00:01\" (local) or date(1) output like "
     "\"Mon Nov 23 18:00:01 UTC 2026\"";
+
+static char zone_why[512];	/* logtime_parse's reason for an unknown zone */
 
 static const char *const wdays[] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", NULL };
@@ -255,7 +258,26 @@ time_parse(const char *s, int64_t now, int64_t *out, const char **why)
 	return when_epoch(&w, out);
 }
 
-/* The zone word of date(1): UTC-likes, an offset, or an abbreviation. */
+/* The reason for a zone abbreviation that is neither UTC nor the local one. */
+static void
+zone_unknown(const char *z, size_t len)
+{
+	char local[64];
+
+	if (strcmp(tzname[0], tzname[1]) == 0)
+		snprintf(local, sizeof(local), "%s", tzname[0]);
+	else
+		snprintf(local, sizeof(local), "%s or %s", tzname[0], tzname[1]);
+	snprintf(zone_why, sizeof(zone_why), "time zone '%.*s' is neither UTC nor "
+	    "the local zone (%s, from TZ), so the time cannot be placed; re-log with "
+	    "`LC_ALL=C TZ=UTC date`, or run the import with TZ set to the log's zone "
+	    "(such as TZ=America/New_York)", (int)len, z, local);
+}
+
+/*
+ * The zone word of date(1): UTC-likes, an offset, or the local zone's
+ * abbreviation. -1 not a zone, -2 a zone that is none of those.
+ */
 static int
 date_zone(const char *z, size_t len, struct when *w)
 {
@@ -284,15 +306,18 @@ date_zone(const char *z, size_t len, struct when *w)
 		if (tzname[i] != NULL && strlen(tzname[i]) == len &&
 		    strncmp(tzname[i], z, len) == 0)
 			w->isdst = (int)i;
-	return 0;
+	if (w->isdst != -1)
+		return 0;
+	zone_unknown(z, len);
+	return -2;
 }
 
-/* "Mon Nov 23 18:00:01 [ZONE ]2026", the whole string. */
+/* "Mon Nov 23 18:00:01 [ZONE ]2026", the whole string; -2 an unknown zone. */
 static int
 parse_date1(const char *s, struct when *w)
 {
 	const char *p = s, *z;
-	int year, mon;
+	int year, mon, zone = 0;
 
 	memset(w, 0, sizeof(*w));
 	w->isdst = -1;
@@ -313,14 +338,14 @@ parse_date1(const char *s, struct when *w)
 	if (!isdigit((unsigned char)*p)) {
 		for (z = p; *p != ' ' && *p != '\0'; p++)
 			;
-		if (*p != ' ' || date_zone(z, (size_t)(p - z), w) == -1)
+		if (*p != ' ' || (zone = date_zone(z, (size_t)(p - z), w)) == -1)
 			return -1;
 		p++;
 	}
 	if (digits(&p, 4, &year) == -1 || *p != '\0')
 		return -1;
 	w->tm.tm_year = year - 1900;
-	return 0;
+	return zone;
 }
 
 int
@@ -329,6 +354,7 @@ logtime_parse(const char *s, int64_t *out, const char **why)
 	char buf[64];
 	struct when w;
 	size_t len;
+	int rc;
 
 	*why = logtime_why;
 	if (s == NULL)
@@ -347,8 +373,11 @@ logtime_parse(const char *s, int64_t *out, const char **why)
 	if (isdigit((unsigned char)buf[0])) {
 		if (parse_iso(buf, &w, 0, 1) == -1)
 			return -1;
-	} else if (parse_date1(buf, &w) == -1)
+	} else if ((rc = parse_date1(buf, &w)) < 0) {
+		if (rc == -2)
+			*why = zone_why;
 		return -1;
+	}
 	return when_epoch(&w, out);
 }
 

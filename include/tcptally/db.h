@@ -26,6 +26,11 @@ struct migration {
 extern const struct migration migrations[];	/* schema.c, generated */
 extern const size_t nmigrations;
 
+/*
+ * The directory of the database at path, made with mode 0750 if it is
+ * missing (only the last component); 0, or -1 with the fix in err.
+ */
+int		 db_create_dir(const char *path, char *err, size_t errlen);
 /* Open read-write, create with mode 0640 if absent, WAL, and migrate. */
 sqlite3		*db_open_rw(const char *path, char *err, size_t errlen);
 /* Refuse a database that is not tcptally's, or newer than this binary. */

@@ -101,8 +101,8 @@ csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t li
 		CHECK(why[0] != '\0');
 		return;
 	}
-	CHECK(r.ts >= 0 && state_name(r.state) != NULL);
-	CHECK(strlen(r.host) > 0 && strlen(r.host) < IMPORT_HOST_MAX);
+	CHECK(r.ts >= 0 && state_name(r.state) != NULL && r.count <= TT_COUNT_MAX);
+	CHECK(strlen(r.host) > 0 && strlen(r.host) < TT_HOST_MAX);
 	CHECK(import_group_ok(r.group, why, sizeof(why)) == 0);
 	if (!*has_cur || !import_sample_same(cur, r.ts, r.host, r.group)) {
 		import_sample_start(cur, r.ts, r.host, r.group, lineno);
@@ -126,7 +126,7 @@ cron_line(char *s, size_t len)
 	if (import_cron_line(s, len, &c, why, sizeof(why)) == -1)
 		CHECK(why[0] != '\0');
 	else if (c.kind == CRON_COUNT)
-		CHECK(state_name(c.state) != NULL);
+		CHECK(state_name(c.state) != NULL && c.count <= TT_COUNT_MAX);
 	else
 		CHECK(c.kind == CRON_STAMP && c.ts >= 0);
 }

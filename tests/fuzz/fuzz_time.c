@@ -3,10 +3,12 @@
  * time_parse, logtime_parse, duration_parse, rate_parse, cidr_parse and
  * portrange_parse, each on the whole input as one string.  Besides "no
  * crash", what each accepts must be in its documented range, and a time or
- * duration formatted back must parse to the same value.
+ * duration formatted back must parse to the same value; a cron-log time in
+ * date(1) form is accepted only with UTC or the local zone (CET, CEST).
  */
 #include <sys/socket.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,6 +61,46 @@ round_trip(const char *s, int64_t t)
 	CHECK(logtime_parse(buf, &back, &why) == 0 && back == t);
 }
 
+/*
+ * The word before the year of date(1) output, if it is letters: accepted,
+ * it is UTC or the local zone's (CET, CEST here); any other is refused with
+ * the reason that names the fix.
+ */
+static void
+zone_word(const char *s, int accepted, const char *why)
+{
+	static const char *const known[] = { "UTC", "GMT", "UT", "Z", "CET", "CEST", NULL };
+	const char *b = s, *e = s + strlen(s), *z;
+	size_t len, i;
+	int letters = 1, ok = 0;
+
+	while (b < e && isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	if (b == e || !isalpha((unsigned char)*b))
+		return;
+	while (e > b && e[-1] != ' ')	/* the year */
+		e--;
+	if (e == b)
+		return;
+	z = --e;
+	while (z > b && z[-1] != ' ')
+		z--;
+	if ((len = (size_t)(e - z)) == 0)
+		return;
+	for (i = 0; i < len; i++)
+		letters &= isalpha((unsigned char)z[i]) != 0;
+	for (i = 0; known[i] != NULL; i++)
+		ok |= strlen(known[i]) == len && strncmp(known[i], z, len) == 0;
+	if (accepted)
+		CHECK(!letters || ok);
+	else if (strncmp(why, "time zone '", 11) == 0) {
+		CHECK(letters && !ok);
+		CHECK(strstr(why, "`LC_ALL=C TZ=UTC date`") != NULL);
+	}
+}
+
 static void
 times(const char *s)
 {
@@ -78,8 +120,11 @@ times(const char *s)
 	if (logtime_parse(s, &t, &why) == 0) {
 		CHECK(t >= 0 && t <= EPOCH_MAX);
 		round_trip(s, t);
-	} else
+		zone_word(s, 1, NULL);
+	} else {
 		CHECK(why != NULL);
+		zone_word(s, 0, why);
+	}
 }
 
 static void

@@ -265,7 +265,6 @@ test_store_sample_and_view(void **state)
 	assert_int_equal(store_sample(&s, 1020, &t, SAMPLE_RETRIED, 1234), 0);
 	assert_int_equal(store_sample(&s, 1020, &t, 0, 1), 1);	/* never overwritten */
 	assert_int_equal(store_missed(&s, missed, 2), 0);
-	assert_int_equal(store_last_ts(&s), 1020);
 
 	/* every state for every group, zeros included */
 	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE ts = 1020"), 33);
@@ -282,6 +281,13 @@ test_store_sample_and_view(void **state)
 	assert_int_equal(q1(s.db, "SELECT count(*) FROM state_counts WHERE ts < 1020"), 0);
 	assert_int_equal(q1(s.db, "SELECT retried FROM samples WHERE ts = 1020"), 1);
 	assert_int_equal(q1(s.db, "SELECT sockets FROM samples WHERE ts = 1020"), 6600);
+	/* counts are 64-bit end to end: stored whole past 2^32 */
+	t.count[0][TT_LISTEN] = (uint64_t)TT_COUNT_MAX;
+	assert_int_equal(store_sample(&s, 1030, &t, 0, 1), 0);
+	assert_int_equal(q1(s.db, "SELECT count FROM state_counts WHERE ts = 1030 AND "
+	    "grp = 'all' AND state = 'LISTEN'"), TT_COUNT_MAX);
+	assert_int_equal(q1(s.db, "SELECT listen_max FROM hourly WHERE ts = 0 AND grp = "
+	    "(SELECT id FROM grp WHERE name = 'all')"), TT_COUNT_MAX);
 	tally_free(&t);
 	store_close(&s);
 }

@@ -133,6 +133,20 @@ test_format(void **state)
 	assert_string_equal(buf, "90s");
 	duration_format(0, buf, sizeof(buf));
 	assert_string_equal(buf, "0s");
+	duration_span(86400 + 2 * 3600 + 3 * 60 + 4, buf, sizeof(buf));
+	assert_string_equal(buf, "1d 2h 3m 4s");
+	duration_span(86400, buf, sizeof(buf));
+	assert_string_equal(buf, "1d");
+	duration_span(3600 + 5, buf, sizeof(buf));
+	assert_string_equal(buf, "1h 5s");
+	duration_span(61, buf, sizeof(buf));
+	assert_string_equal(buf, "1m 1s");
+	duration_span(0, buf, sizeof(buf));
+	assert_string_equal(buf, "0s");
+	duration_span(-5, buf, sizeof(buf));
+	assert_string_equal(buf, "0s");
+	duration_span(86400 + 2 * 3600 + 3 * 60 + 4, buf, 6);	/* cut, still a string */
+	assert_string_equal(buf, "1d 2h");
 }
 
 static void

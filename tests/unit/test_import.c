@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collector.h"
 #include "import.h"
@@ -201,9 +202,11 @@ test_csv_row_errors(void **state)
 	expect_csv("1,h,all,listen,2", "unknown state 'listen' (did you mean 'LISTEN'?); "
 	    "the states are " STATES);
 	expect_csv("1,h,all,LISTEN,-1", "bad count '-1' for LISTEN: expected a whole "
-	    "number from 0 to 4294967295");
-	expect_csv("1,h,all,LISTEN,4294967296", "count '4294967296' for LISTEN is too "
-	    "large (at most 4294967295)");
+	    "number from 0 to 1000000000000");
+	expect_csv("1,h,all,LISTEN,1000000000001", "count '1000000000001' for LISTEN is "
+	    "too large (at most 1000000000000)");
+	expect_csv("1,h,all,LISTEN,18446744073709551616", "count "
+	    "'18446744073709551616' for LISTEN is too large (at most 1000000000000)");
 	expect_csv("1,h\"x,all,LISTEN,2", "field 2: stray '\"'; a field with quotes must "
 	    "be quoted whole, e.g. \"a\"\"b\"");
 	expect_csv("1,\"hx\"y,all,LISTEN,2", "field 2: 'y' after the closing quote; a "
@@ -238,7 +241,7 @@ test_cron_lines(void **state)
 	assert_string_equal(why, "unknown state 'FOO'; the states are " STATES);
 	assert_int_equal(import_cron_line(l7, strlen(l7), &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "bad count 'x' for TIME_WAIT: expected a whole number "
-	    "from 0 to 4294967295");
+	    "from 0 to 1000000000000");
 	assert_int_equal(import_cron_line(l8, strlen(l8), &c, why, sizeof(why)), -1);
 	assert_string_equal(why, "bad timestamp 'Mon Nov 31 18:00:01 UTC 2026': " LOGTIME);
 	/* A local time with a space is a stamp, not "STATE COUNT". */
@@ -247,6 +250,27 @@ test_cron_lines(void **state)
 	/* A NUL byte inside a line separates like a space (it used to spin). */
 	assert_int_equal(import_cron_line(l10, sizeof(l10) - 1, &c, why, sizeof(why)), 0);
 	assert_int_equal(c.count, 3);
+}
+
+/* A sample at most IMPORT_FUTURE_MAX ahead of the clock; further is refused, saying how far. */
+static void
+test_future_row(void **state)
+{
+	char why[512] = "";
+	int64_t now = 1795464350;	/* 2026-11-23T20:05:50Z */
+
+	(void)state;
+	assert_int_equal(IMPORT_FUTURE_MAX, 60);
+	assert_int_equal(import_future(now, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now - 86400 * 365, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now + 60, now, why, sizeof(why)), 0);
+	assert_int_equal(import_future(now + 61, now, why, sizeof(why)), -1);
+	assert_string_equal(why, "timestamp 2026-11-23T20:06:51Z is 1m 1s ahead of this "
+	    "host's clock (2026-11-23T20:05:50Z; at most 60 s ahead is accepted): if the "
+	    "clock is right, fix the row's time or drop the row; if the clock is behind, "
+	    "set it and import again");
+	assert_int_equal(import_future(now + 86400 + 3600, now, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "2026-11-24T21:05:50Z is 1d 1h ahead"));
 }
 
 /* Whole files: each error is FILE:LINE: message, and nothing is written. */
@@ -270,6 +294,37 @@ expect_bad(const char *text, const char *want)
 	expect_bad_mem(text, strlen(text), want);
 }
 
+/* The message starts with want and holds also, and nothing is written. */
+static void
+expect_bad_part(const char *text, const char *want, const char *also)
+{
+	char *before = dump_all(), *after;
+
+	assert_int_equal(import_text(text), IMPORT_EINPUT);
+	if (strncmp(err, want, strlen(want)) != 0 || strstr(err, also) == NULL)
+		fail_msg("got '%s', want '%s...%s...'", err, want, also);
+	after = dump_all();
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+/* Against the real clock: rows from the year 9999 are ahead of any. */
+static void
+test_future_file(void **state)
+{
+	(void)state;
+	assert_int_equal(import_text(HDR "1795464350,web-1,all,LISTEN,1\n"), IMPORT_OK);
+	expect_bad_part(HDR "1795464360,web-1,all,LISTEN,1\n"
+	    "253402300799,web-1,all,LISTEN,1\n", "in.csv:3: timestamp "
+	    "9999-12-31T23:59:59Z is ", " ahead of this host's clock (");
+	expect_bad_part("@1795456801\nLISTEN 4\nFri Dec 31 23:59:59 UTC 9999\nLISTEN 5\n",
+	    "in.csv:3: timestamp 9999-12-31T23:59:59Z is ", "set it and import again");
+	expect_bad_part("@253402300799\n", "in.csv:1: timestamp 9999-12-31T23:59:59Z ",
+	    "at most 60 s ahead is accepted");
+	assert_int_equal(q1("SELECT count(*) FROM counts"), 1);
+}
+
 static void
 test_file_errors(void **state)
 {
@@ -285,9 +340,11 @@ test_file_errors(void **state)
 	expect_bad(HDR "1,h,all,LISTN,2\n", "in.csv:2: unknown state 'LISTN'; the "
 	    "states are " STATES);
 	expect_bad(HDR "1,h,all,LISTEN,-2\n", "in.csv:2: bad count '-2' for LISTEN: "
-	    "expected a whole number from 0 to 4294967295");
-	expect_bad(HDR "1,h,all,LISTEN,99999999999\n", "in.csv:2: count '99999999999' "
-	    "for LISTEN is too large (at most 4294967295)");
+	    "expected a whole number from 0 to 1000000000000");
+	expect_bad(HDR "1,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
+	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
+	expect_bad("@1795456801\nLISTEN 4\nCLOSING 1000000000001\n", "in.csv:3: count "
+	    "'1000000000001' for CLOSING is too large (at most 1000000000000)");
 	expect_bad(HDR "1,h,web/1,LISTEN,2\n", "in.csv:2: group name 'web/1' has "
 	    "invalid characters; use only A-Z a-z 0-9 _ . -");
 	expect_bad(HDR "1,h,all,LISTEN,2\n1,h,all,CLOSING,2\n1,h,all,LISTEN,3\n",
@@ -319,6 +376,14 @@ test_file_errors(void **state)
 	expect_bad("@1795456801\nLISTEN 4\n@1795456811\nLISTEN 1\n@1795456801\n"
 	    "CLOSING 1\nLISTEN 5\nbad\n", "in.csv:7: duplicate LISTEN for ts 1795456801, "
 	    "host 'cronhost', group 'all' (first given on line 2)");
+	/* a zone that is neither UTC nor the local one (EST was read as 10:04Z) */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	expect_bad("@1795456801\nLISTEN 4\nSat Nov 29 10:04:01 EST 2026\nLISTEN 1\n",
+	    "in.csv:3: bad timestamp 'Sat Nov 29 10:04:01 EST 2026': time zone 'EST' is "
+	    "neither UTC nor the local zone (UTC, from TZ), so the time cannot be placed; "
+	    "re-log with `LC_ALL=C TZ=UTC date`, or run the import with TZ set to the "
+	    "log's zone (such as TZ=America/New_York)");
 	expect_bad("@1795456801\nLISTEN 4\nLISTEN: 4\n", "in.csv:3: unknown state "
 	    "'LISTEN:'; the states are " STATES);
 	expect_bad("@1795456801\nLISTEN 4\n18:00 Nov 23\n", "in.csv:3: bad timestamp "
@@ -385,7 +450,7 @@ test_import_values(void **state)
 	    "1795464380,web-2,new,ESTABLISHED,1\n"
 	    "1795464390,web-1,all,ESTABLISHED,x\n"), IMPORT_EINPUT);
 	assert_string_equal(err, "in.csv:5: bad count 'x' for ESTABLISHED: expected a "
-	    "whole number from 0 to 4294967295");
+	    "whole number from 0 to 1000000000000");
 	after = dump_all();
 	assert_string_equal(before, after);
 	free(after);
@@ -396,6 +461,38 @@ test_import_values(void **state)
 	assert_int_equal(st.added, 1);
 	assert_int_equal(q1("SELECT sockets FROM sample WHERE ts = 1795464360"), -2);
 	assert_int_equal(q1("SELECT count(*) FROM counts WHERE ts = 1795464360"), 2);
+}
+
+/* Counts are 64-bit end to end: past 2^32 up to TT_COUNT_MAX, stored exactly. */
+static void
+test_count_bound(void **state)
+{
+	char why[512] = "", l1[] = "ESTABLISHED 1000000000000", l2[] = "LISTEN 4294967296";
+	struct cron_line c;
+
+	(void)state;
+	assert_int_equal(TT_COUNT_MAX, 1000000000000LL);
+	assert_int_equal(import_cron_line(l1, strlen(l1), &c, why, sizeof(why)), 0);
+	assert_true(c.count == (uint64_t)TT_COUNT_MAX);
+	assert_int_equal(import_cron_line(l2, strlen(l2), &c, why, sizeof(why)), 0);
+	assert_true(c.count == 4294967296ULL);
+	assert_int_equal(import_text(HDR
+	    "1795464350,h,all,ESTABLISHED,4294967296\n"
+	    "1795464350,h,all,TIME_WAIT,1000000000000\n"
+	    "1795464350,h,all,LISTEN,4294967295\n"), IMPORT_OK);
+	assert_dump("SELECT state, count FROM state_counts WHERE count != 0 ORDER BY state",
+	    "ESTABLISHED|4294967296\nLISTEN|4294967295\nTIME_WAIT|1000000000000\n");
+	assert_int_equal(q1("SELECT sockets FROM sample"),
+	    4294967296LL + 1000000000000LL + 4294967295LL);
+	assert_int_equal(q1("SELECT established_sum + time_wait_max FROM hourly"),
+	    4294967296LL + 1000000000000LL);
+	assert_int_equal(import_text("@1795464360\nCLOSE_WAIT 1000000000000\n"
+	    "LISTEN 4294967296\n"), IMPORT_OK);
+	assert_int_equal(q1("SELECT close_wait + listen FROM counts WHERE ts = 1795464360"),
+	    1000000000000LL + 4294967296LL);
+	expect_bad(HDR "1795464370,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
+	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
+	assert_int_equal(q1("SELECT count(*) FROM sample"), 2);
 }
 
 /* A key that comes back later is merged; sockets follow group all. */
@@ -518,8 +615,11 @@ main(void)
 		cmocka_unit_test(test_csv_row_ok),
 		cmocka_unit_test(test_csv_row_errors),
 		cmocka_unit_test(test_cron_lines),
+		cmocka_unit_test(test_future_row),
+		cmocka_unit_test_setup_teardown(test_future_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_noncontiguous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cron_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_variants, setup, teardown),

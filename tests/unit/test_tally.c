@@ -229,6 +229,11 @@ test_no_groups(void **state)
 	s.src = s.dst = a;
 	tally_add(&t, &m, &s);
 	assert_int_equal(t.count[0][TT_LISTEN], 1);
+	/* counts are 64-bit end to end: no wrap at 2^32 */
+	assert_int_equal(sizeof(t.count[0][0]), 8);
+	t.count[0][TT_LISTEN] = UINT32_MAX;
+	tally_add(&t, &m, &s);
+	assert_true(t.count[0][TT_LISTEN] == (uint64_t)UINT32_MAX + 1);
 	tally_free(&t);
 	matcher_free(&m);
 }

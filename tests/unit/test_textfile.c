@@ -57,6 +57,21 @@ format(void)
 	return buf;
 }
 
+/* Counts are 64-bit: one past 2^32 is written whole. */
+static void
+test_count_past_32_bits(void **state)
+{
+	char *s;
+
+	(void)state;
+	t.count[1][TT_SYN_RECV] = (uint64_t)TT_COUNT_MAX;
+	s = format();
+	t.count[1][TT_SYN_RECV] = 0;
+	assert_non_null(strstr(s, "\ntcptally_sockets{group=\"web\",state=\"SYN_RECV\"} "
+	    "1000000000000\n"));
+	free(s);
+}
+
 static size_t
 count_lines(const char *s, const char *prefix)
 {
@@ -196,6 +211,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_group_and_state),
+		cmocka_unit_test(test_count_past_32_bits),
 		cmocka_unit_test(test_help_and_type_once_each),
 		cmocka_unit_test(test_label_escaped),
 		cmocka_unit_test(test_short_buffer),

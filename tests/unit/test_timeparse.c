@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +79,38 @@ logbad(const char *s)
 	assert_non_null(why);
 	assert_non_null(strstr(why, "@EPOCH"));
 	assert_non_null(strstr(why, "Mon Nov 23 18:00:01 UTC 2026"));
+}
+
+/* Refused for its zone: the reason names it, the local zone and the fixes. */
+static void
+logzone(const char *s, const char *zone, const char *local)
+{
+	char want[128];
+	int64_t got = 42;
+	const char *why = NULL;
+
+	if (logtime_parse(s, &got, &why) != -1)
+		fail_msg("'%s' accepted as %lld", s, (long long)got);
+	snprintf(want, sizeof(want), "time zone '%s' is neither UTC nor the local zone "
+	    "(%s, from TZ)", zone, local);
+	if (why == NULL || strncmp(why, want, strlen(want)) != 0)
+		fail_msg("'%s': want '%s...', got '%s'", s, want, why ? why : "(null)");
+	assert_non_null(strstr(why, "re-log with `LC_ALL=C TZ=UTC date`, or run the "
+	    "import with TZ set to the log's zone"));
+}
+
+static int
+have_zone(const char *tz)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+	if (access(path, R_OK) == -1) {
+		print_message("no zoneinfo: %s checks skipped\n", tz);
+		return 0;
+	}
+	set_tz(tz);
+	return 1;
 }
 
 static void
@@ -184,7 +217,6 @@ test_logtime(void **state)
 	logok("Mon Nov 23 18:00:01 +04 2026", T1800 + 1 - 4 * 3600);
 	logok("Mon Nov 23 18:00:01 -0130 2026", T1800 + 1 + 5400);
 	logok("Mon Nov 23 18:00:01 2026", T1800 + 1);	/* ctime(3) */
-	logok("Mon Nov 23 18:00:01 CET 2026", T1800 + 1); /* local = UTC */
 	logok("  Mon Nov 23 18:00:01 UTC 2026\r\n", T1800 + 1);
 	logok("@1795464350\n", 1795464350LL);
 }
@@ -196,11 +228,46 @@ test_logtime_local(void **state)
 	if (!have_berlin())
 		return;
 	logok("Mon Nov 23 18:00:01 CET 2026", T1800 + 1 - 3600);
+	logok("Wed Jul  1 12:00:00 CEST 2026", 1782907200LL - 7200);
 	logok("Mon Nov 23 18:00:01 UTC 2026", T1800 + 1);
 	logok("2026-11-23 18:00:01", T1800 + 1 - 3600);
 	/* 02:30 happens twice; the abbreviation says which. */
 	logok("Sun Oct 25 02:30:00 CEST 2026", 1792888200LL);
 	logok("Sun Oct 25 02:30:00 CET 2026", 1792891800LL);
+	logzone("Sat Nov 29 10:04:01 EST 2026", "EST", "CET or CEST");
+	set_tz("UTC");
+}
+
+/*
+ * A zone abbreviation other than UTC and the local zone's cannot be placed
+ * (EST was read as local time, 10:04Z under TZ=UTC): refused, with the fixes.
+ */
+static void
+test_logtime_zones(void **state)
+{
+	(void)state;
+	set_tz("UTC");
+	logzone("Sat Nov 29 10:04:01 EST 2026", "EST", "UTC");
+	logzone("Mon Nov 23 18:00:01 CET 2026", "CET", "UTC");
+	logzone("Mon Nov 23 18:00:01 IST 2026", "IST", "UTC");
+	logzone("Mon Nov 23 18:00:01 Utc 2026", "Utc", "UTC");
+	logzone("Mon Nov 23 18:00:01 ABCDEFGHIJ 2026", "ABCDEFGHIJ", "UTC");
+	logbad("Mon Nov 23 18:00:01 ABCDEFGHIJK 2026");	/* not a zone word at all */
+	/* numeric offsets mean the same under any TZ */
+	logok("Sat Nov 29 10:04:01 -0500 2026", 1795946641LL + 5 * 3600);
+	logok("Sat Nov 29 10:04:01 -05 2026", 1795946641LL + 5 * 3600);
+	if (have_zone("America/New_York")) {
+		logok("Sat Nov 29 10:04:01 EST 2026", 1795946641LL + 5 * 3600);
+		logok("Wed Jul  1 08:00:00 EDT 2026", 1782907200LL);
+		logok("Sat Nov 29 10:04:01 UTC 2026", 1795946641LL);
+		logok("Sat Nov 29 10:04:01 -0500 2026", 1795946641LL + 5 * 3600);
+		logzone("Mon Nov 23 18:00:01 CET 2026", "CET", "EST or EDT");
+	}
+	if (have_zone("Europe/Berlin")) {
+		logok("Mon Nov 23 18:00:01 CET 2026", T1800 + 1 - 3600);
+		logok("Wed Jul  1 12:00:00 CEST 2026", 1782907200LL - 7200);
+		logzone("Sat Nov 29 10:04:01 EST 2026", "EST", "CET or CEST");
+	}
 	set_tz("UTC");
 }
 
@@ -260,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_time_bad),
 		cmocka_unit_test(test_logtime),
 		cmocka_unit_test(test_logtime_local),
+		cmocka_unit_test(test_logtime_zones),
 		cmocka_unit_test(test_logtime_bad),
 		cmocka_unit_test(test_format),
 	};
