@@ -71,6 +71,7 @@ struct names {
 struct importer {
 	sqlite3		*db;
 	const char	*dbname, *file, *cron_host;
+	char		 dbhost[TT_HOST_MAX];	/* the one host of the database; "" none yet */
 	sqlite3_stmt	*st[NSTMT];
 	struct reader	 rd;
 	struct names	 hosts, groups;
@@ -272,6 +273,25 @@ merge(struct importer *im, int64_t host, int64_t grp, int was_added, const size_
 	return step(im, im->st[S_SEEN_SET], SQLITE_DONE);
 }
 
+/* One file holds one host: the database's, or the first the input names. */
+static int
+one_host(struct importer *im, const struct import_sample *s)
+{
+	char why[1024], b[64];
+
+	if (im->dbhost[0] == '\0') {
+		snprintf(im->dbhost, sizeof(im->dbhost), "%s", s->host);
+		return 0;
+	}
+	if (strcmp(im->dbhost, s->host) == 0)
+		return 0;
+	import_show(b, sizeof(b), s->host, strlen(s->host));
+	snprintf(why, sizeof(why), "host %s is not this database's host '%s'; one file holds "
+	    "one host: import the rows of %s into a database of its own (a config with its "
+	    "own `database:` and `host:`)", b, im->dbhost, b);
+	return bad(im, s->first, why);
+}
+
 /* Write the gathered (ts, host, group). */
 static int
 flush(struct importer *im)
@@ -285,7 +305,8 @@ flush(struct importer *im)
 	if (!im->has_cur)
 		return 0;
 	im->has_cur = 0;
-	if ((host = names_id(im, &im->hosts, "host", s->host)) == -1 ||
+	if (one_host(im, s) == -1 ||
+	    (host = names_id(im, &im->hosts, "host", s->host)) == -1 ||
 	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
@@ -499,7 +520,7 @@ static int
 setup(struct importer *im)
 {
 	char lines[256], create[512], err[512];
-	int i;
+	int i, n;
 
 	state_sql(lines, sizeof(lines), ", ", "{c}_line", 0);
 	snprintf(create, sizeof(create), "DROP TABLE IF EXISTS temp.import_seen;"
@@ -514,7 +535,17 @@ setup(struct importer *im)
 	for (i = 0; i < NSTMT; i++)
 		if (prepare(im, i) == -1)
 			return db_fail(im);
-	return step(im, im->st[S_BEGIN], SQLITE_DONE);
+	if (step(im, im->st[S_BEGIN], SQLITE_DONE) == -1 ||
+	    (n = db_hosts(im->db, im->dbhost, sizeof(im->dbhost))) == -1)
+		return db_fail(im);
+	if (n > 1) {
+		snprintf(im->err, im->errlen, "%s holds %d hosts (imports of an older tcptally "
+		    "kept any host name); one file holds one host: split it (tcptally-report(1), "
+		    "FLEETS), or import into a new database", im->dbname, n);
+		im->rc = IMPORT_EDB;
+		return -1;
+	}
+	return 0;
 }
 
 static int

@@ -51,12 +51,40 @@ prepare_counts(struct store *s)
 	return prepare(s, sql, &s->ins_counts);
 }
 
+/* One file holds one host: the database's, if it has one, must be ours. */
+static int
+same_host(struct store *s, const char *path, const char *host, char *err, size_t errlen)
+{
+	char held[TT_HOST_MAX];
+	int n;
+
+	if ((n = db_hosts(s->db, held, sizeof(held))) == -1) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (n > 1)
+		snprintf(err, errlen, "%s holds %d hosts (imports of an older tcptally kept "
+		    "any host name); one file holds one host: split it (tcptally-report(1), "
+		    "FLEETS), or point `database:` at a new file", path, n);
+	else if (n == 1 && strcmp(held, host) != 0)
+		snprintf(err, errlen, "%s holds host '%s', and this collector is '%s' (`host:` "
+		    "in the config, else the hostname); one file holds one host: set "
+		    "`host: %s`, or point `database:` at a new file", path, held, host, held);
+	else
+		return 0;
+	return -1;
+}
+
 int
 store_open(struct store *s, const char *path, const char *host, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
 	if ((s->db = db_open_rw(path, err, errlen)) == NULL)
 		return -1;
+	if (same_host(s, path, host, err, errlen) == -1) {
+		store_close(s);
+		return -1;
+	}
 	if ((s->path = strdup(path)) == NULL ||
 	    prepare(s, "BEGIN IMMEDIATE", &s->begin) == -1 ||
 	    prepare(s, "COMMIT", &s->commit) == -1 ||

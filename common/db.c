@@ -52,6 +52,23 @@ db_int(sqlite3 *db, const char *sql, const char *arg, int64_t dflt)
 	return v;
 }
 
+int
+db_hosts(sqlite3 *db, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT name FROM host ORDER BY id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (n++ == 0)
+			snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
 int64_t
 db_name_id(sqlite3 *db, const char *table, const char *name)
 {

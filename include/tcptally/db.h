@@ -46,6 +46,12 @@ int		 db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
  */
 int64_t		 db_int_stmt(sqlite3_stmt *st, int64_t dflt);
 int64_t		 db_int(sqlite3 *db, const char *sql, const char *arg, int64_t dflt);
+/*
+ * How many hosts the database holds (one file holds one host; more come
+ * only from imports of older versions), the first one's name in buf; -1 on
+ * error.
+ */
+int		 db_hosts(sqlite3 *db, char *buf, size_t len);
 /* The id of name in table (host or grp), inserted if missing; -1 on error. */
 int64_t		 db_name_id(sqlite3 *db, const char *table, const char *name);
 

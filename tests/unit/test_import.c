@@ -28,6 +28,8 @@ static char dir[64], dbpath[128], inpath[128];
 static sqlite3 *db;
 static char err[1024];
 static struct import_stats st;
+/* The host a cron log is stored as (the config's); one file holds one host. */
+static const char *cron_host = "cronhost";
 
 static int
 setup(void **state)
@@ -67,7 +69,7 @@ import_mem(const char *text, size_t len)
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(f = fopen(inpath, "r"));
 	err[0] = '\0';
-	rc = import_run(db, "t.db", f, "in.csv", "cronhost", &st, err, sizeof(err));
+	rc = import_run(db, "t.db", f, "in.csv", cron_host, &st, err, sizeof(err));
 	fclose(f);
 	return rc;
 }
@@ -314,6 +316,7 @@ static void
 test_future_file(void **state)
 {
 	(void)state;
+	cron_host = "web-1";
 	assert_int_equal(import_text(HDR "1795464350,web-1,all,LISTEN,1\n"), IMPORT_OK);
 	expect_bad_part(HDR "1795464360,web-1,all,LISTEN,1\n"
 	    "253402300799,web-1,all,LISTEN,1\n", "in.csv:3: timestamp "
@@ -323,40 +326,42 @@ test_future_file(void **state)
 	expect_bad_part("@253402300799\n", "in.csv:1: timestamp 9999-12-31T23:59:59Z ",
 	    "at most 60 s ahead is accepted");
 	assert_int_equal(q1("SELECT count(*) FROM counts"), 1);
+	cron_host = "cronhost";
 }
 
 static void
 test_file_errors(void **state)
 {
 	(void)state;
+	cron_host = "web-1";
 	assert_int_equal(import_text(HDR "1795464350,web-1,all,LISTEN,1\n"), IMPORT_OK);
-	expect_bad("ts,host,grp,state,count\n1,h,all,LISTEN,2\n", "in.csv:1: "
+	expect_bad("ts,host,grp,state,count\n1,web-1,all,LISTEN,2\n", "in.csv:1: "
 	    "'ts,host,grp,state,count' is neither the CSV header nor a cron-log "
 	    "timestamp; " FORMS);
-	expect_bad("\n\n" HDR "1,h,all,LISTEN,2\n1,h,all\n", "in.csv:5: expected 5 "
+	expect_bad("\n\n" HDR "1,web-1,all,LISTEN,2\n1,web-1,all\n", "in.csv:5: expected 5 "
 	    "fields (ts,host,group,state,count), found 3");
-	expect_bad(HDR "1,h,all,LISTEN,2\nnow,h,all,LISTEN,2\n", "in.csv:3: bad "
+	expect_bad(HDR "1,web-1,all,LISTEN,2\nnow,web-1,all,LISTEN,2\n", "in.csv:3: bad "
 	    "timestamp 'now': expected unix seconds, a whole number such as 1795464350");
-	expect_bad(HDR "1,h,all,LISTN,2\n", "in.csv:2: unknown state 'LISTN'; the "
+	expect_bad(HDR "1,web-1,all,LISTN,2\n", "in.csv:2: unknown state 'LISTN'; the "
 	    "states are " STATES);
-	expect_bad(HDR "1,h,all,LISTEN,-2\n", "in.csv:2: bad count '-2' for LISTEN: "
+	expect_bad(HDR "1,web-1,all,LISTEN,-2\n", "in.csv:2: bad count '-2' for LISTEN: "
 	    "expected a whole number from 0 to 1000000000000");
-	expect_bad(HDR "1,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
+	expect_bad(HDR "1,web-1,all,LISTEN,1000000000001\n", "in.csv:2: count "
 	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
 	expect_bad("@1795456801\nLISTEN 4\nCLOSING 1000000000001\n", "in.csv:3: count "
 	    "'1000000000001' for CLOSING is too large (at most 1000000000000)");
-	expect_bad(HDR "1,h,web/1,LISTEN,2\n", "in.csv:2: group name 'web/1' has "
+	expect_bad(HDR "1,web-1,web/1,LISTEN,2\n", "in.csv:2: group name 'web/1' has "
 	    "invalid characters; use only A-Z a-z 0-9 _ . -");
-	expect_bad(HDR "1,h,all,LISTEN,2\n1,h,all,CLOSING,2\n1,h,all,LISTEN,3\n",
-	    "in.csv:4: duplicate LISTEN for ts 1, host 'h', group 'all' (first given "
+	expect_bad(HDR "1,web-1,all,LISTEN,2\n1,web-1,all,CLOSING,2\n1,web-1,all,LISTEN,3\n",
+	    "in.csv:4: duplicate LISTEN for ts 1, host 'web-1', group 'all' (first given "
 	    "on line 2)");
 	/* non-contiguous: found when the key's second run is written */
-	expect_bad(HDR "1,h,all,LISTEN,2\n1,h,web,LISTEN,2\n1,h,all,CLOSING,1\n"
-	    "1,h,all,LISTEN,5\n2,h,all,LISTEN,1\n", "in.csv:5: duplicate LISTEN for ts 1, "
-	    "host 'h', group 'all' (first given on line 2)");
+	expect_bad(HDR "1,web-1,all,LISTEN,2\n1,web-1,web,LISTEN,2\n1,web-1,all,CLOSING,1\n"
+	    "1,web-1,all,LISTEN,5\n2,web-1,all,LISTEN,1\n", "in.csv:5: duplicate LISTEN for ts 1, "
+	    "host 'web-1', group 'all' (first given on line 2)");
 	/* ... also when the next line is bad itself: the earlier error wins */
-	expect_bad(HDR "1,h,all,LISTEN,2\n1,h,web,LISTEN,2\n1,h,all,LISTEN,5\nx\n",
-	    "in.csv:4: duplicate LISTEN for ts 1, host 'h', group 'all' (first given "
+	expect_bad(HDR "1,web-1,all,LISTEN,2\n1,web-1,web,LISTEN,2\n1,web-1,all,LISTEN,5\nx\n",
+	    "in.csv:4: duplicate LISTEN for ts 1, host 'web-1', group 'all' (first given "
 	    "on line 2)");
 	expect_bad(HDR "1,\"h\nx,all,LISTEN,2\n", "in.csv:2: field 2: unterminated "
 	    "quoted field");
@@ -369,13 +374,13 @@ test_file_errors(void **state)
 	expect_bad("@1795456801\nLISTEN 4\n@1795456811\n\n", "in.csv:3: timestamp with "
 	    "no counts; a timestamp line must be followed by 'STATE COUNT' lines");
 	expect_bad("@1795456801\nLISTEN 4\nESTABLISHED 2\nLISTEN 4\n", "in.csv:4: "
-	    "duplicate LISTEN for ts 1795456801, host 'cronhost', group 'all' (first "
+	    "duplicate LISTEN for ts 1795456801, host 'web-1', group 'all' (first "
 	    "given on line 2)");
 	expect_bad("@1795456801\nFOO x\n", "in.csv:2: bad timestamp 'FOO x': " LOGTIME);
 	/* the same timestamp twice: blocks merge, a state given in both is an error */
 	expect_bad("@1795456801\nLISTEN 4\n@1795456811\nLISTEN 1\n@1795456801\n"
 	    "CLOSING 1\nLISTEN 5\nbad\n", "in.csv:7: duplicate LISTEN for ts 1795456801, "
-	    "host 'cronhost', group 'all' (first given on line 2)");
+	    "host 'web-1', group 'all' (first given on line 2)");
 	/* a zone that is neither UTC nor the local one (EST was read as 10:04Z) */
 	setenv("TZ", "UTC", 1);
 	tzset();
@@ -388,9 +393,10 @@ test_file_errors(void **state)
 	    "'LISTEN:'; the states are " STATES);
 	expect_bad("@1795456801\nLISTEN 4\n18:00 Nov 23\n", "in.csv:3: bad timestamp "
 	    "'18:00 Nov 23': " LOGTIME);
-	expect_bad_mem(HDR "1,h,all,LISTEN,2\n2,h,all,LISTEN,2\0\n", sizeof(HDR) + 34,
+	expect_bad_mem(HDR "1,web-1,all,LISTEN,2\n2,web-1,all,LISTEN,2\0\n", sizeof(HDR) + 42,
 	    "in.csv:3: NUL byte in line; is this a text file?");
 	assert_int_equal(q1("SELECT count(*) FROM counts"), 1);
+	cron_host = "cronhost";
 }
 
 static void
@@ -403,18 +409,18 @@ test_import_values(void **state)
 	    "1795464350,web-1,all,ESTABLISHED,123\n"
 	    "1795464350,web-1,all,LISTEN,7\n"
 	    "1795464350,web-1,web,ESTABLISHED,100\n"
-	    "1795464350,\"db,\"\"2\"\"\",all,TIME_WAIT,4294967295\n"
+	    "1795464350,web-1,db,TIME_WAIT,4294967295\n"
 	    "\n"
 	    "1795464360,web-1,web,CLOSE_WAIT,5\n"), IMPORT_OK);
 	assert_int_equal(st.rows, 5);
-	assert_int_equal(st.samples, 3);
-	assert_int_equal(st.added, 3);
+	assert_int_equal(st.samples, 2);
+	assert_int_equal(st.added, 2);
 	assert_int_equal(st.present, 0);
 	assert_dump("SELECT ts, host, grp, state, count FROM state_counts"
 	    " WHERE count != 0 ORDER BY ts, host, grp, state",
-	    "1795464350|db,\"2\"|all|TIME_WAIT|4294967295\n"
 	    "1795464350|web-1|all|ESTABLISHED|123\n"
 	    "1795464350|web-1|all|LISTEN|7\n"
+	    "1795464350|web-1|db|TIME_WAIT|4294967295\n"
 	    "1795464350|web-1|web|ESTABLISHED|100\n"
 	    "1795464360|web-1|web|CLOSE_WAIT|5\n");
 	/* missing states are 0: every state is there */
@@ -422,10 +428,9 @@ test_import_values(void **state)
 	assert_int_equal(q1("SELECT count(*) FROM state_counts WHERE count = 0"), 4 * 11 - 5);
 	assert_dump("SELECT ts, host, missed, retried, suspect, duration_ms, sockets"
 	    " FROM samples ORDER BY ts, host",
-	    "1795464350|db,\"2\"|0|0|0|NULL|4294967295\n"
 	    "1795464350|web-1|0|0|0|NULL|130\n"
 	    "1795464360|web-1|0|0|0|NULL|NULL\n");
-	assert_int_equal(q1("SELECT count(*) FROM sample WHERE flags = 8"), 3);
+	assert_int_equal(q1("SELECT count(*) FROM sample WHERE flags = 8"), 2);
 	assert_int_equal(SAMPLE_IMPORTED, 8);
 
 	/* again: nothing new, nothing changed */
@@ -434,11 +439,11 @@ test_import_values(void **state)
 	    "1795464350,web-1,all,ESTABLISHED,123\n"
 	    "1795464350,web-1,all,LISTEN,7\n"
 	    "1795464350,web-1,web,ESTABLISHED,100\n"
-	    "1795464350,\"db,\"\"2\"\"\",all,TIME_WAIT,4294967295\n"
+	    "1795464350,web-1,db,TIME_WAIT,4294967295\n"
 	    "1795464360,web-1,web,CLOSE_WAIT,5\n"), IMPORT_OK);
-	assert_int_equal(st.samples, 3);
+	assert_int_equal(st.samples, 2);
 	assert_int_equal(st.added, 0);
-	assert_int_equal(st.present, 3);
+	assert_int_equal(st.present, 2);
 	after = dump_all();
 	assert_string_equal(before, after);
 	free(after);
@@ -446,8 +451,8 @@ test_import_values(void **state)
 	/* a bad line at the end of many good ones changes nothing */
 	assert_int_equal(import_text(HDR
 	    "1795464370,web-1,all,ESTABLISHED,1\n"
-	    "1795464380,web-2,all,ESTABLISHED,1\n"
-	    "1795464380,web-2,new,ESTABLISHED,1\n"
+	    "1795464380,web-1,all,ESTABLISHED,1\n"
+	    "1795464380,web-1,new,ESTABLISHED,1\n"
 	    "1795464390,web-1,all,ESTABLISHED,x\n"), IMPORT_EINPUT);
 	assert_string_equal(err, "in.csv:5: bad count 'x' for ESTABLISHED: expected a "
 	    "whole number from 0 to 1000000000000");
@@ -471,6 +476,7 @@ test_count_bound(void **state)
 	struct cron_line c;
 
 	(void)state;
+	cron_host = "h";
 	assert_int_equal(TT_COUNT_MAX, 1000000000000LL);
 	assert_int_equal(import_cron_line(l1, strlen(l1), &c, why, sizeof(why)), 0);
 	assert_true(c.count == (uint64_t)TT_COUNT_MAX);
@@ -493,6 +499,7 @@ test_count_bound(void **state)
 	expect_bad(HDR "1795464370,h,all,LISTEN,1000000000001\n", "in.csv:2: count "
 	    "'1000000000001' for LISTEN is too large (at most 1000000000000)");
 	assert_int_equal(q1("SELECT count(*) FROM sample"), 2);
+	cron_host = "cronhost";
 }
 
 /* A key that comes back later is merged; sockets follow group all. */
@@ -507,19 +514,19 @@ test_merge_noncontiguous(void **state)
 	    "10,h,all,LISTEN,2\n"
 	    "10,h,web,CLOSING,3\n"
 	    HDR
-	    "10,g,all,LISTEN,9\n"), IMPORT_OK);
+	    "30,h,all,LISTEN,9\n"), IMPORT_OK);
 	assert_int_equal(st.samples, 3);
 	assert_int_equal(st.added, 3);
 	assert_dump("SELECT ts, host, grp, state, count FROM state_counts"
 	    " WHERE count != 0 ORDER BY ts, host, grp, state",
-	    "10|g|all|LISTEN|9\n"
 	    "10|h|all|ESTABLISHED|5\n"
 	    "10|h|all|LISTEN|2\n"
 	    "10|h|web|CLOSING|3\n"
 	    "10|h|web|LISTEN|1\n"
-	    "20|h|all|ESTABLISHED|6\n");
+	    "20|h|all|ESTABLISHED|6\n"
+	    "30|h|all|LISTEN|9\n");
 	assert_dump("SELECT ts, host, sockets FROM samples ORDER BY ts, host",
-	    "10|g|9\n10|h|7\n20|h|6\n");
+	    "10|h|7\n20|h|6\n30|h|9\n");
 }
 
 static void
@@ -555,6 +562,31 @@ test_cron_log(void **state)
 	assert_int_equal(st.present, 1);
 }
 
+/* One file holds one host: another host's rows are refused, nothing is written. */
+static void
+test_one_host(void **state)
+{
+	(void)state;
+	assert_int_equal(import_text(HDR "10,web-1,all,LISTEN,1\n"), IMPORT_OK);
+	expect_bad(HDR "20,web-1,all,LISTEN,1\n20,web-2,all,LISTEN,1\n",
+	    "in.csv:3: host 'web-2' is not this database's host 'web-1'; one file holds one "
+	    "host: import the rows of 'web-2' into a database of its own (a config with "
+	    "its own `database:` and `host:`)");
+	/* a cron log is the config's host: here another one */
+	expect_bad("@20\nLISTEN 1\n", "in.csv:1: host 'cronhost' is not this database's "
+	    "host 'web-1'; one file holds one host: import the rows of 'cronhost' into a "
+	    "database of its own (a config with its own `database:` and `host:`)");
+	assert_int_equal(q1("SELECT count(*) FROM sample"), 1);
+	/* a database of two hosts (older imports) takes none */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO host (name) VALUES ('old')", NULL, NULL,
+	    NULL), SQLITE_OK);
+	assert_int_equal(import_text(HDR "30,web-1,all,LISTEN,1\n"), IMPORT_EDB);
+	assert_string_equal(err, "t.db holds 2 hosts (imports of an older tcptally kept any "
+	    "host name); one file holds one host: split it (tcptally-report(1), FLEETS), or "
+	    "import into a new database");
+	assert_int_equal(q1("SELECT count(*) FROM sample"), 1);
+}
+
 /* What `export` writes, as other tools may pass it on: CRLF, BOM, quoted newlines. */
 static void
 test_csv_variants(void **state)
@@ -564,11 +596,11 @@ test_csv_variants(void **state)
 	    "5,\"a,\"\"b\"\"\",all,LISTEN,1\r\n"
 	    "5,\"a,\"\"b\"\"\",all,CLOSING,2\r\n"
 	    "\r\n"
-	    "6,c,all,LISTEN,3\r\n"), IMPORT_OK);
+	    "6,\"a,\"\"b\"\"\",all,LISTEN,3\r\n"), IMPORT_OK);
 	assert_int_equal(st.samples, 2);
 	assert_dump("SELECT ts, host, state, count FROM state_counts"
 	    " WHERE count != 0 ORDER BY ts, state",
-	    "5|a,\"b\"|CLOSING|2\n5|a,\"b\"|LISTEN|1\n6|c|LISTEN|3\n");
+	    "5|a,\"b\"|CLOSING|2\n5|a,\"b\"|LISTEN|1\n6|a,\"b\"|LISTEN|3\n");
 	/* a quoted newline parses, but a host name may not hold control characters:
 	 * it would end up in Nagios status lines and terminals */
 	assert_int_not_equal(import_text(HDR "7,\"a\nb\",all,LISTEN,1\n"), IMPORT_OK);
@@ -622,6 +654,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_count_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_merge_noncontiguous, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cron_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
 	};
