@@ -37,7 +37,7 @@ rollup_mismatches() {
 
 echo "--- --import: a row more than a minute ahead of this host's clock is refused"
 icfg="$TT_TMP/imp.yaml"
-printf 'database: %s\ninterval: 1s\nhost: it-traps\n' "$TT_TMP/imp.db" >"$icfg"
+printf 'database: %s\ninterval: 1s\nhost: h\n' "$TT_TMP/imp.db" >"$icfg"	# one file, one host
 now=$(date +%s)
 printf 'ts,host,group,state,count\n%s,h,all,LISTEN,3\n' $((now - 60)) >"$TT_TMP/past.csv"
 "$COLLECTOR" -c "$icfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" ||
@@ -140,7 +140,8 @@ kill -0 "$first" || fail "the first collector died"
 
 echo "--- --import while the collector runs: refused, naming its pid"
 rc=0
-"$COLLECTOR" -c "$cfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" || rc=$?
+sed 's/,h,/,it-traps,/' "$TT_TMP/past.csv" >"$TT_TMP/past-traps.csv"	# this host's row
+"$COLLECTOR" -c "$cfg" --import "$TT_TMP/past-traps.csv" 2>"$TT_TMP/imp.log" || rc=$?
 assert_eq "$rc" 1 "exit code of an import beside a running collector"
 grep -qF "tcptally-collector: $TT_DB is in use: pid $first holds $TT_DB.lock (a running tcptally-collector, or another import). An import holds the database's write lock for its whole length, so the collector would miss slots: stop the collector, import, then start it again" \
 	"$TT_TMP/imp.log" || fail "import beside a collector: $(cat "$TT_TMP/imp.log")"
@@ -152,8 +153,8 @@ other="$TT_TMP/other.db"
 ocfg="$TT_TMP/other.yaml"
 printf 'database: %s
 interval: 1s
-host: it-traps-other
-' "$other" >"$ocfg"
+host: it-traps
+' "$other" >"$ocfg"	# the same host: one file holds one host
 ip netns exec "$TT_NS" "$COLLECTOR" -c "$ocfg" >"$TT_TMP/other.log" 2>&1 &
 second=$!
 TT_PIDS+=("$second")
@@ -188,7 +189,7 @@ assert_eq "$rc" 1 "--once on the database the first collector switched to"
 grep -qF "pid $first holds $other.lock" "$TT_TMP/second.log" || fail "$(cat "$TT_TMP/second.log")"
 kill -TERM "$first"
 wait "$first" || fail "the first collector exited $? after SIGTERM"
-"$COLLECTOR" -c "$ocfg" --import "$TT_TMP/past.csv" 2>"$TT_TMP/imp.log" ||
+"$COLLECTOR" -c "$ocfg" --import "$TT_TMP/past-traps.csv" 2>"$TT_TMP/imp.log" ||
 	fail "import after the collector stopped: $(cat "$TT_TMP/imp.log")"
 
 echo "--- a cron log stamped EST: refused under TZ=UTC, placed under TZ=America/New_York"
@@ -210,4 +211,16 @@ if [ -e /usr/share/zoneinfo/America/New_York ]; then
 else
 	echo "    no zoneinfo for America/New_York: that half skipped"
 fi
+echo "--- one file holds one host: a collector of another host is refused"
+TT_DB="$TT_TMP/one.db"
+printf 'database: %s\ninterval: 1s\nhost: it-one\n' "$TT_DB" >"$TT_TMP/one-a.yaml"
+printf 'database: %s\ninterval: 1s\nhost: it-two\n' "$TT_DB" >"$TT_TMP/one-b.yaml"
+in_ns "$COLLECTOR" -c "$TT_TMP/one-a.yaml" --once -q || fail "--once of it-one exited $?"
+rc=0
+in_ns "$COLLECTOR" -c "$TT_TMP/one-b.yaml" --once -q 2>"$TT_TMP/one.log" || rc=$?
+assert_eq "$rc" 1 "--once of it-two on it-one's database"
+grep -qF "$TT_DB holds host 'it-one', and this collector is 'it-two' (\`host:\` in the config, else the hostname); one file holds one host: set \`host: it-one\`, or point \`database:\` at a new file" \
+	"$TT_TMP/one.log" || fail "another host's collector: $(cat "$TT_TMP/one.log")"
+assert_eq "$(q "SELECT group_concat(name) FROM host")" "it-one" "hosts of the database"
+echo "    $(cat "$TT_TMP/one.log")"
 echo "OK: the collector's traps"
