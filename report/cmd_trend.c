@@ -258,9 +258,13 @@ cmd_trend(struct report *r)
 	step = r->step_set ? r->step : auto_step(to - from);
 	if (hist_beyond_raw(&r->hist, from, &oldest)) {
 		hourly = 1;
+		if (oldest < 0)
+			snprintf(w, sizeof(w), "(none left)");
+		else
+			fmt_time(oldest, w, sizeof(w));
 		if (r->format != FMT_TABLE || step % 3600 != 0)
 			fprintf(stderr, "tcptally-report: trend: raw samples start at %s (retention); "
-			    "answering from hourly rollups%s\n", fmt_time(oldest, w, sizeof(w)),
+			    "answering from hourly rollups%s\n", w,
 			    step % 3600 ? ", in steps of whole hours" : "");
 	} else
 		hourly = step % 3600 == 0 && to - from > 2 * 86400;
