@@ -15,7 +15,18 @@
 #include <sqlite3.h>
 
 #include "tcptally/config.h"
+#include "tcptally/kernel.h"
 #include "tally.h"
+
+/* context.c: the kernel's counters, gauges and limits, read per sample. */
+struct context {
+	char		 proc[64];	/* "/proc/self": this network namespace */
+	char		*buf;
+	int		 failing[KS_NFILES + TT_NKLIMITS];	/* logged once */
+};
+int		 context_init(struct context *cx, const char *proc);
+void		 context_free(struct context *cx);
+void		 context_read(struct context *cx, struct kstat *k, struct klimits *l);
 
 /* diag.c */
 enum { DIAG_LEGACY = 1, DIAG_V2 = 2 };
@@ -71,14 +82,23 @@ struct store {
 	 * ROLLBACK after it would replace sqlite3_errmsg() with its own.
 	 */
 	char		 txn_err[256];
+	sqlite3_stmt	*ins_limit, *ins_kernel;
+	struct klimits	 limits;	/* the newest stored, to store only changes */
 };
 
 int		 store_open(struct store *s, const char *path, const char *host,
 		     char *err, size_t errlen);
 int		 store_set_groups(struct store *s, const struct config *c);
 /* 0 ok, -1 error, 1 a sample already exists at ts. */
+/* The kernel's context of a sample (config `context: on`). */
+struct kcontext {
+	int64_t		 interval;	/* the collector's, for the rates' gaps */
+	struct kstat	 k;
+	struct klimits	 l;
+};
+/* kc may be NULL (context off): the sample's kernel columns stay NULL. */
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
-		     unsigned flags, int64_t duration_us);
+		     const struct kcontext *kc, unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
@@ -86,7 +106,7 @@ void		 store_close(struct store *s);
 /* retain.c: retention and max_size, in short steps between samples. */
 struct retain {
 	sqlite3		*db;
-	sqlite3_stmt	*st[13];
+	sqlite3_stmt	*st[16];
 	int64_t		 page_size;
 	int		 incremental;	/* auto_vacuum = INCREMENTAL */
 	int		 capping, cap_hourly, cap_full;	/* a max_size episode */
@@ -136,9 +156,11 @@ int64_t		 clock_real_ns(void);
 /* textfile.c: the latest sample for node_exporter's textfile collector. */
 /* Pure: the Prometheus text into buf (NUL-terminated); returns the length it needs. */
 size_t		 textfile_format(char *buf, size_t len, const struct config *c,
-		     const struct tally *t, int64_t ts, int64_t duration_ns);
+		     const struct tally *t, const struct kcontext *kc, int64_t ts,
+		     int64_t duration_ns);
 /* Replace c->textfile atomically; a no-op without one. -1 on failure, logged once per episode. */
-int		 textfile_write(const struct config *c, const struct tally *t, int64_t ts,
+int		 textfile_write(const struct config *c, const struct tally *t,
+		     const struct kcontext *kc, int64_t ts,
 		     int64_t duration_ns);
 
 /* daemon.c */

@@ -47,6 +47,8 @@ struct collector {
 	int		 retain_failing;
 	struct matcher	 matcher;
 	struct tally	 tally;
+	struct context	 context;	/* the kernel's counters, when cfg->context */
+	struct kcontext	 kc;
 	char		 host[TT_HOST_MAX];
 	int		 tfd;
 	int64_t		 last_slot;	/* last slot handled, taken or missed */
@@ -128,6 +130,7 @@ static int
 take_sample(struct collector *co, int64_t ts)
 {
 	int64_t t0 = clock_ns(CLOCK_MONOTONIC), dur;
+	const struct kcontext *kc = NULL;
 	unsigned flags;
 	int rc;
 
@@ -137,8 +140,13 @@ take_sample(struct collector *co, int64_t ts)
 		flush_missed(co);
 		return -1;
 	}
+	if (co->cfg->context) {	/* in the dump's slot: the counters of the same moment */
+		context_read(&co->context, &co->kc.k, &co->kc.l);
+		co->kc.interval = co->cfg->interval;
+		kc = &co->kc;
+	}
 	dur = (clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
-	rc = store_sample(&co->store, ts, &co->tally, flags, dur);
+	rc = store_sample(&co->store, ts, &co->tally, kc, flags, dur);
 	if (rc == 1)
 		return 1;
 	if (rc == -1) {
@@ -154,7 +162,7 @@ take_sample(struct collector *co, int64_t ts)
 	co->store_failing = 0;
 	flush_missed(co);
 	co->taken++;
-	textfile_write(co->cfg, &co->tally, ts, clock_ns(CLOCK_MONOTONIC) - t0);
+	textfile_write(co->cfg, &co->tally, kc, ts, clock_ns(CLOCK_MONOTONIC) - t0);
 	log_sample(co, ts, dur, flags);
 	return 0;
 }
@@ -518,6 +526,10 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 		log_warn("cannot open a NETLINK_SOCK_DIAG socket");
 		goto out;
 	}
+	if (context_init(&co->context, "/proc/self") == -1) {
+		log_warnx("out of memory");
+		goto out;
+	}
 	log_info("tcptally-collector %s: database %s, host %s, interval %llds, %zu group%s",
 	    TT_VERSION_STRING, co->cfg->database, co->host, (long long)co->cfg->interval,
 	    co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s");
@@ -533,6 +545,7 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 		    co->nmissed == 1 ? "" : "s");
 out:
 	diag_close(&co->diag);
+	context_free(&co->context);
 	teardown(co);
 	dblock_release(&co->lock);
 	config_free(co->cfg);

@@ -33,6 +33,8 @@ count_one(struct dump_ctx *ctx, const struct inet_diag_msg *r)
 	s.dport = ntohs(r->id.idiag_dport);
 	s.src = (const uint8_t *)r->id.idiag_src;
 	s.dst = (const uint8_t *)r->id.idiag_dst;
+	s.rqueue = r->idiag_rqueue;	/* LISTEN: tcp_diag_get_info's accept queue */
+	s.wqueue = r->idiag_wqueue;	/* and backlog, in every reply */
 	tally_add(ctx->tally, ctx->matcher, &s);
 }
 

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tcptally/kernel.h"
 #include "tcptally/timeutil.h"
 #include "collector.h"
+
+#define TS_END		253402300800LL	/* 10000-01-01: after every sample */
 
 int
 future_find(sqlite3 *db, int64_t now, struct future *f)
@@ -39,17 +42,22 @@ future_find(sqlite3 *db, int64_t now, struct future *f)
 size_t
 future_sql(char *buf, size_t len, int64_t after)
 {
-	char cols[1024], aggs[1024];
+	char cols[1024], aggs[1024], kernel[8192];
 	long long n = after, hour = after - after % 3600;
 
 	state_sql(cols, sizeof(cols), ", ", "{c}_min, {c}_max, {c}_sum", 0);
 	state_sql(aggs, sizeof(aggs), ", ", "min({c}), max({c}), sum({c})", 0);
+	kernel_rollup_sql(kernel, sizeof(kernel), hour, TS_END);
 	return (size_t)snprintf(buf, len, "BEGIN IMMEDIATE; "
 	    "DELETE FROM counts WHERE ts > %lld; DELETE FROM sample WHERE ts > %lld; "
-	    "DELETE FROM hourly WHERE ts >= %lld; "
-	    "INSERT INTO hourly (ts, host, grp, samples, %s) "
-	    "SELECT ts - ts %% 3600, host, grp, count(*), %s FROM counts WHERE ts >= %lld "
-	    "GROUP BY ts - ts %% 3600, host, grp; COMMIT;", n, n, hour, cols, aggs, hour);
+	    "DELETE FROM sample_kernel WHERE ts > %lld; "
+	    "DELETE FROM klimit WHERE ts > %lld; DELETE FROM hourly WHERE ts >= %lld; "
+	    "INSERT INTO hourly (ts, host, grp, samples, %s, listeners_max, queued_max, "
+	    "fill_max, full_max) "
+	    "SELECT ts - ts %% 3600, host, grp, count(*), %s, max(listeners), max(queued), "
+	    "max(max_fill), max(full) FROM counts WHERE ts >= %lld "
+	    "GROUP BY ts - ts %% 3600, host, grp; %s COMMIT;", n, n, n, n, hour, cols, aggs, hour,
+	    kernel);
 }
 
 /* s in single quotes for a shell. */
@@ -72,7 +80,7 @@ void
 future_report(sqlite3 *db, const char *path, int64_t now)
 {
 	struct future f;
-	char sql[4096], qpath[2048], first[32], last[32], clock[32], ahead[64];
+	char sql[16384], qpath[2048], first[32], last[32], clock[32], ahead[64];
 
 	if (future_find(db, now, &f) == -1 || f.n == 0)
 		return;

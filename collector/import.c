@@ -27,36 +27,55 @@
 #define KEY	" WHERE ts = ?1 AND host = ?2 AND grp = ?3"
 
 enum { S_BEGIN, S_COMMIT, S_SAMPLE, S_SOCKETS, S_COUNTS, S_MERGE,
-	S_SEEN, S_SEEN_GET, S_SEEN_SET, S_STATS, NSTMT };
+	S_SEEN, S_SEEN_GET, S_SEEN_SET, S_STATS, S_LIMIT, S_KERNEL, NSTMT };
+
+/* The accept queues of a counts row, after its key and states: ?15 .. ?19. */
+#define LQ_COLS		"listeners, queued, backlog, max_fill, full"
+#define LQ_VALS		"?15, ?16, ?17, ?18, ?19"
+#define LQ_MERGE	"listeners = coalesce(?15, listeners), queued = coalesce(?16, queued)," \
+	" backlog = coalesce(?17, backlog), max_fill = coalesce(?18, max_fill)," \
+	" full = coalesce(?19, full)"
+#define LQ_FIRST	15
+/* The kernel's context of a sample: ?5 the interval, ?6 .. the kstats. */
+#define KS_FIRST	6
+/* import_seen's line of each unit beyond the states (IU_*): ?16 .. ?18. */
+#define UNIT_FIRST	16
 
 /*
- * The statements; in each, %1$s stands for the 11 states' part, made by
- * state_sql from the template in tmpl[] (parameters numbered from first[]).
- * import_seen keeps, per key, the line of each state it was given on.
+ * The statements; in each, %1$s stands for the 11 states' part (or, where
+ * tmpl[].kst is set, the kstats' part), made by state_sql (kstat_sql) from
+ * the template in tmpl[] (parameters numbered from first[]). import_seen
+ * keeps, per key, the line of each state it was given on, and of each unit.
  */
 static const char *const sql[NSTMT] = {
 	"BEGIN IMMEDIATE", "COMMIT",
 	"INSERT OR IGNORE INTO sample (ts, host, flags, duration_us, sockets)"
 	" VALUES (?1, ?2, ?3, NULL, ?4)",
 	"UPDATE sample SET sockets = coalesce(sockets, 0) + ?3 WHERE ts = ?1 AND host = ?2",
-	"INSERT OR IGNORE INTO counts (ts, host, grp, %1$s) VALUES (?1, ?2, ?3, %2$s)",
-	"UPDATE counts SET %1$s" KEY,
-	"INSERT INTO temp.import_seen (ts, host, grp, added, %1$s) VALUES"
-	" (?1, ?2, ?3, ?4, %2$s) ON CONFLICT DO NOTHING",
-	"SELECT added, %1$s FROM temp.import_seen" KEY,
-	"UPDATE temp.import_seen SET %1$s" KEY,
+	"INSERT OR IGNORE INTO counts (ts, host, grp, %1$s, " LQ_COLS ") VALUES (?1, ?2, ?3, %2$s, "
+	LQ_VALS ")",
+	"UPDATE counts SET %1$s, " LQ_MERGE KEY,
+	"INSERT INTO temp.import_seen (ts, host, grp, added, %1$s, u_listen, u_sample,"
+	" u_limit) VALUES (?1, ?2, ?3, ?4, %2$s, ?16, ?17, ?18) ON CONFLICT DO NOTHING",
+	"SELECT added, %1$s, u_listen, u_sample, u_limit FROM temp.import_seen" KEY,
+	"UPDATE temp.import_seen SET %1$s, u_listen = coalesce(u_listen, ?16),"
+	" u_sample = coalesce(u_sample, ?17), u_limit = coalesce(u_limit, ?18)" KEY,
 	"SELECT count(*), coalesce(sum(a), 0) FROM (SELECT max(added) AS a"
 	" FROM temp.import_seen WHERE grp != -1 GROUP BY ts, host)",
+	"INSERT OR IGNORE INTO klimit (ts, host, name, value) VALUES (?1, ?2, ?3, ?4)",
+	"INSERT OR IGNORE INTO sample_kernel (ts, host, interval, %1$s) VALUES (?1, ?2, ?5, %2$s)",
 };
 static const struct {
 	const char	*cols, *vals;	/* templates for %1$s and %2$s */
 	int		 first;		/* the parameter of the first state */
+	int		 kst;		/* the kstats', not the states' */
 } tmpl[NSTMT] = {
-	[S_COUNTS] = { "{c}", "?{n}", 4 },
-	[S_MERGE] = { "{c} = {c} + ?{n}", NULL, 4 },
-	[S_SEEN] = { "{c}_line", "?{n}", 5 },
-	[S_SEEN_GET] = { "{c}_line", NULL, 0 },
-	[S_SEEN_SET] = { "{c}_line = coalesce({c}_line, ?{n})", NULL, 5 },
+	[S_KERNEL] = { "{c}", "?{n}", KS_FIRST, 1 },
+	[S_COUNTS] = { "{c}", "?{n}", 4, 0 },
+	[S_MERGE] = { "{c} = {c} + ?{n}", NULL, 4, 0 },
+	[S_SEEN] = { "{c}_line", "?{n}", 5, 0 },
+	[S_SEEN_GET] = { "{c}_line", NULL, 0, 0 },
+	[S_SEEN_SET] = { "{c}_line = coalesce({c}_line, ?{n})", NULL, 5, 0 },
 };
 
 /* Names to ids, cached: imports see a handful of hosts and groups. */
@@ -83,6 +102,7 @@ struct importer {
 	size_t		 jlen, jline;
 	struct import_stats *stats;
 	int64_t		 now;			/* this host's clock, in seconds */
+	int64_t		 kfrom, kto;		/* the kernel context written: its span */
 	char		*err;
 	size_t		 errlen;
 	int		 rc;
@@ -193,17 +213,65 @@ bind_states(sqlite3_stmt *st, int first, const uint64_t *count, const size_t *li
 			sqlite3_bind_null(st, first + i - 1);
 }
 
+/* ?15 .. ?19: the group's accept queues, or NULLs. */
+static void
+bind_listen(sqlite3_stmt *st, const struct import_sample *s)
+{
+	int x;
+
+	for (x = IX_LISTENERS; x <= IX_FULL; x++)
+		if (s == NULL || s->line[IMPORT_F(x)] == 0)
+			sqlite3_bind_null(st, LQ_FIRST + x);
+		else if (x == IX_MAX_FILL)
+			sqlite3_bind_double(st, LQ_FIRST + x, s->fill);
+		else
+			sqlite3_bind_int64(st, LQ_FIRST + x, (int64_t)s->count[IMPORT_F(x)]);
+}
+
+/* ?5 the interval, ?6 .. the kstats, or NULLs: a sample's context. */
+static void
+bind_kernel(sqlite3_stmt *st, const struct import_sample *s)
+{
+	int x;
+
+	for (x = IX_INTERVAL; x < IX_KLIMIT0; x++)
+		if (s->line[IMPORT_F(x)] == 0)
+			sqlite3_bind_null(st, KS_FIRST - 1 + x - IX_INTERVAL);
+		else
+			sqlite3_bind_int64(st, KS_FIRST - 1 + x - IX_INTERVAL,
+			    (int64_t)s->count[IMPORT_F(x)]);
+}
+
+/* ?16 .. ?18: the line of each unit of s, or NULL. */
+static void
+bind_units(sqlite3_stmt *st, const struct import_sample *s)
+{
+	size_t line;
+	int u;
+
+	for (u = 0; u < IU_N; u++)
+		if ((line = import_unit_line(s, u)) != 0)
+			sqlite3_bind_int64(st, UNIT_FIRST + u, (int64_t)line);
+		else
+			sqlite3_bind_null(st, UNIT_FIRST + u);
+}
+
 /* Note a key; 1 if this import met it before, with what it noted then. */
 static int
 seen(struct importer *im, int64_t ts, int64_t host, int64_t grp, int added,
-    const size_t *line, int *was_added, size_t *was_line)
+    const struct import_sample *s, int *was_added, size_t *was_line)
 {
 	sqlite3_stmt *st = im->st[S_SEEN];
 	int i;
 
 	bind_key(st, ts, host, grp);
 	sqlite3_bind_int(st, 4, added);
-	bind_states(st, 5, NULL, line);
+	bind_states(st, 5, NULL, s != NULL ? s->line : NULL);
+	if (s != NULL)
+		bind_units(st, s);
+	else
+		for (i = 0; i < IU_N; i++)
+			sqlite3_bind_null(st, UNIT_FIRST + i);
 	if (step(im, st, SQLITE_DONE) == -1)
 		return -1;
 	if (sqlite3_changes(im->db) == 1)
@@ -215,20 +283,49 @@ seen(struct importer *im, int64_t ts, int64_t host, int64_t grp, int added,
 	*was_added = sqlite3_column_int(st, 0);
 	for (i = 1; i <= TT_NSTATES; i++)
 		was_line[i] = (size_t)sqlite3_column_int64(st, i);
+	/* a unit given before: each of its fields counts as given then */
+	for (i = IMPORT_F(0); i < IMPORT_NF; i++)
+		was_line[i] = (size_t)sqlite3_column_int64(st, TT_NSTATES + 1 + import_unit(i));
 	sqlite3_reset(st);
 	return 1;
 }
 
-/* The sample row of (ts, host): written once, with sockets from group `all`. */
+/*
+ * The kernel's context of a sample this import wrote (group `all` gives
+ * it), and its span: the rollups over it are summed again at the end.
+ */
 static int
-write_sample(struct importer *im, int64_t ts, int64_t host, int all, int64_t sum)
+write_kernel(struct importer *im, const struct import_sample *s, int64_t host)
+{
+	sqlite3_stmt *st = im->st[S_KERNEL];
+
+	if (s->line[IMPORT_F(IX_INTERVAL)] == 0)
+		return 0;
+	bind_key(st, s->ts, host, 0);
+	bind_kernel(st, s);
+	if (step(im, st, SQLITE_DONE) == -1)
+		return -1;
+	if (im->kfrom == -1 || s->ts < im->kfrom)
+		im->kfrom = s->ts;
+	if (s->ts > im->kto)
+		im->kto = s->ts;
+	return 0;
+}
+
+/*
+ * The sample row of (ts, host): written once, with sockets and the kernel's
+ * context from group `all` (which may come after other groups).
+ */
+static int
+write_sample(struct importer *im, const struct import_sample *s, int64_t host, int all,
+    int64_t sum)
 {
 	sqlite3_stmt *st = im->st[S_SAMPLE];
-	size_t lines[TT_NSTATES + 1];
+	size_t lines[IMPORT_NF];
 	int added, rc;
 
-	if (im->memo_host != host || im->memo_ts != ts) {
-		bind_key(st, ts, host, SAMPLE_IMPORTED);	/* ?3 is flags */
+	if (im->memo_host != host || im->memo_ts != s->ts) {
+		bind_key(st, s->ts, host, SAMPLE_IMPORTED);	/* ?3 is flags */
 		if (all)
 			sqlite3_bind_int64(st, 4, sum);
 		else
@@ -236,20 +333,43 @@ write_sample(struct importer *im, int64_t ts, int64_t host, int all, int64_t sum
 		if (step(im, st, SQLITE_DONE) == -1)
 			return -1;
 		added = sqlite3_changes(im->db);
-		if ((rc = seen(im, ts, host, SAMPLE_KEY, added, NULL, &im->memo_new,
+		if ((rc = seen(im, s->ts, host, SAMPLE_KEY, added, NULL, &im->memo_new,
 		    lines)) == -1)
 			return -1;
-		im->memo_ts = ts;
+		im->memo_ts = s->ts;
 		im->memo_host = host;
 		if (rc == 0) {
 			im->memo_new = added;
-			return 0;	/* sockets, if any, went in with the row */
+			/* sockets, if any, went in with the row */
+			return added && all ? write_kernel(im, s, host) : 0;
 		}
 	}
 	if (!all || !im->memo_new)
 		return 0;
-	bind_key(im->st[S_SOCKETS], ts, host, sum);	/* ?3 is the sum */
-	return step(im, im->st[S_SOCKETS], SQLITE_DONE);
+	bind_key(im->st[S_SOCKETS], s->ts, host, sum);	/* ?3 is the sum */
+	if (step(im, im->st[S_SOCKETS], SQLITE_DONE) == -1)
+		return -1;
+	return write_kernel(im, s, host);
+}
+
+/* The limits a key of group `all` gives; a row already stored stays as it is. */
+static int
+write_limits(struct importer *im, const struct import_sample *s, int64_t host)
+{
+	sqlite3_stmt *st = im->st[S_LIMIT];
+	int k;
+
+	for (k = 0; k < TT_NKLIMITS; k++) {
+		if (s->line[IMPORT_F(IX_KLIMIT0 + k)] == 0)
+			continue;
+		sqlite3_bind_int64(st, 1, s->ts);
+		sqlite3_bind_int64(st, 2, host);
+		sqlite3_bind_text(st, 3, klimit_name(k), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)s->count[IMPORT_F(IX_KLIMIT0 + k)]);
+		if (step(im, st, SQLITE_DONE) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* A key met again: its states must be new ones; add them to this import's row. */
@@ -265,11 +385,13 @@ merge(struct importer *im, int64_t host, int64_t grp, int was_added, const size_
 	if (was_added) {
 		bind_key(im->st[S_MERGE], s->ts, host, grp);
 		bind_states(im->st[S_MERGE], 4, s->count, NULL);
+		bind_listen(im->st[S_MERGE], s);
 		if (step(im, im->st[S_MERGE], SQLITE_DONE) == -1)
 			return -1;
 	}
 	bind_key(im->st[S_SEEN_SET], s->ts, host, grp);
 	bind_states(im->st[S_SEEN_SET], 5, NULL, s->line);
+	bind_units(im->st[S_SEEN_SET], s);
 	return step(im, im->st[S_SEEN_SET], SQLITE_DONE);
 }
 
@@ -298,27 +420,31 @@ flush(struct importer *im)
 {
 	struct import_sample *s = &im->cur;
 	sqlite3_stmt *st = im->st[S_COUNTS];
-	size_t was[TT_NSTATES + 1];
+	size_t was[IMPORT_NF], line;
 	int64_t host, grp, sum = 0;
-	int i, added, was_added, rc;
+	int i, added, was_added, rc, all = strcmp(s->group, "all") == 0;
+	char why[512];
 
 	if (!im->has_cur)
 		return 0;
 	im->has_cur = 0;
+	if (import_sample_whole(s, &line, why, sizeof(why)) == -1)
+		return bad(im, line, why);
 	if (one_host(im, s) == -1 ||
 	    (host = names_id(im, &im->hosts, "host", s->host)) == -1 ||
 	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
 		sum += (int64_t)s->count[i];
-	if (write_sample(im, s->ts, host, strcmp(s->group, "all") == 0, sum) == -1)
+	if (write_sample(im, s, host, all, sum) == -1 || (all && write_limits(im, s, host) == -1))
 		return -1;
 	bind_key(st, s->ts, host, grp);
 	bind_states(st, 4, s->count, NULL);
+	bind_listen(st, s);
 	if (step(im, st, SQLITE_DONE) == -1)
 		return -1;
 	added = sqlite3_changes(im->db);
-	if ((rc = seen(im, s->ts, host, grp, added, s->line, &was_added, was)) <= 0)
+	if ((rc = seen(im, s->ts, host, grp, added, s, &was_added, was)) <= 0)
 		return rc;
 	return merge(im, host, grp, was_added, was);
 }
@@ -344,6 +470,8 @@ csv_record(struct importer *im, char *s, size_t len, size_t line)
 	}
 	if (import_sample_add(&im->cur, r.state, r.count, line, why, sizeof(why)) == -1)
 		return bad(im, line, why);
+	if (r.state == IMPORT_F(IX_MAX_FILL))
+		im->cur.fill = r.real;
 	return 0;
 }
 
@@ -502,11 +630,16 @@ import_lines(struct importer *im)
 static int
 prepare(struct importer *im, int i)
 {
-	char cols[512], vals[256], text[1024];
+	char cols[2048], vals[512], text[4096];
 
 	if (tmpl[i].cols == NULL)
 		snprintf(text, sizeof(text), "%s", sql[i]);
-	else {
+	else if (tmpl[i].kst) {
+		kstat_sql(cols, sizeof(cols), ", ", tmpl[i].cols, tmpl[i].first);
+		kstat_sql(vals, sizeof(vals), ", ", tmpl[i].vals ? tmpl[i].vals : "",
+		    tmpl[i].first);
+		snprintf(text, sizeof(text), sql[i], cols, vals);
+	} else {
 		state_sql(cols, sizeof(cols), ", ", tmpl[i].cols, tmpl[i].first);
 		state_sql(vals, sizeof(vals), ", ", tmpl[i].vals ? tmpl[i].vals : "",
 		    tmpl[i].first);
@@ -525,8 +658,8 @@ setup(struct importer *im)
 	state_sql(lines, sizeof(lines), ", ", "{c}_line", 0);
 	snprintf(create, sizeof(create), "DROP TABLE IF EXISTS temp.import_seen;"
 	    "CREATE TEMP TABLE import_seen (ts INTEGER NOT NULL, host INTEGER NOT NULL,"
-	    " grp INTEGER NOT NULL, added INTEGER NOT NULL, %s,"
-	    " PRIMARY KEY (ts, host, grp)) WITHOUT ROWID", lines);
+	    " grp INTEGER NOT NULL, added INTEGER NOT NULL, %s, u_listen, u_sample,"
+	    " u_limit, PRIMARY KEY (ts, host, grp)) WITHOUT ROWID", lines);
 	if (db_exec(im->db, create, err, sizeof(err)) == -1) {
 		snprintf(im->err, im->errlen, "%s: %s", im->dbname, err);
 		im->rc = IMPORT_EDB;
@@ -552,7 +685,25 @@ static int
 finish(struct importer *im)
 {
 	sqlite3_stmt *st = im->st[S_STATS];
+	char rollup[8192], err[512];
+	int64_t from, to;
 
+	/*
+	 * The trigger added each sample's counter increases to its hour as it
+	 * came; samples that came out of order, or whose context came after
+	 * the row, make those wrong: the hours from the first written to 3
+	 * hours after the last (the most a rate reaches over) are summed again.
+	 */
+	if (im->kfrom != -1) {
+		from = im->kfrom - im->kfrom % 3600;
+		to = im->kto + 3 * 3600 - (im->kto + 3 * 3600) % 3600 + 3600;
+		kernel_rollup_sql(rollup, sizeof(rollup), from, to);
+		if (db_exec(im->db, rollup, err, sizeof(err)) == -1) {
+			snprintf(im->err, im->errlen, "%s: %s", im->dbname, err);
+			im->rc = IMPORT_EDB;
+			return -1;
+		}
+	}
 	if (step(im, st, SQLITE_ROW) == -1)
 		return -1;
 	im->stats->samples = (uint64_t)sqlite3_column_int64(st, 0);
@@ -580,6 +731,8 @@ import_run(sqlite3 *db, const char *dbname, FILE *in, const char *file,
 	im.errlen = errlen;
 	im.memo_ts = -1;
 	im.memo_host = -1;
+	im.kfrom = -1;
+	im.kto = -1;
 	im.now = clock_real_ns() / 1000000000;
 	if (reader_open(&im.rd, in, file, err, errlen) == -1) {
 		snprintf(err, errlen, "out of memory");

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "tcptally/kernel.h"
 #include "tcptally/progress.h"
 #include "tcptally/tcptally.h"
 
@@ -20,12 +21,27 @@
  */
 #define IMPORT_FUTURE_MAX	60
 
+/*
+ * A key's rows beyond its 11 states, as export writes them after the
+ * states: listen.* of any group (all five or none); sample.interval,
+ * kernel.* (with sample.interval) and limit.* of group `all`. They are
+ * numbered after the states: field IMPORT_F(IX_QUEUED) is listen.queued.
+ */
+enum { IX_LISTENERS, IX_QUEUED, IX_BACKLOG, IX_MAX_FILL, IX_FULL, IX_INTERVAL, IX_KSTAT0,
+	IX_KLIMIT0 = IX_KSTAT0 + TT_NKSTATS, IX_N = IX_KLIMIT0 + TT_NKLIMITS };
+#define IMPORT_F(x)	(TT_NSTATES + 1 + (x))
+#define IMPORT_NF	IMPORT_F(IX_N)		/* fields 1 .. IMPORT_NF - 1 */
+#define IMPORT_FILL_MAX	1e6			/* as the report reads it */
+/* A field's units for the duplicate check of a key given in parts. */
+enum { IU_LISTEN, IU_SAMPLE, IU_LIMIT, IU_N };
+
 struct import_row {			/* one CSV row; strings point into the line */
 	int64_t		 ts;
 	const char	*host;
 	const char	*group;
-	int		 state;
-	uint64_t	 count;		/* 0..TT_COUNT_MAX */
+	int		 state;		/* the field: a state 1..11, or IMPORT_F(IX_...) */
+	uint64_t	 count;		/* 0..TT_COUNT_MAX, or what the field allows */
+	double		 real;		/* listen.max_fill */
 };
 
 enum { CRON_STAMP = 1, CRON_COUNT = 2 };
@@ -41,10 +57,11 @@ struct import_sample {
 	int64_t		 ts;
 	char		 host[TT_HOST_MAX];
 	char		 group[TT_NAME_MAX];
-	uint64_t	 count[TT_NSTATES + 1];	/* [1..11] */
-	size_t		 line[TT_NSTATES + 1];	/* where each state was given; 0 = not */
+	uint64_t	 count[IMPORT_NF];	/* [1..11] the states, then the others */
+	size_t		 line[IMPORT_NF];	/* where each was given; 0 = not */
+	double		 fill;			/* listen.max_fill */
 	size_t		 first;			/* the line that opened it */
-	int		 n;			/* states given */
+	int		 n;			/* fields given */
 };
 
 int		 import_is_blank(const char *s, size_t len);
@@ -70,6 +87,15 @@ int		 import_sample_add(struct import_sample *s, int state, uint64_t count,
 /* Against the lines of an earlier part of the same sample: -1 and *line if a state repeats. */
 int		 import_sample_clash(const struct import_sample *s, const size_t *earlier,
 		     size_t *line, char *why, size_t whylen);
+/* Which unit (IU_*) field f >= IMPORT_F(0) belongs to. */
+int		 import_unit(int f);
+/* The first line of unit u in s, 0 if none of it was given. */
+size_t		 import_unit_line(const struct import_sample *s, int u);
+/* Whether a key's fields go together: -1 and *line with the reason if not. */
+int		 import_sample_whole(const struct import_sample *s, size_t *line, char *why,
+		     size_t whylen);
+/* "TIME_WAIT", "listen.queued", "kernel.ListenDrops", "limit.somaxconn" */
+const char	*import_field_name(int f, char *buf, size_t len);
 
 /* import_read.c: the input, a line at a time. */
 struct reader {

@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -147,6 +148,130 @@ parse_count(const char *s, size_t len, int state, uint64_t *count, char *why,
 	}
 	snprintf(why, whylen, "bad count %s for %s: expected a whole number from 0 to %lld",
 	    import_show(b, sizeof(b), s, len), state_name(state), TT_COUNT_MAX);
+	return -1;
+}
+
+static const char *const listen_names[] = { "listeners", "queued", "backlog", "max_fill",
+	"full" };
+
+const char *
+import_field_name(int f, char *buf, size_t len)
+{
+	int x = f - IMPORT_F(0);
+
+	if (f >= 1 && f <= TT_NSTATES)
+		snprintf(buf, len, "%s", state_name(f));
+	else if (x >= IX_LISTENERS && x <= IX_FULL)
+		snprintf(buf, len, "listen.%s", listen_names[x]);
+	else if (x == IX_INTERVAL)
+		snprintf(buf, len, "sample.interval");
+	else if (x >= IX_KSTAT0 && x < IX_KLIMIT0)
+		snprintf(buf, len, "kernel.%s", kstat_name(x - IX_KSTAT0));
+	else if (x >= IX_KLIMIT0 && x < IX_N)
+		snprintf(buf, len, "limit.%s", klimit_name(x - IX_KLIMIT0));
+	else
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int
+import_unit(int f)
+{
+	int x = f - IMPORT_F(0);
+
+	return x <= IX_FULL ? IU_LISTEN : x < IX_KLIMIT0 ? IU_SAMPLE : IU_LIMIT;
+}
+
+/* The field a name beyond the states stands for, or -1. */
+static int
+extra_field(const char *s)
+{
+	size_t i;
+	int k;
+
+	if (strncmp(s, "listen.", 7) == 0) {
+		for (i = 0; i < sizeof(listen_names) / sizeof(listen_names[0]); i++)
+			if (strcmp(s + 7, listen_names[i]) == 0)
+				return IMPORT_F(IX_LISTENERS + (int)i);
+	} else if (strcmp(s, "sample.interval") == 0)
+		return IMPORT_F(IX_INTERVAL);
+	else if (strncmp(s, "kernel.", 7) == 0 && (k = kstat_from_name(s + 7)) != -1)
+		return IMPORT_F(IX_KSTAT0 + k);
+	else if (strncmp(s, "limit.", 6) == 0)
+		for (k = 0; k < TT_NKLIMITS; k++)
+			if (strcmp(s + 6, klimit_name(k)) == 0)
+				return IMPORT_F(IX_KLIMIT0 + k);
+	return -1;
+}
+
+/* A CSV row's field: a state, or what export writes after them. s is NUL-terminated. */
+static int
+parse_field(const char *s, size_t len, const char *group, int *f, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8], n[64];
+
+	if ((*f = extra_field(s)) == -1) {
+		if (strchr(s, '.') == NULL)
+			return parse_state(s, len, f, why, whylen);
+		snprintf(why, whylen, "unknown field %s; after the states, export writes "
+		    "listen.{listeners,queued,backlog,max_fill,full}, sample.interval, "
+		    "kernel.NAME and limit.NAME (tcptally-report(1), EXPORT)",
+		    import_show(b, sizeof(b), s, len));
+		return -1;
+	}
+	if (import_unit(*f) != IU_LISTEN && strcmp(group, "all") != 0) {
+		snprintf(why, whylen, "%s belongs to the host's sample, in group all, not "
+		    "group '%s'", import_field_name(*f, n, sizeof(n)), group);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fill: a decimal number from 0 to IMPORT_FILL_MAX, as export writes it. */
+static int
+parse_fill(const char *s, size_t len, double *out, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8], *end = NULL;
+	size_t i;
+	double v;
+
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]) && s[i] != '.' && s[i] != 'e' && s[i] != 'E' &&
+		    s[i] != '-' && s[i] != '+')
+			break;
+	v = len > 0 && i == len && isdigit((unsigned char)s[0]) ? strtod(s, &end) : -1;
+	if (v >= 0 && end == s + len && v <= IMPORT_FILL_MAX) {
+		*out = v;
+		return 0;
+	}
+	snprintf(why, whylen, "bad listen.max_fill %s: expected a decimal number from 0 to "
+	    "1000000 (the fullest queue / (its backlog + 1); 1 is full)",
+	    import_show(b, sizeof(b), s, len));
+	return -1;
+}
+
+/* A value of field f: its range, and for max_fill a real. */
+static int
+parse_value(const char *s, size_t len, int f, struct import_row *r, char *why, size_t whylen)
+{
+	char b[SHOW_MAX + 8], n[64];
+	int x = f - IMPORT_F(0);
+	uint64_t lo = 0, hi = TT_COUNT_MAX;
+
+	if (f >= 1 && f <= TT_NSTATES)
+		return parse_count(s, len, f, &r->count, why, whylen);
+	if (x == IX_MAX_FILL)
+		return parse_fill(s, len, &r->real, why, whylen);
+	if (x == IX_INTERVAL) {
+		lo = 1;
+		hi = 3600;
+	} else if (x >= IX_KSTAT0)
+		hi = INT64_MAX;
+	if (parse_uint(s, len, hi, &r->count) == 0 && r->count >= lo)
+		return 0;
+	snprintf(why, whylen, "bad %s %s: expected a whole number from %llu to %llu",
+	    import_field_name(f, n, sizeof(n)), import_show(b, sizeof(b), s, len),
+	    (unsigned long long)lo, (unsigned long long)hi);
 	return -1;
 }
 
@@ -292,8 +417,8 @@ import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whyl
 	r->host = f[1];
 	r->group = f[2];
 	if (import_group_ok(f[2], why, whylen) == -1 ||
-	    parse_state(f[3], fl[3], &r->state, why, whylen) == -1 ||
-	    parse_count(f[4], fl[4], r->state, &r->count, why, whylen) == -1)
+	    parse_field(f[3], fl[3], f[2], &r->state, why, whylen) == -1 ||
+	    parse_value(f[4], fl[4], r->state, r, why, whylen) == -1)
 		return -1;
 	return 0;
 }
@@ -414,10 +539,10 @@ static void
 dup_msg(const struct import_sample *s, int state, size_t first, char *why,
     size_t whylen)
 {
-	char b[SHOW_MAX + 8];
+	char b[SHOW_MAX + 8], n[64];
 
 	snprintf(why, whylen, "duplicate %s for ts %lld, host %s, group '%s' (first "
-	    "given on line %zu)", state_name(state), (long long)s->ts,
+	    "given on line %zu)", import_field_name(state, n, sizeof(n)), (long long)s->ts,
 	    import_show(b, sizeof(b), s->host, strlen(s->host)), s->group, first);
 }
 
@@ -441,7 +566,7 @@ import_sample_clash(const struct import_sample *s, const size_t *earlier, size_t
 {
 	int i, hit = 0;
 
-	for (i = 1; i <= TT_NSTATES; i++)
+	for (i = 1; i < IMPORT_NF; i++)
 		if (s->line[i] != 0 && earlier[i] != 0 &&
 		    (hit == 0 || s->line[i] < s->line[hit]))
 			hit = i;
@@ -450,4 +575,45 @@ import_sample_clash(const struct import_sample *s, const size_t *earlier, size_t
 	*line = s->line[hit];
 	dup_msg(s, hit, earlier[hit], why, whylen);
 	return -1;
+}
+
+size_t
+import_unit_line(const struct import_sample *s, int u)
+{
+	size_t line = 0;
+	int f;
+
+	for (f = IMPORT_F(0); f < IMPORT_NF; f++)
+		if (import_unit(f) == u && s->line[f] != 0 && (line == 0 || s->line[f] < line))
+			line = s->line[f];
+	return line;
+}
+
+int
+import_sample_whole(const struct import_sample *s, size_t *line, char *why, size_t whylen)
+{
+	char a[64], b[64];
+	int f, given = -1, missing = -1;
+
+	for (f = IMPORT_F(IX_LISTENERS); f <= IMPORT_F(IX_FULL); f++)
+		if (s->line[f] != 0)
+			given = f;
+		else if (missing == -1)
+			missing = f;
+	if (given != -1 && missing != -1) {
+		*line = s->line[given];
+		snprintf(why, whylen, "%s without %s for ts %lld, group '%s': a group's accept "
+		    "queues come as all five listen.* rows", import_field_name(given, a, sizeof(a)),
+		    import_field_name(missing, b, sizeof(b)), (long long)s->ts, s->group);
+		return -1;
+	}
+	for (f = IMPORT_F(IX_KSTAT0); f < IMPORT_F(IX_KLIMIT0); f++)
+		if (s->line[f] != 0 && s->line[IMPORT_F(IX_INTERVAL)] == 0) {
+			*line = s->line[f];
+			snprintf(why, whylen, "%s without sample.interval for ts %lld: the kernel's "
+			    "counters need the interval they were sampled at (a gap of more than 3 "
+			    "ends a rate)", import_field_name(f, a, sizeof(a)), (long long)s->ts);
+			return -1;
+		}
+	return 0;
 }

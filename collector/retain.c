@@ -28,8 +28,8 @@
 #define VACUUM_KEEP	64		/* free pages kept for the next samples */
 
 enum { R_BEGIN, R_COMMIT, R_ROLLBACK,
-	R_RAW_BOUND, R_RAW_DEL, R_SAMPLE_DEL, R_RAW_OLDEST,
-	R_HOUR_BOUND, R_HOUR_DEL,
+	R_RAW_BOUND, R_RAW_DEL, R_SAMPLE_DEL, R_KERNEL_DEL, R_LIMIT_DEL, R_RAW_OLDEST,
+	R_HOUR_BOUND, R_HOUR_DEL, R_HOURK_DEL,
 	R_PAGES, R_FREE, R_PAGESIZE, R_AUTOVAC, NRSTMT };
 
 _Static_assert(NRSTMT == sizeof(((struct retain *)0)->st) / sizeof(sqlite3_stmt *), "struct retain st[] size");
@@ -39,12 +39,24 @@ static const char *const rsql[NRSTMT] = {
 	"SELECT ts FROM counts WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2",
 	"DELETE FROM counts WHERE ts < ?1",
 	"DELETE FROM sample WHERE ts < ?1",
+	"DELETE FROM sample_kernel WHERE ts < ?1",
+	/* a limit's row goes only once a newer one is in force by then */
+	"DELETE FROM klimit WHERE ts < ?1 AND EXISTS (SELECT 1 FROM klimit AS n WHERE"
+	" n.host = klimit.host AND n.name = klimit.name AND n.ts > klimit.ts AND n.ts <= ?1)",
 	"SELECT min(ts) FROM sample",
 	"SELECT ts FROM hourly WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2",
 	"DELETE FROM hourly WHERE ts < ?1",
+	"DELETE FROM hourly_kernel WHERE ts < ?1",
 	"PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size",
 	"PRAGMA auto_vacuum",
 };
+
+/* The delete that goes with another: a sample's kernel context, then its limits. */
+static int
+follows(int st)
+{
+	return st == R_SAMPLE_DEL ? R_KERNEL_DEL : st == R_KERNEL_DEL ? R_LIMIT_DEL : -1;
+}
 
 static int
 exec_stmt(sqlite3_stmt *st)
@@ -113,7 +125,7 @@ batch(struct retain *rt, int bound_st, int del_st, int del2_st, int64_t cutoff,
 		return -1;
 	if (sqlite3_changes(rt->db) > 0)
 		*deleted_to = upto;
-	if (del2_st >= 0) {
+	for (; del2_st >= 0; del2_st = follows(del2_st)) {
 		sqlite3_bind_int64(rt->st[del2_st], 1, upto);
 		if (exec_stmt(rt->st[del2_st]) == -1)
 			return -1;
@@ -160,7 +172,7 @@ cap_step(struct retain *rt, const struct config *c, int64_t now, const char *pat
 		rt->cap_to = to;
 		return 1;
 	}
-	if ((rc = batch(rt, R_HOUR_BOUND, R_HOUR_DEL, -1, now - 3600 * 24, &to)) == -1)
+	if ((rc = batch(rt, R_HOUR_BOUND, R_HOUR_DEL, R_HOURK_DEL, now - 3600 * 24, &to)) == -1)
 		return -1;
 	if (to >= 0) {
 		if (!rt->cap_hourly)
@@ -198,7 +210,7 @@ retain_step(struct retain *rt, const struct config *c, int64_t now, const char *
 		more |= rc;
 	}
 	if (!more && c->retention_hourly > 0) {
-		if ((rc = batch(rt, R_HOUR_BOUND, R_HOUR_DEL, -1,
+		if ((rc = batch(rt, R_HOUR_BOUND, R_HOUR_DEL, R_HOURK_DEL,
 		    now - c->retention_hourly, &to)) == -1)
 			goto fail;
 		more |= rc;

@@ -6,8 +6,8 @@
 #include "tcptally/db.h"
 #include "collector.h"
 
-static const char sql_sample[] =
-    "INSERT INTO sample (ts, host, flags, duration_us, sockets) VALUES (?, ?, ?, ?, ?)";
+static const char sql_limit[] =
+    "INSERT OR REPLACE INTO klimit (ts, host, name, value) VALUES (?1, ?2, ?3, ?4)";
 
 static int
 prepare(struct store *s, const char *sql, sqlite3_stmt **st)
@@ -46,9 +46,49 @@ prepare_counts(struct store *s)
 
 	state_sql(cols, sizeof(cols), ", ", "{c}", 0);
 	state_sql(vals, sizeof(vals), ", ", "?", 0);
-	snprintf(sql, sizeof(sql), "INSERT INTO counts (ts, host, grp, %s) VALUES (?, ?, ?, %s)",
-	    cols, vals);
+	snprintf(sql, sizeof(sql), "INSERT INTO counts (ts, host, grp, %s, listeners, queued,"
+	    " backlog, max_fill, full) VALUES (?, ?, ?, %s, ?, ?, ?, ?, ?)", cols, vals);
 	return prepare(s, sql, &s->ins_counts);
+}
+
+/* The sample, and its kernel context: ts, host, interval, then the kstats. */
+static int
+prepare_sample(struct store *s)
+{
+	char cols[512], vals[128], sql[1024];
+
+	if (prepare(s, "INSERT INTO sample (ts, host, flags, duration_us, sockets)"
+	    " VALUES (?, ?, ?, ?, ?)", &s->ins_sample) == -1)
+		return -1;
+	kstat_sql(cols, sizeof(cols), ", ", "{c}", 0);
+	kstat_sql(vals, sizeof(vals), ", ", "?", 0);
+	snprintf(sql, sizeof(sql), "INSERT INTO sample_kernel (ts, host, interval, %s)"
+	    " VALUES (?, ?, ?, %s)", cols, vals);
+	return prepare(s, sql, &s->ins_kernel);
+}
+
+/* The newest stored value of each limit of this host: only changes are stored. */
+static int
+load_limits(struct store *s)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	if (prepare(s, "SELECT value FROM klimit WHERE host = ?1 AND name = ?2"
+	    " ORDER BY ts DESC LIMIT 1", &st) == -1)
+		return -1;
+	memset(&s->limits, 0, sizeof(s->limits));
+	for (i = 0; i < TT_NKLIMITS; i++) {
+		sqlite3_bind_int64(st, 1, s->host_id);
+		sqlite3_bind_text(st, 2, klimit_name(i), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			s->limits.v[i] = sqlite3_column_int64(st, 0);
+			s->limits.have |= 1u << i;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return 0;
 }
 
 /* One file holds one host: the database's, if it has one, must be ours. */
@@ -89,9 +129,9 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 	    prepare(s, "BEGIN IMMEDIATE", &s->begin) == -1 ||
 	    prepare(s, "COMMIT", &s->commit) == -1 ||
 	    prepare(s, "ROLLBACK", &s->rollback) == -1 ||
-	    prepare(s, sql_sample, &s->ins_sample) == -1 ||
-	    prepare_counts(s) == -1 ||
-	    (s->host_id = db_name_id(s->db, "host", host)) == -1) {
+	    prepare_sample(s) == -1 || prepare_counts(s) == -1 ||
+	    prepare(s, sql_limit, &s->ins_limit) == -1 ||
+	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		store_close(s);
 		return -1;
@@ -122,9 +162,10 @@ store_set_groups(struct store *s, const struct config *c)
 
 static int
 insert_sample(struct store *s, int64_t ts, unsigned flags, int64_t duration_us,
-    int64_t sockets)
+    int64_t sockets, const struct kcontext *kc)
 {
 	sqlite3_stmt *st = s->ins_sample;
+	int i, rc;
 
 	sqlite3_bind_int64(st, 1, ts);
 	sqlite3_bind_int64(st, 2, s->host_id);
@@ -136,7 +177,43 @@ insert_sample(struct store *s, int64_t ts, unsigned flags, int64_t duration_us,
 		sqlite3_bind_int64(st, 4, duration_us);
 		sqlite3_bind_int64(st, 5, sockets);
 	}
+	if ((rc = run(st)) != SQLITE_DONE || kc == NULL || (flags & SAMPLE_MISSED))
+		return rc;
+	/* its own row: a sample without it costs nothing for it */
+	st = s->ins_kernel;
+	sqlite3_bind_int64(st, 1, ts);
+	sqlite3_bind_int64(st, 2, s->host_id);
+	sqlite3_bind_int64(st, 3, kc->interval);
+	for (i = 0; i < TT_NKSTATS; i++)
+		if ((kc->k.have >> i) & 1)
+			sqlite3_bind_int64(st, 4 + i, kc->k.v[i]);
+		else
+			sqlite3_bind_null(st, 4 + i);
 	return run(st);
+}
+
+/* The limits that changed since the newest stored (all of them at first). */
+static int
+insert_limits(struct store *s, int64_t ts, const struct klimits *l, struct klimits *now)
+{
+	sqlite3_stmt *st = s->ins_limit;
+	int i;
+
+	*now = s->limits;
+	for (i = 0; i < TT_NKLIMITS; i++) {
+		if (!((l->have >> i) & 1) ||
+		    ((now->have >> i) & 1 && now->v[i] == l->v[i]))
+			continue;
+		sqlite3_bind_int64(st, 1, ts);
+		sqlite3_bind_int64(st, 2, s->host_id);
+		sqlite3_bind_text(st, 3, klimit_name(i), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, l->v[i]);
+		if (run(st) != SQLITE_DONE)
+			return -1;
+		now->v[i] = l->v[i];
+		now->have |= 1u << i;
+	}
+	return 0;
 }
 
 /* One row per group; each also lands in its hourly rollup (trigger counts_to_hourly, schema/0002). */
@@ -153,6 +230,11 @@ insert_counts(struct store *s, int64_t ts, const struct tally *t)
 		sqlite3_bind_int64(st, 3, s->grp_ids[g]);
 		for (i = 1; i <= TT_NSTATES; i++)
 			sqlite3_bind_int64(st, 3 + i, (int64_t)t->count[g][i]);
+		sqlite3_bind_int64(st, 4 + TT_NSTATES, (int64_t)t->listen[g].listeners);
+		sqlite3_bind_int64(st, 5 + TT_NSTATES, (int64_t)t->listen[g].queued);
+		sqlite3_bind_int64(st, 6 + TT_NSTATES, (int64_t)t->listen[g].backlog);
+		sqlite3_bind_double(st, 7 + TT_NSTATES, t->listen[g].max_fill);
+		sqlite3_bind_int64(st, 8 + TT_NSTATES, (int64_t)t->listen[g].full);
 		if (run(st) != SQLITE_DONE)
 			return -1;
 	}
@@ -160,23 +242,27 @@ insert_counts(struct store *s, int64_t ts, const struct tally *t)
 }
 
 int
-store_sample(struct store *s, int64_t ts, const struct tally *t, unsigned flags,
-    int64_t duration_us)
+store_sample(struct store *s, int64_t ts, const struct tally *t, const struct kcontext *kc,
+    unsigned flags, int64_t duration_us)
 {
+	struct klimits stored;
 	int rc;
 
 	s->txn_err[0] = '\0';
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
-	rc = insert_sample(s, ts, flags, duration_us, (int64_t)t->total);
+	rc = insert_sample(s, ts, flags, duration_us, (int64_t)t->total, kc);
 	if (rc == SQLITE_CONSTRAINT) {
 		run(s->rollback);
 		return 1;
 	}
-	if (rc != SQLITE_DONE || insert_counts(s, ts, t) == -1)
+	if (rc != SQLITE_DONE || insert_counts(s, ts, t) == -1 ||
+	    (kc != NULL && insert_limits(s, ts, &kc->l, &stored) == -1))
 		goto fail;
 	if (run(s->commit) != SQLITE_DONE)
 		goto fail;
+	if (kc != NULL)
+		s->limits = stored;	/* only once they are on disk */
 	return 0;
 fail:
 	abort_txn(s);
@@ -195,7 +281,7 @@ store_missed(struct store *s, const int64_t *ts, size_t n)
 	if (run(s->begin) != SQLITE_DONE)
 		return -1;
 	for (i = 0; i < n; i++) {
-		rc = insert_sample(s, ts[i], SAMPLE_MISSED, 0, 0);
+		rc = insert_sample(s, ts[i], SAMPLE_MISSED, 0, 0, NULL);
 		if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT) {
 			abort_txn(s);
 			return -1;
@@ -224,6 +310,8 @@ store_close(struct store *s)
 	sqlite3_finalize(s->rollback);
 	sqlite3_finalize(s->ins_sample);
 	sqlite3_finalize(s->ins_counts);
+	sqlite3_finalize(s->ins_limit);
+	sqlite3_finalize(s->ins_kernel);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->grp_ids);

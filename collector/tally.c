@@ -75,8 +75,11 @@ tally_init(struct tally *t, size_t ngroups)
 {
 	memset(t, 0, sizeof(*t));
 	t->count = calloc(ngroups, sizeof(*t->count));
-	if (t->count == NULL)
+	t->listen = calloc(ngroups, sizeof(*t->listen));
+	if (t->count == NULL || t->listen == NULL) {
+		tally_free(t);
 		return -1;
+	}
 	t->ngroups = ngroups;
 	return 0;
 }
@@ -85,6 +88,7 @@ void
 tally_reset(struct tally *t)
 {
 	memset(t->count, 0, t->ngroups * sizeof(*t->count));
+	memset(t->listen, 0, t->ngroups * sizeof(*t->listen));
 	t->total = 0;
 	t->unknown_state = 0;
 }
@@ -93,7 +97,27 @@ void
 tally_free(struct tally *t)
 {
 	free(t->count);
+	free(t->listen);
 	memset(t, 0, sizeof(*t));
+}
+
+double
+listen_fill(uint32_t rqueue, uint32_t wqueue)
+{
+	return (double)rqueue / ((double)wqueue + 1.0);
+}
+
+static void
+add_listener(struct listen_tally *l, const struct tt_sock *s)
+{
+	double fill = listen_fill(s->rqueue, s->wqueue);
+
+	l->listeners++;
+	l->queued += s->rqueue;
+	l->backlog += s->wqueue;
+	l->full += s->rqueue > s->wqueue;
+	if (fill > l->max_fill)
+		l->max_fill = fill;
 }
 
 static int
@@ -120,6 +144,8 @@ tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
 		return;
 	}
 	t->count[0][s->state]++;
+	if (s->state == TT_LISTEN)
+		add_listener(&t->listen[0], s);
 	if (m->ngroups == 0)
 		return;
 	mask = m->lport[s->sport] & m->rport[s->dport] &
@@ -130,5 +156,7 @@ tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
 		if ((m->has_addr >> g) & 1 && !addrs_match(&m->groups[g], s))
 			continue;
 		t->count[g + 1][s->state]++;
+		if (s->state == TT_LISTEN)
+			add_listener(&t->listen[g + 1], s);
 	}
 }

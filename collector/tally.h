@@ -12,6 +12,17 @@ struct tt_sock {
 	uint8_t		 state;		/* 1..11 */
 	uint16_t	 sport, dport;	/* host order */
 	const uint8_t	*src, *dst;	/* 4 or 16 bytes, network order */
+	uint32_t	 rqueue, wqueue;	/* LISTEN: accept queue and backlog */
+};
+
+/*
+ * A group's listeners at a sample. A listener holds backlog + 1 connections
+ * before it refuses the next (sk_acceptq_is_full: queue > backlog), so its
+ * fill is queue / (backlog + 1): 1.0 is full.
+ */
+struct listen_tally {
+	uint64_t	 listeners, queued, backlog, full;
+	double		 max_fill;
 };
 
 struct matcher {
@@ -26,6 +37,7 @@ struct matcher {
 struct tally {
 	size_t		 ngroups;	/* 1 + user groups */
 	uint64_t	(*count)[TT_NSTATES + 1]; /* [group][state], index 0 = `all` */
+	struct listen_tally *listen;	/* [group] */
 	uint64_t	 total;		/* sockets seen */
 	uint64_t	 unknown_state;	/* state outside 1..11 */
 };
@@ -36,5 +48,7 @@ int		 tally_init(struct tally *t, size_t ngroups);
 void		 tally_reset(struct tally *t);
 void		 tally_free(struct tally *t);
 void		 tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s);
+/* A listener's fill: queue / (backlog + 1). */
+double		 listen_fill(uint32_t rqueue, uint32_t wqueue);
 
 #endif

@@ -57,9 +57,71 @@ put_gauge(struct out *o, const char *name, const char *help)
 	put(o, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* Per group: one line of name{group="..."} with the value f gives. */
+static void
+put_groups(struct out *o, const struct config *c, const struct tally *t, const char *name,
+    int which)
+{
+	const struct listen_tally *l;
+	size_t g;
+
+	for (g = 0; g < t->ngroups; g++) {
+		l = &t->listen[g];
+		put(o, "%s{group=\"", name);
+		put_label(o, g == 0 ? "all" : c->groups[g - 1].name);
+		if (which == 0)
+			put(o, "\"} %.6g\n", l->max_fill);
+		else
+			put(o, "\"} %llu\n", (unsigned long long)(which == 1 ? l->queued :
+			    which == 2 ? l->listeners : which == 3 ? l->full : l->backlog));
+	}
+}
+
+/* The listeners' queues per group, and the kernel's counters and gauges. */
+static void
+put_context(struct out *o, const struct config *c, const struct tally *t,
+    const struct kcontext *kc)
+{
+	int i;
+
+	put_gauge(o, "tcptally_listen_queue_fill", "The fullest accept queue of the group's "
+	    "listeners: queue / (backlog + 1); 1 is full, the next connection is dropped.");
+	put_groups(o, c, t, "tcptally_listen_queue_fill", 0);
+	put_gauge(o, "tcptally_listen_queued", "Connections waiting in the accept queues of "
+	    "the group's listeners.");
+	put_groups(o, c, t, "tcptally_listen_queued", 1);
+	put_gauge(o, "tcptally_listeners", "The group's LISTEN sockets.");
+	put_groups(o, c, t, "tcptally_listeners", 2);
+	put_gauge(o, "tcptally_listen_full", "The group's listeners whose queue is full.");
+	put_groups(o, c, t, "tcptally_listen_full", 3);
+	put_gauge(o, "tcptally_listen_backlog", "The sum of the backlogs of the group's "
+	    "listeners (listen(2), capped at net.core.somaxconn).");
+	put_groups(o, c, t, "tcptally_listen_backlog", 4);
+	if (kc == NULL)
+		return;
+	put(o, "# HELP tcptally_kernel_total The kernel's TCP counters (/proc/net/netstat "
+	    "TcpExt, /proc/net/snmp Tcp), as it printed them.\n# TYPE tcptally_kernel_total "
+	    "counter\n");
+	for (i = 0; i < TT_NKSTATS; i++)
+		if (kstat_kind(i) == KS_COUNTER && (kc->k.have >> i) & 1)
+			put(o, "tcptally_kernel_total{name=\"%s\"} %lld\n", kstat_name(i),
+			    (long long)kc->k.v[i]);
+	put_gauge(o, "tcptally_sockstat", "The kernel's TCP gauges (/proc/net/sockstat, "
+	    "sockstat6).");
+	for (i = 0; i < TT_NKSTATS; i++)
+		if (kstat_kind(i) == KS_GAUGE && (kc->k.have >> i) & 1)
+			put(o, "tcptally_sockstat{name=\"%s\"} %lld\n", kstat_name(i),
+			    (long long)kc->k.v[i]);
+	put_gauge(o, "tcptally_kernel_limit", "The kernel's limits (/proc/sys/net).");
+	for (i = 0; i < TT_NKLIMITS; i++)
+		if ((kc->l.have >> i) & 1)
+			put(o, "tcptally_kernel_limit{name=\"%s\"} %lld\n", klimit_name(i),
+			    (long long)kc->l.v[i]);
+}
+
 size_t
 textfile_format(char *buf, size_t len, const struct config *c, const struct tally *t,
-    int64_t ts, int64_t duration_ns)
+    const struct kcontext *kc, int64_t ts, int64_t duration_ns)
 {
 	struct out o = { buf, len, 0 };
 	size_t g;
@@ -77,6 +139,7 @@ textfile_format(char *buf, size_t len, const struct config *c, const struct tall
 	put_gauge(&o, "tcptally_sample_sockets", "TCP sockets the kernel reported in the "
 	    "latest sample, each once.");
 	put(&o, "tcptally_sample_sockets %llu\n", (unsigned long long)t->total);
+	put_context(&o, c, t, kc);
 	put_gauge(&o, "tcptally_sample_duration_seconds", "Time the latest sample took: "
 	    "socket dump, tally and database store.");
 	put(&o, "tcptally_sample_duration_seconds %.6f\n", (double)duration_ns / 1e9);
@@ -146,7 +209,8 @@ fail:
 }
 
 int
-textfile_write(const struct config *c, const struct tally *t, int64_t ts, int64_t duration_ns)
+textfile_write(const struct config *c, const struct tally *t, const struct kcontext *kc,
+    int64_t ts, int64_t duration_ns)
 {
 	const char *what = "out of memory";
 	size_t len;
@@ -155,9 +219,9 @@ textfile_write(const struct config *c, const struct tally *t, int64_t ts, int64_
 
 	if (c->textfile == NULL)
 		return 0;
-	len = textfile_format(NULL, 0, c, t, ts, duration_ns);
+	len = textfile_format(NULL, 0, c, t, kc, ts, duration_ns);
 	if ((buf = malloc(len + 1)) != NULL) {
-		textfile_format(buf, len + 1, c, t, ts, duration_ns);
+		textfile_format(buf, len + 1, c, t, kc, ts, duration_ns);
 		rc = replace_file(c->textfile, buf, len, &what);
 		saved = errno;
 		free(buf);

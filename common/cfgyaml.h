@@ -11,7 +11,7 @@
 
 #include "tcptally/config.h"
 
-#define CFG_MAX_KEYS	10
+#define CFG_MAX_KEYS	16
 #define ITEMS(n)	((n)->data.sequence.items)
 #define NITEMS(n)	((size_t)(ITEMS(n).top - ITEMS(n).start))
 #define TEXT(n)		((const char *)(n)->data.scalar.value)

@@ -18,18 +18,11 @@
 #include "tcptally/config.h"
 #include "tcptally/timeutil.h"
 #include "cfgyaml.h"
+#include "config_int.h"
 
-#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-			"abcdefghijklmnopqrstuvwxyz0123456789_.-"
 
-struct ctx {
-	struct cfgyaml	 y;
-	struct config	*c;
-	size_t		*gline;		/* where each group starts */
-};
-
-static int
-get_duration(struct cfgyaml *y, const yaml_node_t *n, const char *key,
+int
+cfg_get_duration(struct cfgyaml *y, const yaml_node_t *n, const char *key,
     int64_t *out)
 {
 	const char *s, *why;
@@ -43,8 +36,8 @@ get_duration(struct cfgyaml *y, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
-static int
-get_count(struct cfgyaml *y, const yaml_node_t *n, const char *key,
+int
+cfg_get_count(struct cfgyaml *y, const yaml_node_t *n, const char *key,
     int64_t *out)
 {
 	const char *s;
@@ -63,8 +56,8 @@ get_count(struct cfgyaml *y, const yaml_node_t *n, const char *key,
 }
 
 /* Group and threshold names end up in SQL rows, labels and command lines. */
-static const char *
-get_name(struct cfgyaml *y, const yaml_node_t *n, const char *what)
+const char *
+cfg_get_name(struct cfgyaml *y, const yaml_node_t *n, const char *what)
 {
 	const char *s;
 
@@ -169,7 +162,7 @@ group_name(struct ctx *x, const yaml_node_t *n, const yaml_node_t *v, size_t i)
 		cfg_perr(y, n, "group has no 'name'; add one, e.g. name: web");
 		return;
 	}
-	if ((s = get_name(y, v, "group")) == NULL)
+	if ((s = cfg_get_name(y, v, "group")) == NULL)
 		return;
 	if (strcmp(s, "all") == 0) {
 		cfg_perr(y, v, "group name 'all' is reserved for the built-in "
@@ -235,176 +228,35 @@ parse_groups(struct ctx *x, const yaml_node_t *n)
 	}
 }
 
-enum { T_NAME, T_GROUP, T_STATE, T_ABOVE, T_BELOW, T_GROWTH, T_WINDOW, T_FOR,
-    T_SEVERITY };
-
-static void
-thr_name(struct ctx *x, const struct cfg_fields *f, const yaml_node_t *n,
-    size_t i)
-{
-	struct cfgyaml *y = &x->y;
-	struct threshold *t = x->c->thresholds;
-	const char *s;
-	size_t j;
-
-	if (f->val[T_NAME] == NULL) {
-		cfg_perr(y, n, "threshold has no 'name'; add one, e.g. "
-		    "name: close-wait-leak");
-		return;
-	}
-	if ((s = get_name(y, f->val[T_NAME], "threshold")) == NULL)
-		return;
-	for (j = 0; j < i; j++)
-		if (strcmp(t[j].name, s) == 0) {
-			cfg_perr(y, f->val[T_NAME], "duplicate threshold name "
-			    "'%s' (first defined at line %d); threshold names "
-			    "must be unique", s, t[j].line);
-			break;
-		}
-	memcpy(t[i].name, s, strlen(s) + 1);
-}
-
-static void
-thr_state(struct cfgyaml *y, const struct cfg_fields *f, const yaml_node_t *n,
-    struct threshold *t, const char *label)
-{
-	const yaml_node_t *v = f->val[T_STATE];
-	const char *names[TT_NSTATES + 1], *s, *hint;
-	int i;
-
-	if (v == NULL) {
-		cfg_perr(y, n, "%s has no 'state'; add one of: %s", label,
-		    state_names_list());
-		return;
-	}
-	if ((s = cfg_scalar(y, v, "state", "a TCP state name")) == NULL ||
-	    (t->state = state_from_name(s)) != -1)
-		return;
-	for (i = 0; i < TT_NSTATES; i++)
-		names[i] = state_name(i + 1);
-	names[TT_NSTATES] = NULL;
-	if ((hint = cfg_closest(s, names)) != NULL)
-		cfg_perr(y, v, "unknown state '%s' (did you mean '%s'?); use "
-		    "one of: %s", s, hint, state_names_list());
-	else
-		cfg_perr(y, v, "unknown state '%s'; use one of: %s", s,
-		    state_names_list());
-}
-
-static void
-thr_misc(struct ctx *x, const struct cfg_fields *f, struct threshold *t,
-    const char *label)
-{
-	struct cfgyaml *y = &x->y;
-	const yaml_node_t *v;
-	const char *s;
-
-	if ((v = f->val[T_GROUP]) != NULL &&
-	    (s = cfg_scalar(y, v, "group", "a group name")) != NULL) {
-		if (config_group_index(x->c, s) == -1)
-			cfg_perr(y, v, "%s: group '%s' is not defined; add it "
-			    "under 'groups' or use 'all'", label, s);
-		else
-			memcpy(t->group, s, strlen(s) + 1);
-	}
-	if ((v = f->val[T_SEVERITY]) != NULL &&
-	    (s = cfg_scalar(y, v, "severity", "warning or critical")) != NULL) {
-		if (strcmp(s, "warning") == 0)
-			t->severity = SEV_WARNING;
-		else if (strcmp(s, "critical") == 0)
-			t->severity = SEV_CRITICAL;
-		else
-			cfg_perr(y, v, "severity must be warning or critical, "
-			    "not '%s'", s);
-	}
-	if ((v = f->val[T_ABOVE]) != NULL)
-		t->has_above = get_count(y, v, "above", &t->above) == 0;
-	if ((v = f->val[T_BELOW]) != NULL)
-		t->has_below = get_count(y, v, "below", &t->below) == 0;
-	if (f->val[T_FOR] != NULL)
-		get_duration(y, f->val[T_FOR], "for", &t->for_secs);
-}
-
-/* Exactly one of above, below and growth, with only what goes with it. */
-static void
-thr_rule(struct cfgyaml *y, const struct cfg_fields *f, const yaml_node_t *n,
-    struct threshold *t, const char *label)
-{
-	yaml_node_t *const *k = f->key;
-	const yaml_node_t *first = NULL, *v;
-	const char *s, *why;
-	int i;
-
-	for (i = T_ABOVE; i <= T_GROWTH; i++)
-		if (k[i] != NULL && (first == NULL ||
-		    k[i]->start_mark.index < first->start_mark.index))
-			first = k[i];
-	if (first == NULL)
-		cfg_perr(y, n, "%s has no condition; add one of above, below "
-		    "or growth", label);
-	for (i = T_ABOVE; i <= T_GROWTH; i++)
-		if (k[i] != NULL && k[i] != first)
-			cfg_perr(y, k[i], "%s: '%s' cannot be combined with "
-			    "'%s'; use one threshold per condition", label,
-			    TEXT(k[i]), TEXT(first));
-	if ((v = f->val[T_GROWTH]) != NULL &&
-	    (s = cfg_scalar(y, v, "growth", "a rate like 100/min")) != NULL) {
-		if (rate_parse(s, &t->growth, &why) == -1)
-			cfg_perr(y, v, "bad rate '%s' for 'growth': %s", s,
-			    why);
-		else
-			t->has_growth = 1;
-	}
-	if (k[T_GROWTH] != NULL && k[T_WINDOW] == NULL)
-		cfg_perr(y, k[T_GROWTH], "%s: 'growth' needs a 'window' to "
-		    "measure it over, e.g. window: 10m", label);
-	if ((v = f->val[T_WINDOW]) != NULL &&
-	    get_duration(y, v, "window", &t->window) == 0 &&
-	    k[T_GROWTH] != NULL && t->window == 0)
-		cfg_perr(y, v, "'window' must be longer than 0, e.g. "
-		    "window: 10m");
-	if (k[T_WINDOW] != NULL && k[T_GROWTH] == NULL && first != NULL)
-		cfg_perr(y, k[T_WINDOW], "%s: 'window' only goes with "
-		    "'growth'; above and below use 'for'", label);
-	if (k[T_FOR] != NULL && k[T_GROWTH] != NULL && k[T_ABOVE] == NULL &&
-	    k[T_BELOW] == NULL)
-		cfg_perr(y, k[T_FOR], "%s: 'for' only goes with 'above' or "
-		    "'below'; growth uses 'window'", label);
-}
-
-static void
-parse_threshold(struct ctx *x, const yaml_node_t *n, size_t i)
-{
-	static const char *const keys[] = { "name", "group", "state", "above",
-	    "below", "growth", "window", "for", "severity", NULL };
-	struct cfgyaml *y = &x->y;
-	struct threshold *t = &x->c->thresholds[i];
-	struct cfg_fields f;
-	char label[TT_NAME_MAX + 16];
-
-	t->line = n->start_mark.line + 1;
-	t->severity = SEV_WARNING;
-	strcpy(t->group, "all");
-	if (cfg_fields(y, n, keys, &f, "each threshold in 'thresholds'") == -1)
-		return;
-	thr_name(x, &f, n, i);
-	if (t->name[0] != '\0')
-		snprintf(label, sizeof(label), "threshold '%s'", t->name);
-	else
-		snprintf(label, sizeof(label), "threshold #%zu", i + 1);
-	thr_state(y, &f, n, t, label);
-	thr_misc(x, &f, t, label);
-	thr_rule(y, &f, n, t, label);
-}
-
 enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_MAX_SIZE, K_TEXTFILE,
-    K_GROUPS, K_THRESHOLDS };
+    K_CONTEXT, K_GROUPS, K_THRESHOLDS };
+
+/* on or off (YAML's true, false, yes and no too); -1 after the error is noted. */
+static int
+get_switch(struct cfgyaml *y, const yaml_node_t *n, const char *key, int *out)
+{
+	static const char *const on[] = { "on", "true", "yes", NULL };
+	static const char *const off[] = { "off", "false", "no", NULL };
+	const char *s;
+	int i;
+
+	if ((s = cfg_scalar(y, n, key, "on or off")) == NULL)
+		return -1;
+	for (i = 0; on[i] != NULL; i++)
+		if (strcmp(s, on[i]) == 0)
+			return *out = 1, 0;
+	for (i = 0; off[i] != NULL; i++)
+		if (strcmp(s, off[i]) == 0)
+			return *out = 0, 0;
+	cfg_perr(y, n, "'%s' is on or off, not '%s'", key, s);
+	return -1;
+}
 
 static void
 parse_top(void *arg, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "database", "interval", "host",
-	    "retention", "max_size", "textfile", "groups", "thresholds", NULL };
+	    "retention", "max_size", "textfile", "context", "groups", "thresholds", NULL };
 	static const char *const rkeys[] = { "raw", "hourly", NULL };
 	struct ctx *x = arg;
 	struct cfgyaml *y = &x->y;
@@ -425,7 +277,7 @@ parse_top(void *arg, const yaml_node_t *root)
 			cfg_set_str(y, &c->database, s);
 	}
 	if ((v = f.val[K_INTERVAL]) != NULL &&
-	    get_duration(y, v, "interval", &c->interval) == 0 &&
+	    cfg_get_duration(y, v, "interval", &c->interval) == 0 &&
 	    (c->interval < 1 || c->interval > 3600))
 		cfg_perr(y, v, "interval must be between 1s and 1h, not '%s'",
 		    TEXT(v));
@@ -443,10 +295,10 @@ parse_top(void *arg, const yaml_node_t *root)
 	if ((v = f.val[K_RETENTION]) != NULL &&
 	    cfg_fields(y, v, rkeys, &r, "'retention'") == 0) {
 		if (r.val[0] != NULL)
-			get_duration(y, r.val[0], "retention.raw",
+			cfg_get_duration(y, r.val[0], "retention.raw",
 			    &c->retention_raw);
 		if (r.val[1] != NULL)
-			get_duration(y, r.val[1], "retention.hourly",
+			cfg_get_duration(y, r.val[1], "retention.hourly",
 			    &c->retention_hourly);
 	}
 	if ((v = f.val[K_MAX_SIZE]) != NULL &&
@@ -465,6 +317,8 @@ parse_top(void *arg, const yaml_node_t *root)
 		else
 			cfg_set_str(y, &c->textfile, s);
 	}
+	if ((v = f.val[K_CONTEXT]) != NULL)
+		get_switch(y, v, "context", &c->context);
 	/* Groups first: thresholds refer to them. */
 	if ((v = f.val[K_GROUPS]) != NULL)
 		parse_groups(x, v);
@@ -472,7 +326,7 @@ parse_top(void *arg, const yaml_node_t *root)
 	    (c->thresholds = cfg_seq_alloc(y, v, "thresholds",
 	    "thresholds (- name: ...)", sizeof(*c->thresholds))) != NULL)
 		for (it = ITEMS(v).start; it < ITEMS(v).top; it++)
-			parse_threshold(x, cfg_node(y, *it), c->nthresholds++);
+			cfg_threshold(x, cfg_node(y, *it), c->nthresholds++);
 }
 
 struct config *
@@ -483,6 +337,7 @@ config_default(void)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->interval = 10;
+	c->context = 1;
 	c->retention_raw = 14 * 86400;
 	c->retention_hourly = 400 * 86400;
 	if ((c->database = strdup("tcptally.db")) == NULL ||

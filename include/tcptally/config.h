@@ -26,6 +26,14 @@ int		 portrange_parse(const char *s, struct portrange *r, const char **why);
 /* config.c */
 enum { FAM_ANY = 0, FAM_IPV4 = 4, FAM_IPV6 = 6 };
 enum { SEV_WARNING = 1, SEV_CRITICAL = 2 };
+/*
+ * What a threshold watches: a state's count in a group (above, below,
+ * growth), a group's fullest accept queue (fill_above), a kernel counter's
+ * rate (metric + rate_above), or a gauge as a share of its limit (metric
+ * tw_buckets_used or orphans_used + above).
+ */
+enum { TH_COUNT, TH_FILL, TH_RATE, TH_USED };
+enum { USED_TW, USED_ORPHANS };
 
 struct group {
 	char		 name[TT_NAME_MAX];
@@ -51,6 +59,10 @@ struct threshold {
 	int64_t		 for_secs;		/* seconds, for above/below; 0 = latest */
 	int		 severity;		/* SEV_* */
 	int		 line;			/* where it was defined */
+	int		 kind;			/* TH_* */
+	int		 metric;		/* TH_RATE: a kstat; TH_USED: USED_* */
+	double		 limit;			/* TH_FILL, TH_RATE (per s), TH_USED:
+						   a value above it breaches */
 };
 
 struct config {
@@ -62,6 +74,7 @@ struct config {
 	int64_t		 retention_hourly;
 	int64_t		 max_size;		/* bytes, 0 = no cap */
 	char		*textfile;		/* node_exporter textfile; NULL = off */
+	int		 context;		/* the kernel's counters with each sample */
 	struct group	*groups;		/* user groups, `all` not included */
 	size_t		 ngroups;
 	struct threshold *thresholds;

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 not installed"
 
 T=$(($(date +%s) / 60 * 60))
+SCHEMA=$(ls "$here"/../../schema/[0-9]*.sql | wc -l)	# what the migrations make
 base="$TT_TMP/base.db"
 printf 'database: %s\ninterval: 60s\n' "$base" >"$TT_TMP/c.yaml"
 "$HISTGEN" --days 4 --interval 60 --groups 2 --host web-01 --end $T >"$TT_TMP/a.csv"
@@ -78,7 +79,7 @@ hostile counts-cte-hang "DROP TRIGGER counts_to_hourly; DROP TRIGGER counts_to_h
 	WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS ts FROM r" \
 	"not a tcptally database: unexpected view 'counts'"
 hostile printf-bomb "DROP VIEW samples; CREATE VIEW samples AS SELECT printf('%.*c', 500000000, 'A') AS ts" \
-	"not a tcptally database: view 'samples' is not what schema 2 makes"
+	"not a tcptally database: view 'samples' is not what schema $SCHEMA makes"
 hostile functions "CREATE VIEW v AS SELECT sqlite_version(), random(), randomblob(16)" \
 	"not a tcptally database: unexpected view 'v'"
 hostile extra-trigger "CREATE TRIGGER evil AFTER INSERT ON sample BEGIN SELECT 1; END" \
@@ -86,7 +87,7 @@ hostile extra-trigger "CREATE TRIGGER evil AFTER INSERT ON sample BEGIN SELECT 1
 hostile extra-index "CREATE INDEX i ON counts (established)" \
 	"not a tcptally database: unexpected index 'i'"
 hostile forged-ids "DROP TRIGGER counts_to_hourly; CREATE TRIGGER counts_to_hourly AFTER INSERT ON counts BEGIN SELECT random(); END" \
-	"not a tcptally database: trigger 'counts_to_hourly' is not what schema 2 makes"
+	"not a tcptally database: trigger 'counts_to_hourly' is not what schema $SCHEMA makes"
 hostile count-max ".dbconfig enable_trigger off
 UPDATE counts SET established = 9223372036854775807 WHERE ts = (SELECT max(ts) FROM counts)" \
 	"a sample at ts $T, group all: a value that is not a time or a count from 0 to 1000000000000"

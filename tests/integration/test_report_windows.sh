@@ -68,9 +68,11 @@ INSERT INTO counts SELECT ts, 1, 1,
 	CASE WHEN day = 0 THEN 100 WHEN day < 6 THEN 105 WHEN day = 6 THEN 110
 	     WHEN sod BETWEEN 10800 AND 14340 THEN 90 WHEN sod = 52200 THEN 300
 	     WHEN sod BETWEEN 64800 AND 71940 THEN 200 ELSE 150 END,
-	0, CASE WHEN day = 6 THEN 6 ELSE 3 END, 0
+	0, CASE WHEN day = 6 THEN 6 ELSE 3 END, 0,
+	NULL, NULL, NULL, NULL, NULL	-- the accept queues (schema 3): not stored
 FROM s;
-INSERT INTO counts SELECT ts, 1, 2, 0, 0, 0, 0, 0, 0, 0, 10, 0, 1, 0 FROM sample;
+INSERT INTO counts SELECT ts, 1, 2, 0, 0, 0, 0, 0, 0, 0, 10, 0, 1, 0,
+	NULL, NULL, NULL, NULL, NULL FROM sample;
 COMMIT;
 SQL
 assert_eq "$(q "SELECT count(*) FROM sample")" 11520 "samples written"

@@ -30,13 +30,24 @@ write_cfg "$TT_DB" "$prom"
 GROUPS_=(all srv v6)
 
 # Parse a textfile strictly; print "group s1 .. s11" per group, then
-# "sockets N", "duration D", "interval I", "ts T". Fails on anything else.
+# "sockets N", "duration D", "interval I", "ts T", then per group "lq GROUP
+# listeners queued backlog fill full" and per kernel value "k NAME VALUE".
+# Fails on anything else.
 parse_prom() {
 	awk -v names="${TT_STATES[*]}" -v ngroups=${#GROUPS_[@]} '
 	BEGIN { n = split(names, st, " "); for (i = 1; i <= n; i++) idx[st[i]] = i; bad = "" }
 	function die(why) { if (bad == "") bad = "line " NR ": " why ": " $0 }
 	/^# HELP tcptally_[a-z_]+ [^ ]/ { help[$3]++; next }
 	/^# TYPE tcptally_[a-z_]+ gauge$/ { type[$3]++; if (!($3 in help)) die("TYPE before HELP"); next }
+	/^# TYPE tcptally_kernel_total counter$/ { type[$3]++; if (!($3 in help)) die("TYPE before HELP"); next }
+	/^tcptally_(listen_queue_fill|listen_queued|listeners|listen_full|listen_backlog)\{group="[A-Za-z0-9_.-]+"\} [0-9.e+-]+$/ {
+		split($0, p, "\""); fam = substr(p[1], 10, length(p[1]) - 16)
+		if ((p[2], fam) in lq) die("repeated")
+		lq[p[2], fam] = $2; nlq++; next
+	}
+	/^tcptally_(kernel_total|sockstat|kernel_limit)\{name="[A-Za-z0-9_]+"\} [0-9]+$/ {
+		split($0, p, "\""); if (p[2] in kv) die("repeated"); kv[p[2]] = $2; next
+	}
 	/^tcptally_sockets\{group="[A-Za-z0-9_.-]+",state="[A-Z_0-9]+"\} [0-9]+$/ {
 		split($0, p, "\""); g = p[2]; s = p[4]
 		if (!(s in idx)) die("unknown state")
@@ -51,8 +62,9 @@ parse_prom() {
 	{ die("unexpected line") }
 	END {
 		if (bad == "" && nsock != ngroups * n) bad = nsock " tcptally_sockets lines, want " ngroups * n
-		if (bad == "" && length(help) != 5) bad = length(help) " HELP lines"
-		if (bad == "" && length(type) != 5) bad = length(type) " TYPE lines"
+		if (bad == "" && length(help) != 13) bad = length(help) " HELP lines"
+		if (bad == "" && length(type) != 13) bad = length(type) " TYPE lines"
+		if (bad == "" && nlq != ngroups * 5) bad = nlq " accept queue lines, want " ngroups * 5
 		if (bad == "" && length(v) != 4) bad = "missing sample gauges"
 		if (bad == "" && last != NR) bad = "the timestamp is not the last line"
 		if (bad != "") { print bad > "/dev/stderr"; exit 1 }
@@ -63,6 +75,11 @@ parse_prom() {
 		}
 		print "sockets " v["sockets"]; print "duration " v["duration"]
 		print "interval " v["interval"]; print "ts " v["ts"]
+		for (k = 1; k <= ng; k++)
+			print "lq", order[k], lq[order[k], "listeners"], lq[order[k], "listen_queued"],
+			    lq[order[k], "listen_backlog"], lq[order[k], "listen_queue_fill"],
+			    lq[order[k], "listen_full"]
+		for (n in kv) print "k", n, kv[n] | "sort"
 	}' "$1"
 }
 
@@ -98,6 +115,19 @@ assert_eq "$(pv interval)" 1 "tcptally_sample_interval_seconds"
 awk -v d="$(pv duration)" -v us="$(q "SELECT duration_us FROM sample ORDER BY ts DESC LIMIT 1")" \
 	'BEGIN { exit !(d > 0 && d < 5 && d * 1e6 + 1 >= us) }' ||
 	fail "tcptally_sample_duration_seconds $(pv duration) against duration_us in the database"
+# the accept queues and the kernel's context equal what the sample stored
+last=$(q "SELECT max(ts) FROM sample")
+assert_eq "$(echo "$parsed" | awk '$1 == "lq" { $1 = ""; print substr($0, 2) }')" \
+	"$(q "SELECT grp, listeners, queued, backlog, max_fill, full FROM listen_queues
+	    WHERE ts = $last ORDER BY grp = 'all' DESC, grp" | tr '|' ' ' | sed 's/ 0\.0 / 0 /')" \
+	"textfile accept queues against the database"
+assert_eq "$(echo "$parsed" | awk '$1 == "lq" && $2 == "all" { print $3 }')" \
+	"$(in_ns ss -Hltn | wc -l)" "textfile listeners against ss -ltn"
+assert_eq "$(echo "$parsed" | awk '$1 == "k" { print $2, $3 }')" \
+	"$(q "SELECT name, value FROM kernel_counters WHERE ts = $last
+	    UNION ALL SELECT l.name, l.value FROM kernel_limits AS l WHERE l.ts =
+	    (SELECT max(ts) FROM kernel_limits AS m WHERE m.name = l.name)" | tr '|' ' ' | sort)" \
+	"textfile kernel values against the database"
 cp "$prom" "$TT_TMP/once.prom"
 echo "$parsed" | sed 's/^/  /'
 

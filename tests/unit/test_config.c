@@ -20,12 +20,13 @@
 #include <cmocka.h>
 
 #include "tcptally/config.h"
+#include "tcptally/kernel.h"
 
 #define F		"tcptally.yaml"
 #define STATES		"ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, " \
 			"FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, " \
 			"LISTEN, CLOSING"
-#define TOPKEYS		"database, interval, host, retention, max_size, textfile, " \
+#define TOPKEYS		"database, interval, host, retention, max_size, textfile, context, " \
 			"groups, thresholds"
 #define MAXMSG		16
 
@@ -357,6 +358,54 @@ static const struct bad bads[] = {
 	    "12); threshold names must be unique",
 	    F ":17:12: threshold 'leak': group 'db' is not defined; add it "
 	    "under 'groups' or use 'all'" } },
+	/* thresholds on the accept queues and the kernel's counters (issue 13) */
+	{ "metric_hint", "thresholds:\n  - name: o\n    metric: ListenOverflow\n"
+	  "    rate_above: 1/min\n",
+	  { F ":3:13: threshold 'o': unknown metric 'ListenOverflow' (did you mean "
+	    "'ListenOverflows'?); use a counter (with rate_above), such as ListenOverflows, "
+	    "or tw_buckets_used or orphans_used (with above, a share of the limit)" } },
+	{ "metric_gauge", "thresholds:\n  - name: o\n    metric: tcp_tw\n"
+	  "    rate_above: 1/min\n",
+	  { F ":3:13: threshold 'o': tcp_tw is a gauge, not a counter: it has no rate; for "
+	    "TIME_WAIT buckets against their limit use metric: tw_buckets_used with above: "
+	    "0.8" } },
+	{ "counter_above", "thresholds:\n  - name: o\n    metric: ListenDrops\n    above: 5\n",
+	  { F ":4:12: threshold 'o': a counter takes 'rate_above' (such as 1/min), not "
+	    "'above'" } },
+	{ "rate_without_metric", "thresholds:\n  - name: o\n    state: LISTEN\n"
+	  "    rate_above: 1/min\n",
+	  { F ":4:5: threshold 'o': 'rate_above' goes with a metric, such as metric: "
+	    "ListenOverflows" } },
+	{ "fill_not_listen", "thresholds:\n  - name: q\n    state: ESTABLISHED\n"
+	  "    fill_above: 0.9\n",
+	  { F ":4:17: threshold 'q': 'fill_above' watches accept queues: it goes with "
+	    "state: LISTEN" } },
+	{ "fill_over_one", "thresholds:\n  - name: q\n    state: LISTEN\n    fill_above: 1.5\n",
+	  { F ":4:17: 'fill_above' must be a fraction above 0 and at most 1, such as 0.9, "
+	    "not '1.5'" } },
+	{ "used_with_rate", "thresholds:\n  - name: u\n    metric: tw_buckets_used\n"
+	  "    rate_above: 1/min\n",
+	  { F ":4:5: threshold 'u': tw_buckets_used is a share of a limit: it takes 'above' "
+	    "(such as 0.8), not 'rate_above'" } },
+	{ "used_percent", "thresholds:\n  - name: u\n    metric: orphans_used\n    above: 80\n",
+	  { F ":4:12: 'above' must be a fraction above 0 and at most 1, such as 0.9, "
+	    "not '80'" } },
+	{ "metric_with_group", "groups:\n  - name: web\nthresholds:\n  - name: o\n"
+	  "    metric: ListenOverflows\n    group: web\n    rate_above: 1/min\n",
+	  { F ":6:12: threshold 'o': a metric is the host's: 'group' does not go with it" } },
+	{ "metric_with_state", "thresholds:\n  - name: o\n    metric: ListenOverflows\n"
+	  "    state: LISTEN\n    rate_above: 1/min\n",
+	  { F ":4:12: threshold 'o': 'state' and 'metric' cannot be combined: a metric is "
+	    "the host's, not a state's" } },
+	{ "metric_without_condition", "thresholds:\n  - name: o\n    metric: ListenOverflows\n",
+	  { F ":3:5: threshold 'o': a metric needs its condition: rate_above for a counter, "
+	    "above for tw_buckets_used or orphans_used" } },
+	{ "bad_rate_above", "thresholds:\n  - name: o\n    metric: ListenOverflows\n"
+	  "    rate_above: fast\n",
+	  { F ":4:17: bad rate 'fast' for 'rate_above': a rate is COUNT/UNIT, e.g. 100/min "
+	    "(units s, min, h)" } },
+	{ "context_not_switch", "context: maybe\n",
+	  { F ":1:10: 'context' is on or off, not 'maybe'" } },
 };
 
 static void
@@ -444,7 +493,8 @@ test_example(void **state)
 	assert_int_equal(g->remote_addrs[0].prefix, 8);
 	assert_memory_equal(g->remote_addrs[0].addr, ten, 4);
 
-	assert_int_equal(c->nthresholds, 3);
+	assert_int_equal(c->context, 1);
+	assert_int_equal(c->nthresholds, 6);
 	t = &c->thresholds[0];
 	assert_string_equal(t->name, "close-wait-leak");
 	assert_string_equal(t->group, "all");
@@ -469,6 +519,20 @@ test_example(void **state)
 	assert_int_equal(t->below, 1);
 	assert_int_equal(t->for_secs, 30);
 	assert_int_equal(t->severity, SEV_WARNING);
+	t = &c->thresholds[3];
+	assert_string_equal(t->name, "web-accept-queue-full");
+	assert_string_equal(t->group, "web");
+	assert_true(t->kind == TH_FILL && t->state == TT_LISTEN && t->limit == 0.9);
+	assert_int_equal(t->for_secs, 60);
+	assert_int_equal(t->severity, SEV_CRITICAL);
+	t = &c->thresholds[4];
+	assert_string_equal(t->name, "listen-overflows");
+	assert_true(t->kind == TH_RATE && t->metric == KS_ListenOverflows);
+	assert_true(t->limit == 1.0 / 60.0);
+	assert_int_equal(t->for_secs, 300);
+	t = &c->thresholds[5];
+	assert_string_equal(t->name, "time-wait-buckets");
+	assert_true(t->kind == TH_USED && t->metric == USED_TW && t->limit == 0.8);
 
 	assert_int_equal(config_group_index(c, "all"), 0);
 	assert_int_equal(config_group_index(c, "web"), 1);
@@ -590,6 +654,46 @@ test_variants(void **state)
 	config_free(c);
 }
 
+/* The new conditions, parsed: their kinds, metrics and limits. */
+static void
+test_context_thresholds(void **state)
+{
+	struct config *c;
+	const struct threshold *t;
+
+	(void)state;
+	c = load_ok("context: off\ngroups:\n  - name: web\nthresholds:\n"
+	    "  - name: o\n    metric: ListenOverflows\n    rate_above: 1/min\n    for: 2m\n"
+	    "  - name: q\n    state: LISTEN\n    group: web\n    fill_above: 0.9\n"
+	    "    severity: critical\n"
+	    "  - name: tw\n    metric: tw_buckets_used\n    above: 0.8\n"
+	    "  - name: orph\n    metric: orphans_used\n    above: 1\n");
+	assert_int_equal(c->context, 0);
+	t = &c->thresholds[0];
+	assert_int_equal(t->kind, TH_RATE);
+	assert_int_equal(t->metric, KS_ListenOverflows);
+	assert_true(t->has_above && t->limit == 1.0 / 60.0);
+	assert_int_equal(t->for_secs, 120);
+	assert_string_equal(t->group, "all");
+	t = &c->thresholds[1];
+	assert_int_equal(t->kind, TH_FILL);
+	assert_int_equal(t->state, TT_LISTEN);
+	assert_string_equal(t->group, "web");
+	assert_true(t->has_above && t->limit == 0.9);
+	assert_int_equal(t->severity, SEV_CRITICAL);
+	t = &c->thresholds[2];
+	assert_int_equal(t->kind, TH_USED);
+	assert_int_equal(t->metric, USED_TW);
+	assert_true(t->has_above && t->limit == 0.8);
+	t = &c->thresholds[3];
+	assert_int_equal(t->metric, USED_ORPHANS);
+	assert_true(t->limit == 1.0);
+	config_free(c);
+	c = load_ok("interval: 10s\n");
+	assert_int_equal(c->context, 1);	/* on unless said */
+	config_free(c);
+}
+
 static void
 test_locate(void **state)
 {
@@ -672,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_context_thresholds),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_errlist),
 		cmocka_unit_test(test_cannot_open),

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "collector.h"
 #include "query.h"
 #include "tcptally/db.h"
+#include "tcptally/kernel.h"
+
+#define LO_	KS_ListenOverflows
 
 static char dir[64], path[128];
 
@@ -262,8 +266,8 @@ test_store_sample_and_view(void **state)
 		t.count[1][st] = (uint32_t)st;
 	}
 	t.total = 6600;
-	assert_int_equal(store_sample(&s, 1020, &t, SAMPLE_RETRIED, 1234), 0);
-	assert_int_equal(store_sample(&s, 1020, &t, 0, 1), 1);	/* never overwritten */
+	assert_int_equal(store_sample(&s, 1020, &t, NULL, SAMPLE_RETRIED, 1234), 0);
+	assert_int_equal(store_sample(&s, 1020, &t, NULL, 0, 1), 1);	/* never overwritten */
 	assert_int_equal(store_missed(&s, missed, 2), 0);
 
 	/* every state for every group, zeros included */
@@ -283,7 +287,7 @@ test_store_sample_and_view(void **state)
 	assert_int_equal(q1(s.db, "SELECT sockets FROM samples WHERE ts = 1020"), 6600);
 	/* counts are 64-bit end to end: stored whole past 2^32 */
 	t.count[0][TT_LISTEN] = (uint64_t)TT_COUNT_MAX;
-	assert_int_equal(store_sample(&s, 1030, &t, 0, 1), 0);
+	assert_int_equal(store_sample(&s, 1030, &t, NULL, 0, 1), 0);
 	assert_int_equal(q1(s.db, "SELECT count FROM state_counts WHERE ts = 1030 AND "
 	    "grp = 'all' AND state = 'LISTEN'"), TT_COUNT_MAX);
 	assert_int_equal(q1(s.db, "SELECT listen_max FROM hourly WHERE ts = 0 AND grp = "

@@ -75,7 +75,7 @@ sample_at(int64_t ts, unsigned est)
 		t.count[1][st] = est / 2 + st;
 	}
 	t.total = est;
-	assert_int_equal(store_sample(&s, ts, &t, 0, 100), 0);
+	assert_int_equal(store_sample(&s, ts, &t, NULL, 0, 100), 0);
 }
 
 /* Rows of hourly that the raw rows do not give, and the other way round. */
@@ -123,7 +123,7 @@ test_find(void **state)
 static void
 test_sql_removes_and_rebuilds(void **state)
 {
-	char sql[4096], *err = NULL;
+	char sql[16384], *err = NULL;
 	int64_t hour_before, after;
 
 	(void)state;

@@ -48,11 +48,11 @@ teardown(void **state)
 static char *
 format(void)
 {
-	size_t len = textfile_format(NULL, 0, &cfg, &t, 1795464350, 1234567);
+	size_t len = textfile_format(NULL, 0, &cfg, &t, NULL, 1795464350, 1234567);
 	char *buf = malloc(len + 1);
 
 	assert_non_null(buf);
-	assert_int_equal(textfile_format(buf, len + 1, &cfg, &t, 1795464350, 1234567), len);
+	assert_int_equal(textfile_format(buf, len + 1, &cfg, &t, NULL, 1795464350, 1234567), len);
 	assert_int_equal(strlen(buf), len);
 	return buf;
 }
@@ -109,16 +109,17 @@ static void
 test_help_and_type_once_each(void **state)
 {
 	static const char *const names[] = { "tcptally_sockets", "tcptally_sample_sockets",
-		"tcptally_sample_duration_seconds", "tcptally_sample_interval_seconds",
-		"tcptally_sample_timestamp_seconds" };
+		"tcptally_listen_queue_fill", "tcptally_listen_queued", "tcptally_listeners",
+		"tcptally_listen_full", "tcptally_listen_backlog", "tcptally_sample_duration_seconds",
+		"tcptally_sample_interval_seconds", "tcptally_sample_timestamp_seconds" };
 	char *s = format(), want[128];
 	size_t i;
 
 	(void)state;
 	assert_int_equal(strncmp(s, "# HELP tcptally_sockets ", 24), 0);
-	assert_int_equal(count_lines(s, "# HELP "), 5);
-	assert_int_equal(count_lines(s, "# TYPE "), 5);
-	for (i = 0; i < 5; i++) {
+	assert_int_equal(count_lines(s, "# HELP "), 10);
+	assert_int_equal(count_lines(s, "# TYPE "), 10);
+	for (i = 0; i < 10; i++) {
 		snprintf(want, sizeof(want), "\n# TYPE %s gauge\n%s", names[i], names[i]);
 		assert_non_null(strstr(s, want));
 	}
@@ -126,6 +127,54 @@ test_help_and_type_once_each(void **state)
 	assert_null(strstr(s, "_total"));	/* a gauge must not end in _total (promtool lint) */
 	assert_int_equal(s[strlen(s) - 1], '\n');
 	free(s);
+}
+
+/*
+ * With the kernel's context: its counters as one counter family (the
+ * samples end in _total), its gauges and limits as two gauge families,
+ * each only with what was read; the listeners' queues per group.
+ */
+static void
+test_context_families(void **state)
+{
+	struct kcontext kc;
+	char *buf;
+	size_t len;
+
+	(void)state;
+	memset(&kc, 0, sizeof(kc));
+	kc.interval = 10;
+	kc.k.v[KS_ListenOverflows] = 18446744073709551ULL;	/* 64-bit, whole */
+	kc.k.v[KS_tcp_tw] = 4096;
+	kc.k.have = 1u << KS_ListenOverflows | 1u << KS_tcp_tw;
+	kc.l.v[KL_somaxconn] = 4096;
+	kc.l.have = 1u << KL_somaxconn;
+	t.listen[0].listeners = 3;
+	t.listen[0].queued = 5;
+	t.listen[0].backlog = 132;
+	t.listen[0].max_fill = 1.0;
+	t.listen[0].full = 1;
+	len = textfile_format(NULL, 0, &cfg, &t, &kc, 1795464350, 1234567);
+	buf = malloc(len + 1);
+	assert_non_null(buf);
+	assert_int_equal(textfile_format(buf, len + 1, &cfg, &t, &kc, 1795464350, 1234567), len);
+	assert_non_null(strstr(buf, "\n# TYPE tcptally_kernel_total counter\n"
+	    "tcptally_kernel_total{name=\"ListenOverflows\"} 18446744073709551\n"));
+	assert_non_null(strstr(buf, "\n# TYPE tcptally_sockstat gauge\n"
+	    "tcptally_sockstat{name=\"tcp_tw\"} 4096\n#"));
+	assert_non_null(strstr(buf, "\n# TYPE tcptally_kernel_limit gauge\n"
+	    "tcptally_kernel_limit{name=\"somaxconn\"} 4096\n"));
+	assert_null(strstr(buf, "ListenDrops"));	/* not read: absent, not 0 */
+	assert_null(strstr(buf, "tcp_orphan"));
+	assert_non_null(strstr(buf, "\ntcptally_listen_queue_fill{group=\"all\"} 1\n"));
+	assert_non_null(strstr(buf, "\ntcptally_listen_queued{group=\"all\"} 5\n"));
+	assert_non_null(strstr(buf, "\ntcptally_listeners{group=\"all\"} 3\n"));
+	assert_non_null(strstr(buf, "\ntcptally_listen_full{group=\"all\"} 1\n"));
+	assert_non_null(strstr(buf, "\ntcptally_listen_backlog{group=\"all\"} 132\n"));
+	assert_non_null(strstr(buf, "\ntcptally_listen_queued{group=\"web\"} 0\n"));
+	assert_int_equal(count_lines(buf, "# HELP "), 13);
+	memset(&t.listen[0], 0, sizeof(t.listen[0]));
+	free(buf);
 }
 
 static void
@@ -146,7 +195,7 @@ test_short_buffer(void **state)
 	size_t need;
 
 	(void)state;
-	need = textfile_format(small, sizeof(small), &cfg, &t, 1795464350, 1234567);
+	need = textfile_format(small, sizeof(small), &cfg, &t, NULL, 1795464350, 1234567);
 	assert_int_equal(need, strlen(full));
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 	assert_int_equal(strncmp(small, full, sizeof(small) - 1), 0);
@@ -169,11 +218,11 @@ test_write_replaces_atomically(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/tcptally.prom", dir);
 	cfg.textfile = path;
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1234567), 0);
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1234567), 0);
 	t.count[0][TT_ESTABLISHED] = 13;
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1234567), 0);
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1234567), 0);
 	t.count[0][TT_ESTABLISHED] = 12;
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1234567), 0);
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1234567), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);	/* node_exporter may run as another user */
@@ -200,10 +249,10 @@ test_write_failure(void **state)
 {
 	(void)state;
 	cfg.textfile = "/nonexistent-tcptally-dir/tcptally.prom";
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1), -1);
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1), -1);	/* logged once */
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1), -1);
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1), -1);	/* logged once */
 	cfg.textfile = NULL;
-	assert_int_equal(textfile_write(&cfg, &t, 1795464350, 1), 0);	/* off */
+	assert_int_equal(textfile_write(&cfg, &t, NULL, 1795464350, 1), 0);	/* off */
 }
 
 int
@@ -213,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_every_group_and_state),
 		cmocka_unit_test(test_count_past_32_bits),
 		cmocka_unit_test(test_help_and_type_once_each),
+		cmocka_unit_test(test_context_families),
 		cmocka_unit_test(test_label_escaped),
 		cmocka_unit_test(test_short_buffer),
 		cmocka_unit_test(test_write_replaces_atomically),
