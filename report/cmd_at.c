@@ -2,7 +2,9 @@
  * at and diff: one window of samples against one or two earlier windows,
  * per host x group x state, the states with the largest change against the
  * first earlier window first.  at T compares T +- DUR with the same local
- * time a day and a week before; diff compares --from..--to with a baseline.
+ * time a day and a week before, and says the window's lowest and highest
+ * values and when (a drop from 400 to 0 and back inside the window shows);
+ * diff compares --from..--to with a baseline.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +16,8 @@
 
 #define MAX_WIN		3
 #define WIN_COLS	5		/* per earlier window: avg, max, change x 3 */
-enum { A_HOST, A_GROUP, A_STATE, A_NEAR_TS, A_NEAR, A_AVG, A_MAX, A_WIN0 };
+enum { A_HOST, A_GROUP, A_STATE, A_NEAR_TS, A_NEAR, A_AVG, A_MIN, A_MIN_TS, A_MAX, A_MAX_TS,
+	A_WIN0 };
 #define MAX_COLS	(A_WIN0 + WIN_COLS * (MAX_WIN - 1))
 
 struct window {
@@ -31,6 +34,9 @@ struct compare {
 	int		 at_set;	/* at: the value at the sample nearest `at` */
 	int64_t		 at, nearest;
 	int		 with_max;	/* diff: the max in each window */
+	int		 with_extremes;	/* at: the window's min and max, and when */
+	int		 clock;		/* ... those times as HH:MM:SS in tables */
+	struct ksection	*ks;		/* at: the kernel's section, or NULL */
 	int		 hosts;		/* show the host column */
 	struct column	 col[MAX_COLS];
 	char		 names[MAX_WIN][WIN_COLS][32];	/* their headings and keys */
@@ -214,7 +220,12 @@ compare_cols(struct compare *c)
 	k[A_NEAR_TS].json = "nearest_ts";
 	col(&k[A_NEAR], "at T", "value", COL_REAL, "%.0f", "%.0f");
 	col(&k[A_AVG], "avg", "avg", COL_REAL, "%.1f", "%.2f");
+	col(&k[A_MIN], "min", "min", COL_REAL, "%.0f", "%.0f");
+	col(&k[A_MIN_TS], "min at", "min_time", c->clock ? COL_CLOCK : COL_TIME, NULL, NULL);
+	k[A_MIN_TS].json = "min_ts";
 	col(&k[A_MAX], "max", "max", COL_REAL, "%.0f", "%.0f");
+	col(&k[A_MAX_TS], "max at", "max_time", c->clock ? COL_CLOCK : COL_TIME, NULL, NULL);
+	k[A_MAX_TS].json = "max_ts";
 	k[A_HOST].right = k[A_GROUP].right = k[A_STATE].right = 0;
 	for (j = 1; j < MAX_WIN; j++) {
 		k = &c->col[A_WIN0 + WIN_COLS * (j - 1)];
@@ -238,8 +249,10 @@ compare_cols(struct compare *c)
 	}
 	if (!c->at_set)
 		hide |= 1ULL << A_NEAR_TS | 1ULL << A_NEAR;
-	if (!c->with_max)
+	if (!c->with_max && !c->with_extremes)
 		hide |= 1ULL << A_MAX;
+	if (!c->with_extremes)
+		hide |= 1ULL << A_MIN | 1ULL << A_MIN_TS | 1ULL << A_MAX_TS;
 	return hide;
 }
 
@@ -258,7 +271,10 @@ compare_row(const struct compare *c, struct rows *t, const struct crow *w)
 	row[A_NEAR_TS] = cell_int(w->near_ts);
 	row[A_NEAR] = cell_real(w->near);
 	row[A_AVG] = cell_real(a->avg);
+	row[A_MIN] = cell_real(a->min);
+	row[A_MIN_TS] = cell_int(a->low_ts);
 	row[A_MAX] = cell_real(a->max);
+	row[A_MAX_TS] = cell_int(a->peak_ts);
 	for (j = 1; j < MAX_WIN; j++) {
 		k = &row[A_WIN0 + WIN_COLS * (j - 1)];
 		b = &w->sum[j];
@@ -318,6 +334,10 @@ compare_print(struct report *r, struct compare *c, const char *title)
 	else if (rc == 0 && r->format == FMT_JSON) {
 		windows_json(c);
 		rows_json(&t, stdout, 4);
+		if (c->ks != NULL) {
+			printf(",\n  \"kernel\": ");
+			rows_json(&c->ks->t, stdout, 4);
+		}
 		printf("}\n");
 	} else if (rc == 0) {
 		printf("%s\n\n", title);
@@ -325,6 +345,8 @@ compare_print(struct report *r, struct compare *c, const char *title)
 			printf("every state was 0 in every window\n");
 		else
 			rows_table(&t, stdout);
+		if (c->ks != NULL)
+			ksection_table(c->ks, stdout);
 	}
 	rows_free(&t);
 	free(w);
@@ -376,6 +398,7 @@ at_empty(struct report *r, int64_t t, int64_t around)
 int
 cmd_at(struct report *r)
 {
+	struct ksection ks;
 	struct compare c;
 	char title[512], dur[32], a[32], b[32];
 	const char *why;
@@ -386,8 +409,11 @@ cmd_at(struct report *r)
 	if (time_parse(r->arg, r->now, &t, &why) == -1)
 		return usage_err(r, "at '%s': %s", r->arg, why);
 	memset(&c, 0, sizeof(c));
+	memset(&ks, 0, sizeof(ks));
 	c.nw = 3;
 	c.at_set = 1;
+	c.with_extremes = 1;
+	c.clock = around < 12 * 3600;
 	c.at = t;
 	c.w[0].name = "window";
 	c.w[0].key = "window";
@@ -404,7 +430,8 @@ cmd_at(struct report *r)
 		rc = EX_RUNTIME;
 	else if (c.w[0].d.n == 0)
 		rc = at_empty(r, t, around);
-	else {
+	else if ((rc = ksection_load(r, KSEC_AT, c.w[0].from, c.w[0].to, t, &ks)) == 0) {
+		c.ks = &ks;
 		duration_format(around, dur, sizeof(dur));
 		snprintf(title, sizeof(title), "at %s, within %s (UTC times): %zu samples, "
 		    "the nearest at %s;\nagainst the same window a day before (%zu samples) "
@@ -413,6 +440,7 @@ cmd_at(struct report *r)
 		    c.w[2].samples);
 		rc = compare_print(r, &c, title);
 	}
+	ksection_free(&ks);
 	compare_free(&c);
 	return rc;
 }

@@ -11,6 +11,7 @@
  * are escaped as the plugin guidelines need: no name can end a line, start
  * perfdata ('|') or break a perfdata pair ('=', quotes).
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ struct line {
 struct perf {
 	char		*host;
 	char		*label;		/* quoted and escaped */
-	uint64_t	 value;
+	double		 value;		/* a count, or a fill, rate, share */
 	char		 warn[32], crit[32];
 };
 
@@ -104,19 +105,29 @@ esc(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* 'group_STATE'=value;warn;crit, once per host x group x state; limits merged. */
+/*
+ * 'group_STATE'=value;warn;crit, once per host x group x state (a fill, a
+ * rate or a share: 'group_LISTEN_fill', 'ListenOverflows_rate',
+ * 'tw_buckets_used'); the limits of thresholds on one series merged.
+ */
 static void
 add_perf(struct check_state *cs, const struct report *r, const struct series *s,
-    const struct threshold *t, uint64_t value)
+    const struct threshold *t, double value)
 {
-	char raw[TT_HOST_MAX + TT_NAME_MAX + 32], label[sizeof(raw) * 5], lim[32] = "";
+	char raw[TT_HOST_MAX + TT_NAME_MAX + 80], label[sizeof(raw) * 5], lim[32] = "", w[64];
 	struct perf *p = NULL;
+	int host = cs->nhosts > 1 || r->hist.n > 1 || r->hist.host != NULL;
 	size_t i;
 
-	if (cs->nhosts > 1 || r->hist.n > 1 || r->hist.host != NULL)
-		snprintf(raw, sizeof(raw), "%s/%s_%s", s->host, s->group, state_name(t->state));
+	watch_what(t, w, sizeof(w));
+	for (i = 0; w[i] != '\0'; i++)	/* 'LISTEN fill' -> 'LISTEN_fill' */
+		if (w[i] == ' ')
+			w[i] = '_';
+	if (t->kind == TH_RATE || t->kind == TH_USED)
+		snprintf(raw, sizeof(raw), "%s%s%s", host ? s->host : "", host ? "/" : "", w);
 	else
-		snprintf(raw, sizeof(raw), "%s_%s", s->group, state_name(t->state));
+		snprintf(raw, sizeof(raw), "%s%s%s_%s", host ? s->host : "", host ? "/" : "",
+		    s->group, w);
 	nagios_label(label, sizeof(label), raw);
 	for (i = 0; i < cs->nperf && p == NULL; i++)
 		if (strcmp(cs->perf[i].label, label) == 0)
@@ -133,7 +144,9 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
 		if ((p->label = strdup(label)) == NULL || (p->host = strdup(s->host)) == NULL)
 			cs->oom = 1;
 	}
-	if (t->has_above)
+	if (t->kind != TH_COUNT)
+		snprintf(lim, sizeof(lim), "%.6g", t->limit);
+	else if (t->has_above)
 		snprintf(lim, sizeof(lim), "%lld", (long long)t->above);
 	else if (t->has_below)
 		snprintf(lim, sizeof(lim), "%lld:", (long long)t->below);
@@ -146,7 +159,7 @@ add_perf(struct check_state *cs, const struct report *r, const struct series *s,
 static void
 describe(char *buf, size_t len, const struct threshold *t, const struct finding *f)
 {
-	char d[32];
+	char d[32], v[32], l[32];
 
 	if (t->has_growth) {
 		duration_format(t->window, d, sizeof(d));
@@ -155,7 +168,8 @@ describe(char *buf, size_t len, const struct threshold *t, const struct finding 
 		return;
 	}
 	duration_format(t->for_secs, d, sizeof(d));
-	snprintf(buf, len, "%.0f %s %.0f%s%s", f->value, t->has_above ? ">" : "<", f->limit,
+	snprintf(buf, len, "%s %s %s%s%s", watch_value(t, f->value, v, sizeof(v)),
+	    t->has_above ? ">" : "<", watch_value(t, f->limit, l, sizeof(l)),
 	    t->for_secs ? " for " : "", t->for_secs ? d : "");
 }
 
@@ -170,42 +184,96 @@ host_stale(const struct dataset *stale, const char *host)
 	return 0;
 }
 
+/* One threshold's series, judged at `at`. */
+struct judge {
+	struct report	*r;
+	const struct threshold *t;
+	int64_t		 at;
+	const struct dataset *stale;
+	struct check_state *cs;
+	size_t		 series;	/* judged */
+	struct dataset	 judged;	/* the hosts judged (a rate, a share): a set */
+	int		 oom;
+};
+
+static int
+judge_one(void *arg, const struct series *s, const struct obs *o, size_t n)
+{
+	struct judge *j = arg;
+	const struct threshold *t = j->t;
+	char what[200], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4], w[64];
+	struct finding f;
+
+	if (host_stale(j->stale, s->host) || n == 0)
+		return 0;
+	j->series++;
+	if (dataset_series(&j->judged, s->host, "all") == NULL)
+		j->oom = 1;
+	rule_eval_obs(t, o, n, j->at, j->r->max_gap, &f);
+	if (j->r->perfdata == PERF_ALL || (j->r->perfdata == PERF_BREACHING && f.fired))
+		add_perf(j->cs, j->r, s, t, o[n - 1].v);
+	if (!f.fired)
+		return 0;
+	describe(what, sizeof(what), t, &f);
+	esc(s->host, h, sizeof(h));
+	watch_what(t, w, sizeof(w));
+	if (t->kind == TH_RATE || t->kind == TH_USED)
+		add_line(j->cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
+		    "%s: host %s, %s %s", t->name, h, w, what);
+	else
+		add_line(j->cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
+		    "%s: host %s, group %s, %s %s", t->name, h, esc(s->group, g, sizeof(g)), w,
+		    what);
+	return 0;
+}
+
 static int
 check_threshold(struct report *r, const struct threshold *t, int64_t at,
     const struct dataset *stale, struct check_state *cs)
 {
 	int64_t back = (t->has_growth ? t->window : t->for_secs) + r->max_gap + 1;
-	char what[160], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4];
-	struct dataset d = { 0 };
-	struct finding f;
+	struct judge j = { r, t, at, stale, cs, 0, { 0 }, 0 };
+	char g[TT_NAME_MAX * 4], h[TT_HOST_MAX * 4], w[64];
+	const char *host;
 	size_t i;
 
-	if (report_load(r, ROWS_RAW, at - back, at, t->group, &d) != 0) {
-		dataset_free(&d);
+	if (watch_each(r, t, at - back, at, judge_one, &j) != 0) {
+		dataset_free(&j.judged);
 		return -1;
 	}
-	if (d.n == 0 && cs->nhosts > stale->n)
+	/* a rate or a share that cannot be judged on a fresh host is not OK: say why */
+	for (i = 0; i < cs->latest.n && (t->kind == TH_RATE || t->kind == TH_USED); i++) {
+		host = cs->latest.s[i].host;
+		if (host_stale(stale, host) || find_series(&j.judged, &cs->latest.s[i]) != NULL)
+			continue;
+		esc(host, h, sizeof(h));
+		watch_what(t, w, sizeof(w));
+		if (t->kind == TH_RATE)
+			add_line(cs, ST_UNKNOWN, host, "%s: host %s, no %s: it takes two samples "
+			    "with the kernel's context at most 3 intervals apart (context: off, a "
+			    "kernel without %s, or a database before schema 3?)", t->name, h, w,
+			    kstat_name(t->metric));
+		else
+			add_line(cs, ST_UNKNOWN, host, "%s: host %s, no %s: %s or %s is not stored "
+			    "(context: off, or a collector outside the first network namespace, "
+			    "where the kernel does not show %s)", t->name, h, w,
+			    t->metric == USED_TW ? "tcp_tw" : "tcp_orphan",
+			    t->metric == USED_TW ? "tcp_max_tw_buckets" : "tcp_max_orphans",
+			    t->metric == USED_TW ? "it" : "tcp_max_orphans");
+	}
+	dataset_free(&j.judged);
+	if (j.oom)
+		return runtime_err(r, "out of memory");
+	if (j.series == 0 && cs->nhosts > stale->n && t->kind == TH_COUNT)
 		/* fresh samples exist, but none of this group: a typo, or a new group
 		 * the collector has not been reloaded for */
 		add_line(cs, ST_UNKNOWN, NULL, "%s: no recent samples of group %s; is it in "
 		    "the collector's config (reload it with SIGHUP)?", t->name,
 		    esc(t->group, g, sizeof(g)));
-	for (i = 0; i < d.n; i++) {
-		const struct series *s = &d.s[i];
-
-		if (host_stale(stale, s->host))
-			continue;
-		rule_eval(t, s->p, s->n, at, r->max_gap, &f);
-		if (r->perfdata == PERF_ALL || (r->perfdata == PERF_BREACHING && f.fired))
-			add_perf(cs, r, s, t, s->p[s->n - 1].count[t->state]);
-		if (!f.fired)
-			continue;
-		describe(what, sizeof(what), t, &f);
-		add_line(cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
-		    "%s: host %s, group %s, %s %s", t->name, esc(s->host, h, sizeof(h)),
-		    esc(s->group, g, sizeof(g)), state_name(t->state), what);
-	}
-	dataset_free(&d);
+	else if (j.series == 0 && cs->nhosts > stale->n && t->kind == TH_FILL)
+		add_line(cs, ST_UNKNOWN, NULL, "%s: no accept queues of group %s in recent "
+		    "samples (a group not in the collector's config, or samples stored before "
+		    "schema 3 or imported without them)", t->name, esc(t->group, g, sizeof(g)));
 	return 0;
 }
 
@@ -290,9 +358,9 @@ check_print(struct report *r, struct check_state *cs)
 	    hosts == 1 ? "" : "s");
 	for (i = 0, first = 1; i < cs->nperf; i++)
 		if (!dropped(r, cs->perf[i].host)) {
-			fprintf(out, "%s %s=%llu;%s;%s", first ? " |" : "", cs->perf[i].label,
-			    (unsigned long long)cs->perf[i].value, cs->perf[i].warn,
-			    cs->perf[i].crit);
+			fprintf(out, "%s %s=%.*f;%s;%s", first ? " |" : "", cs->perf[i].label,
+			    cs->perf[i].value == floor(cs->perf[i].value) ? 0 : 4,
+			    cs->perf[i].value, cs->perf[i].warn, cs->perf[i].crit);
 			first = 0;
 		}
 	fputc('\n', out);

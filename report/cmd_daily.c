@@ -25,6 +25,8 @@ struct daily {
 	char		 date[16];		/* YYYY-MM-DD */
 	int64_t		 from, to;		/* [from, to) */
 	struct dataset	 day, prev, week;	/* the day, the day before, a week before */
+	struct dataset	 kern;			/* the day's kernel context */
+	struct ksection	 ks;
 	int		 hosts;			/* show the host column */
 	size_t		 samples;
 	int		 from_hourly;		/* the day itself from rollups */
@@ -170,42 +172,16 @@ static int
 fired_rows(struct report *r, struct daily *dl, struct rows *t)
 {
 	const struct threshold *th;
-	struct dataset d = { 0 };
-	struct firing *f;
-	size_t i, k, j, nf;
-	int64_t back;
+	size_t i, samples = 0;
+	int rc = 0;
 
-	for (i = 0; i < r->cfg->nthresholds; i++) {
+	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++) {
 		th = &r->cfg->thresholds[i];
-		if (!wanted_group(r, th->group))
-			continue;
-		back = (th->has_growth ? th->window : th->for_secs) + r->max_gap;
-		if (report_load(r, ROWS_RAW, dl->from - back, dl->to - 1, th->group, &d) != 0)
-			return -1;
-		dataset_sort(&d);
-		for (k = 0; k < d.n; k++) {
-			if (rule_backtest(th, d.s[k].p, d.s[k].n, r->max_gap, &f, &nf) == -1) {
-				dataset_free(&d);
-				return runtime_err(r, "out of memory");
-			}
-			for (j = 0; j < nf; j++) {
-				if (f[j].end < dl->from || f[j].start >= dl->to)
-					continue;
-				/* a firing carried over from the day before starts, for
-				 * this day's report, at midnight */
-				if (f[j].start < dl->from)
-					f[j].start = dl->from;
-				if (firing_row(t, th, &d.s[k], &f[j]) == -1) {
-					free(f);
-					dataset_free(&d);
-					return runtime_err(r, "out of memory");
-				}
-			}
-			free(f);
-		}
-		dataset_free(&d);
+		/* a firing carried over from the day before starts, for this day, at midnight */
+		if (wanted_group(r, th->group))
+			rc = replay(r, th, dl->from, dl->to - 1, 1, t, &samples);
 	}
-	return 0;
+	return rc;
 }
 
 /* [from, to) of every group (or --group), raw or (hourly) from the rollups. */
@@ -248,6 +224,7 @@ daily_load(struct report *r, struct daily *dl)
 	p0 = local_midnight(&day, -1);
 	w0 = local_midnight(&day, -7);
 	w1 = local_midnight(&day, -6);
+	r->hist.lq = r->format == FMT_HTML;	/* the queues' chart */
 	if (load_day(r, dl->from, dl->to, 0, &dl->day) != 0 ||
 	    load_day(r, p0, dl->from, hour_aligned(p0, dl->from), &dl->prev) != 0 ||
 	    load_day(r, w0, w1, hour_aligned(w0, w1), &dl->week) != 0)
@@ -265,7 +242,35 @@ daily_load(struct report *r, struct daily *dl)
 	}
 	dl->samples = count_samples(&dl->day, &dl->hosts);
 	dl->hosts = dl->hosts > 1 || r->hist.n > 1;
-	return 0;
+	if (hist_kernel(&r->hist, dl->from, dl->to - 1, &dl->kern) == -1)
+		return report_fail(r);
+	dataset_sort(&dl->kern);
+	return ksection_rows(r, KSEC_DAY, &dl->kern, dl->to - 1, 0, 0, &dl->ks);
+}
+
+/* Per host: the fullest accept queue of each group, and the rates that were not 0. */
+static int
+kernel_charts(struct report *r, struct daily *dl)
+{
+	const struct series **hs;
+	size_t i, j, n;
+	int rc = 0;
+
+	if ((hs = calloc(dl->day.n + 1, sizeof(*hs))) == NULL)
+		return -1;
+	for (i = 0; i < dl->day.n && rc == 0; i = j) {
+		for (j = i, n = 0; j < dl->day.n && strcmp(dl->day.s[j].host, dl->day.s[i].host) == 0;
+		    j++)
+			hs[n++] = &dl->day.s[j];
+		rc = html_chart_fill(stdout, hs, n, dl->from, dl->to, r->max_gap,
+		    r->cfg->thresholds, r->cfg->nthresholds);
+	}
+	for (i = 0; i < dl->kern.n && rc >= 0; i++)
+		if (dl->kern.s[i].nk > 1)
+			rc = html_chart_rates(stdout, &dl->kern.s[i], dl->from, dl->to,
+			    r->max_gap, r->cfg->thresholds, r->cfg->nthresholds);
+	free(hs);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -319,12 +324,22 @@ daily_html(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 	for (i = 0; i < dl->day.n; i++)
 		if (chart(r, dl, &dl->day.s[i], r->max_gap) == -1)
 			return runtime_err(r, "out of memory");
+	if (!dl->from_hourly && dl->kern.n > 0) {
+		html_heading(stdout, "Accept queues and the kernel's counters");
+		if (kernel_charts(r, dl) == -1)
+			return runtime_err(r, "out of memory");
+	}
 	html_heading(stdout, "Per group and state: min, avg, p95, peak, change");
 	if (st->ntable == 0)
 		html_para(stdout, "every state was 0 on the day, the day before and the "
 		    "week before");
 	else
 		html_rows(stdout, st);
+	if (dl->ks.t.n > 0) {
+		html_heading(stdout, "The kernel: orphans and TIME_WAIT buckets against their "
+		    "limits, the counters that moved");
+		html_rows(stdout, &dl->ks.t);
+	}
 	html_heading(stdout, "Thresholds fired");
 	snprintf(msg, sizeof(msg), "no threshold fired on %s", dl->date);
 	if (dl->from_hourly)
@@ -349,6 +364,7 @@ daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 		printf("every state was 0 on the day, the day before and the week before\n");
 	else
 		rows_table(st, stdout);
+	ksection_table(&dl->ks, stdout);
 	if (r->cfg->nthresholds == 0)
 		printf("\nno thresholds configured\n");
 	else if (dl->from_hourly)
@@ -381,6 +397,10 @@ daily_print(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 		rows_csv(st, stdout);
 		putchar('\n');
 		rows_csv(ft, stdout);
+		if (dl->ks.t.n > 0) {
+			putchar('\n');
+			rows_csv(&dl->ks.t, stdout);
+		}
 		return 0;
 	}
 	printf("{\"date\": \"%s\", \"from\": %lld, \"to\": %lld, \"samples\": %zu,\n"
@@ -388,6 +408,8 @@ daily_print(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 	rows_json(st, stdout, 4);
 	printf(",\n  \"fired\": ");
 	rows_json(ft, stdout, 4);
+	printf(",\n  \"kernel\": ");
+	rows_json(&dl->ks.t, stdout, 4);
 	printf("}\n");
 	return 0;
 }
@@ -412,5 +434,7 @@ cmd_daily(struct report *r)
 	dataset_free(&dl.day);
 	dataset_free(&dl.prev);
 	dataset_free(&dl.week);
+	dataset_free(&dl.kern);
+	ksection_free(&dl.ks);
 	return rc;
 }

@@ -14,37 +14,163 @@
 static struct progress progress;	/* on a terminal, after a second; rows are values */
 static uint64_t nrows;
 
-static void
-emit(const struct report *r, int64_t ts, const char *h, const char *g, const uint64_t *count,
-    int *first)
+/*
+ * One (ts, host, group) to write: its counts and accept queues, and with
+ * group `all` the sample's kernel context and the limits that changed.
+ */
+struct xrow {
+	int64_t		 ts;
+	const char	*host, *group;
+	const struct point *pt;
+	const struct kpoint *k;		/* NULL: none */
+	const struct klimits *lim;	/* NULL or none changed */
+};
+
+/* A fill exactly, and short: the fewest digits that read back the same double. */
+static const char *
+exact(double v, char *buf, size_t len)
 {
+	snprintf(buf, len, "%.15g", v);
+	if (strtod(buf, NULL) != v)
+		snprintf(buf, len, "%.17g", v);
+	return buf;
+}
+
+/* The CSV rows after the states: name is "listen.queued", "kernel.ListenDrops" ... */
+static void
+csv_extra(const struct xrow *x, const char *prefix, const char *name, const char *value)
+{
+	printf("%lld,", (long long)x->ts);
+	csv_field(stdout, x->host);
+	putchar(',');
+	csv_field(stdout, x->group);
+	printf(",%s%s,%s\n", prefix, name, value);
+	nrows++;
+}
+
+static void
+emit_csv(const struct xrow *x)
+{
+	const struct lq *q = &x->pt->lq;
+	char v[32];
 	int i;
 
-	if (r->format == FMT_JSON) {
-		printf("%s\n  {\"ts\": %lld, \"host\": ", *first ? "" : ",", (long long)ts);
-		json_string(stdout, h);
-		printf(", \"group\": ");
-		json_string(stdout, g);
-		printf(", \"counts\": {");
-		for (i = 1; i <= TT_NSTATES; i++)
-			printf("%s\"%s\": %llu", i > 1 ? ", " : "", state_name(i),
-			    (unsigned long long)count[i]);
-		printf("}}");
-	} else
-		for (i = 1; i <= TT_NSTATES; i++) {
-			printf("%lld,", (long long)ts);
-			csv_field(stdout, h);
-			putchar(',');
-			csv_field(stdout, g);
-			printf(",%s,%llu\n", state_name(i), (unsigned long long)count[i]);
+	for (i = 1; i <= TT_NSTATES; i++) {
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)x->pt->count[i]);
+		csv_extra(x, "", state_name(i), v);
+	}
+	if (q->have) {
+#define LQ_(name, val) snprintf(v, sizeof(v), "%llu", (unsigned long long)(val)); \
+		csv_extra(x, "listen.", name, v);
+		LQ_("listeners", q->listeners);
+		LQ_("queued", q->queued);
+		LQ_("backlog", q->backlog);
+		csv_extra(x, "listen.", "max_fill", exact(q->max_fill, v, sizeof(v)));
+		LQ_("full", q->full);
+#undef LQ_
+	}
+	if (x->k != NULL) {
+		snprintf(v, sizeof(v), "%lld", (long long)x->k->interval);
+		csv_extra(x, "sample.", "interval", v);
+		for (i = 0; i < TT_NKSTATS; i++)
+			if ((x->k->have >> i) & 1) {
+				snprintf(v, sizeof(v), "%lld", (long long)x->k->v[i]);
+				csv_extra(x, "kernel.", kstat_name(i), v);
+			}
+	}
+	for (i = 0; x->lim != NULL && i < TT_NKLIMITS; i++)
+		if ((x->lim->have >> i) & 1) {
+			snprintf(v, sizeof(v), "%lld", (long long)x->lim->v[i]);
+			csv_extra(x, "limit.", klimit_name(i), v);
 		}
+}
+
+static void
+emit_json(const struct xrow *x, int *first)
+{
+	const struct lq *q = &x->pt->lq;
+	char v[32];
+	int i, n;
+
+	printf("%s\n  {\"ts\": %lld, \"host\": ", *first ? "" : ",", (long long)x->ts);
+	json_string(stdout, x->host);
+	printf(", \"group\": ");
+	json_string(stdout, x->group);
+	printf(", \"counts\": {");
+	for (i = 1; i <= TT_NSTATES; i++)
+		printf("%s\"%s\": %llu", i > 1 ? ", " : "", state_name(i),
+		    (unsigned long long)x->pt->count[i]);
+	printf("}");
+	if (q->have)
+		printf(", \"listen\": {\"listeners\": %llu, \"queued\": %llu, \"backlog\": %llu, "
+		    "\"max_fill\": %s, \"full\": %llu}", (unsigned long long)q->listeners,
+		    (unsigned long long)q->queued, (unsigned long long)q->backlog,
+		    exact(q->max_fill, v, sizeof(v)), (unsigned long long)q->full);
+	if (x->k != NULL) {
+		printf(", \"interval\": %lld, \"kernel\": {", (long long)x->k->interval);
+		for (i = 0, n = 0; i < TT_NKSTATS; i++)
+			if ((x->k->have >> i) & 1)
+				printf("%s\"%s\": %lld", n++ ? ", " : "", kstat_name(i),
+				    (long long)x->k->v[i]);
+		printf("}");
+	}
+	if (x->lim != NULL && x->lim->have != 0) {
+		printf(", \"limits\": {");
+		for (i = 0, n = 0; i < TT_NKLIMITS; i++)
+			if ((x->lim->have >> i) & 1)
+				printf("%s\"%s\": %lld", n++ ? ", " : "", klimit_name(i),
+				    (long long)x->lim->v[i]);
+		printf("}");
+	}
+	printf("}");
 	*first = 0;
 	nrows += TT_NSTATES;
+}
+
+static void
+emit(const struct report *r, const struct xrow *x, int *first)
+{
+	if (r->format == FMT_JSON)
+		emit_json(x, first);
+	else
+		emit_csv(x);
+	*first = 0;
 	progress_update(&progress, nrows, 0);
+}
+
+/* A host's kernel context and limits as its `all` rows go by, in ts order. */
+struct hostctx {
+	struct kcursor	 kc;		/* one database: a cursor (none: empty) */
+	const struct series *ks;	/* several: the loaded series, or NULL ... */
+	size_t		 kpos;		/* ... and where in it */
+	struct klimit_row *lim;
+	size_t		 nlim, lpos;
+	struct klimits	 inforce, changed;
+};
+
+/* x->k and x->lim for group `all`; -1 if the file is refused on the way. */
+static int
+context_of(struct hostctx *c, struct xrow *x)
+{
+	x->k = NULL;
+	x->lim = NULL;
+	if (strcmp(x->group, "all") != 0)
+		return 0;
+	if (c->ks != NULL) {
+		while (c->kpos < c->ks->nk && c->ks->k[c->kpos].ts < x->ts)
+			c->kpos++;
+		if (c->kpos < c->ks->nk && c->ks->k[c->kpos].ts == x->ts)
+			x->k = &c->ks->k[c->kpos];
+	} else if (kcursor_at(&c->kc, x->ts, &x->k) == -1)
+		return -1;
+	klimits_advance(c->lim, c->nlim, &c->lpos, x->ts, &c->inforce, &c->changed);
+	x->lim = &c->changed;
+	return 0;
 }
 
 struct streamer {
 	const struct report *r;
+	struct hostctx	*c;
 	int		*first;
 };
 
@@ -53,9 +179,12 @@ stream_row(void *arg, const char *host, const char *group, const struct point *p
     const struct hour *hr)
 {
 	struct streamer *sm = arg;
+	struct xrow x = { pt->ts, host, group, pt, NULL, NULL };
 
 	(void)hr;
-	emit(sm->r, pt->ts, host, group, pt->count, sm->first);
+	if (context_of(sm->c, &x) == -1)
+		return -1;
+	emit(sm->r, &x, sm->first);
 	return 0;
 }
 
@@ -63,12 +192,19 @@ stream_row(void *arg, const char *host, const char *group, const struct point *p
 static int
 stream(struct report *r, int64_t from, int64_t to, const char *group, int *first)
 {
-	struct streamer sm = { r, first };
+	struct hostctx c;
+	struct streamer sm = { r, &c, first };
+	int rc = 0;
 
-	if (hist_rows(&r->hist, 0, ROWS_RAW, from, to, group, r->hist.host, stream_row,
+	memset(&c, 0, sizeof(c));
+	if (hist_limit_rows(&r->hist, 0, to, &c.lim, &c.nlim) == -1 ||
+	    kcursor_open(&r->hist, 0, from, to, &c.kc) == -1 ||
+	    hist_rows(&r->hist, 0, ROWS_RAW, from, to, group, r->hist.host, stream_row,
 	    &sm) != 0)
-		return report_fail(r);
-	return 0;
+		rc = report_fail(r);
+	kcursor_close(&c.kc);
+	free(c.lim);
+	return rc;
 }
 
 /* Several databases: one (ts, host, group) order, each sample once. */
@@ -90,36 +226,76 @@ cmp_ref(const void *a, const void *b)
 	return strcmp(x->s->group, y->s->group);
 }
 
+/* Each file's host: its kernel series in ks, its limits. */
+static int
+contexts(struct report *r, int64_t to, const struct dataset *ks, struct hostctx *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->hist.n; i++) {
+		if (r->hist.f[i].why != NULL)
+			continue;
+		for (j = 0; j < ks->n; j++)
+			if (strcmp(ks->s[j].host, r->hist.f[i].host) == 0)
+				c[i].ks = &ks->s[j];
+		if (hist_limit_rows(&r->hist, i, to, &c[i].lim, &c[i].nlim) == -1 &&
+		    hist_good(&r->hist) == 0)
+			return report_fail(r);
+	}
+	return 0;
+}
+
+/* The context of the file that holds host. */
+static struct hostctx *
+context_for(struct report *r, struct hostctx *c, const char *host)
+{
+	const struct hfile *f = hist_file_of(&r->hist, host);
+
+	return f != NULL ? &c[f - r->hist.f] : NULL;
+}
+
 static int
 merged(struct report *r, int64_t from, int64_t to, const char *group, int *first)
 {
-	struct dataset d = { 0 };
-	struct ref *refs;
+	struct dataset d = { 0 }, ks = { 0 };
+	struct hostctx *c, *hc;
+	struct ref *refs = NULL;
+	struct xrow x;
 	size_t i, k, n = 0;
 	int rc;
 
-	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) != 0) {
-		dataset_free(&d);
-		return rc;
-	}
+	if ((c = calloc(r->hist.n, sizeof(*c))) == NULL)
+		return runtime_err(r, "out of memory");
+	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) == 0 &&
+	    hist_kernel(&r->hist, from, to, &ks) == -1)
+		rc = report_fail(r);
+	if (rc == 0)
+		rc = contexts(r, to, &ks, c);
 	for (i = 0; i < d.n; i++)
 		n += d.s[i].n;
-	if ((refs = calloc(n + 1, sizeof(*refs))) == NULL) {
-		dataset_free(&d);
-		return runtime_err(r, "out of memory");
-	}
-	for (i = 0, n = 0; i < d.n; i++)
+	if (rc == 0 && (refs = calloc(n + 1, sizeof(*refs))) == NULL)
+		rc = runtime_err(r, "out of memory");
+	for (i = 0, n = 0; rc == 0 && i < d.n; i++)
 		for (k = 0; k < d.s[i].n; k++, n++) {
 			refs[n].s = &d.s[i];
 			refs[n].p = &d.s[i].p[k];
 		}
-	if (n > 1)
+	if (rc == 0 && n > 1)
 		qsort(refs, n, sizeof(*refs), cmp_ref);
-	for (i = 0; i < n; i++)
-		emit(r, refs[i].p->ts, refs[i].s->host, refs[i].s->group, refs[i].p->count, first);
+	for (i = 0; rc == 0 && i < n; i++) {
+		x = (struct xrow){ refs[i].p->ts, refs[i].s->host, refs[i].s->group, refs[i].p,
+		    NULL, NULL };
+		if ((hc = context_for(r, c, x.host)) != NULL)
+			context_of(hc, &x);
+		emit(r, &x, first);
+	}
 	free(refs);
+	for (i = 0; i < r->hist.n; i++)
+		free(c[i].lim);
+	free(c);
 	dataset_free(&d);
-	return 0;
+	dataset_free(&ks);
+	return rc;
 }
 
 /* A label value, escaped as OpenMetrics wants it. */
@@ -132,18 +308,128 @@ om_label(const char *s)
 	fputs(buf, stdout);
 }
 
+/* One series' line start: name{host="...",group="..." */
+static void
+om_start(const char *name, const char *host, const char *k, const char *v)
+{
+	printf("%s{host=\"", name);
+	om_label(host);
+	printf("\",%s=\"", k);
+	om_label(v);
+	putchar('"');
+}
+
+/* The listeners' queues of each series, one family per value. */
+static void
+om_listen(const struct dataset *d)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+		{ "tcptally_listen_queue_fill", "The fullest accept queue of the group's listeners: "
+		    "queue / (backlog + 1); 1 is full." },
+		{ "tcptally_listen_queued", "Connections waiting in the accept queues of the "
+		    "group's listeners." },
+		{ "tcptally_listeners", "The group's LISTEN sockets." },
+		{ "tcptally_listen_full", "The group's listeners whose queue is full." },
+		{ "tcptally_listen_backlog", "The sum of the backlogs of the group's listeners." },
+	};
+	const struct lq *q;
+	char v[32];
+	size_t f, i, k;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		printf("# TYPE %s gauge\n# HELP %s %s\n", fam[f].name, fam[f].name, fam[f].help);
+		for (i = 0; i < d->n; i++)
+			for (k = 0; k < d->s[i].n; k++) {
+				if (!(q = &d->s[i].p[k].lq)->have)
+					continue;
+				om_start(fam[f].name, d->s[i].host, "group", d->s[i].group);
+				if (f == 0)
+					exact(q->max_fill, v, sizeof(v));
+				else
+					snprintf(v, sizeof(v), "%llu", (unsigned long long)(f == 1 ?
+					    q->queued : f == 2 ? q->listeners : f == 3 ? q->full :
+					    q->backlog));
+				printf("} %s %lld\n", v, (long long)d->s[i].p[k].ts);
+				progress_update(&progress, ++nrows, 0);
+			}
+	}
+}
+
+/*
+ * The kernel's counters (a counter family: its samples end in _total), its
+ * gauges, and the limits in force at each sample (a backfilled series
+ * needs a value at every step, not only where one changed).
+ */
+static int
+om_kernel(struct report *r, const struct dataset *ks, int64_t to)
+{
+	struct klimit_row *lim;
+	struct klimits in, changed;
+	const struct series *s;
+	size_t i, j, nlim, pos;
+	int kind, st;
+
+	for (kind = KS_COUNTER; kind <= KS_GAUGE; kind++) {
+		printf(kind == KS_COUNTER ? "# TYPE tcptally_kernel counter\n# HELP tcptally_kernel "
+		    "The kernel's TCP counters (/proc/net/netstat TcpExt, /proc/net/snmp Tcp).\n" :
+		    "# TYPE tcptally_sockstat gauge\n# HELP tcptally_sockstat The kernel's "
+		    "TCP gauges (/proc/net/sockstat, sockstat6).\n");
+		for (i = 0; i < ks->n; i++)
+			for (st = 0; st < TT_NKSTATS; st++)
+				for (j = 0, s = &ks->s[i]; j < s->nk && kstat_kind(st) == kind; j++) {
+					if (!((s->k[j].have >> st) & 1))
+						continue;
+					om_start(kind == KS_COUNTER ? "tcptally_kernel_total" :
+					    "tcptally_sockstat", s->host, "name", kstat_name(st));
+					printf("} %lld %lld\n", (long long)s->k[j].v[st],
+					    (long long)s->k[j].ts);
+					progress_update(&progress, ++nrows, 0);
+				}
+	}
+	printf("# TYPE tcptally_kernel_limit gauge\n# HELP tcptally_kernel_limit The kernel's "
+	    "limits (/proc/sys/net) in force.\n");
+	for (i = 0; i < ks->n; i++) {
+		const struct hfile *f = hist_file_of(&r->hist, ks->s[i].host);
+
+		s = &ks->s[i];
+		if (f == NULL || hist_limit_rows(&r->hist, (size_t)(f - r->hist.f), to, &lim,
+		    &nlim) == -1)
+			continue;	/* refused: named at the end */
+		for (st = 0; st < TT_NKLIMITS; st++) {
+			memset(&in, 0, sizeof(in));
+			for (j = 0, pos = 0; j < s->nk; j++) {
+				klimits_advance(lim, nlim, &pos, s->k[j].ts, &in, &changed);
+				if (!((in.have >> st) & 1))
+					continue;
+				om_start("tcptally_kernel_limit", s->host, "name", klimit_name(st));
+				printf("} %lld %lld\n", (long long)in.v[st], (long long)s->k[j].ts);
+				progress_update(&progress, ++nrows, 0);
+			}
+		}
+		free(lim);
+	}
+	return 0;
+}
+
 static int
 openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 {
-	struct dataset d = { 0 };
+	struct dataset d = { 0 }, ks = { 0 };
 	size_t i, k;
 	int st, rc;
 
-	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) != 0) {
+	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) == 0 &&
+	    hist_kernel(&r->hist, from, to, &ks) == -1)
+		rc = report_fail(r);
+	if (rc != 0) {
 		dataset_free(&d);
+		dataset_free(&ks);
 		return rc;
 	}
 	dataset_sort(&d);
+	dataset_sort(&ks);
 	printf("# TYPE tcptally_sockets gauge\n"
 	    "# HELP tcptally_sockets TCP sockets per state, sampled by tcptally-collector.\n");
 	for (i = 0; i < d.n; i++)
@@ -158,8 +444,13 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 				    (long long)d.s[i].p[k].ts);
 				progress_update(&progress, ++nrows, 0);
 			}
+	om_listen(&d);
+	/* the kernel's context belongs to the host: with --group G, only for `all` */
+	if (group == NULL || strcmp(group, "all") == 0)
+		om_kernel(r, &ks, to);
 	printf("# EOF\n");
 	dataset_free(&d);
+	dataset_free(&ks);
 	return 0;
 }
 
@@ -176,6 +467,7 @@ cmd_export(struct report *r)
 		return usage_err(r, "--from is after --to");
 	if (r->format == FMT_TABLE)
 		return usage_err(r, "export needs --format csv, json or openmetrics");
+	r->hist.lq = 1;
 	if (!r->tty)	/* not over the output on the same terminal */
 		progress_start(&progress, "export", -1);
 	if (r->format == FMT_OPENMETRICS) {

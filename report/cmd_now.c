@@ -1,4 +1,4 @@
-/* now: the latest sample of each host, group x state. */
+/* now: the latest sample of each host, group x state; in a table, the kernel's section. */
 #include <stdio.h>
 #include <string.h>
 
@@ -78,6 +78,15 @@ cmd_now(struct report *r)
 		rc = runtime_err(r, "out of memory");
 	else
 		rows_print(&t, r->format, stdout);
+	/* a table gains the kernel's section; CSV and JSON stay the one table
+	 * they were (export has the kernel's context in every format) */
+	if (rc == 0 && r->format == FMT_TABLE) {
+		struct ksection ks;
+
+		if ((rc = ksection_load(r, KSEC_NOW, 0, r->now, r->now, &ks)) == 0)
+			ksection_table(&ks, stdout);
+		ksection_free(&ks);
+	}
 	rows_free(&t);
 	dataset_free(&d);
 	return rc;

@@ -59,6 +59,14 @@ series_push_hour(struct series *s, const struct hour *h)
 	return nh == NULL ? -1 : (s->h = nh, 0);
 }
 
+int
+series_push_kernel(struct series *s, const struct kpoint *k)
+{
+	struct kpoint *nk = push(s->k, &s->nk, &s->capk, sizeof(*k), k);
+
+	return nk == NULL ? -1 : (s->k = nk, 0);
+}
+
 /* Samples in the series: raw points, or summed over its hours. */
 size_t
 series_samples(const struct series *s)
@@ -125,18 +133,13 @@ dataset_take(struct dataset *d, struct dataset *from)
 	struct series *s, *t;
 	struct point *np;
 	struct hour *nh;
+	struct kpoint *nk;
 	size_t i;
 
 	for (i = 0; i < from->n; i++) {
 		s = &from->s[i];
 		if ((t = dataset_series(d, s->host, s->group)) == NULL)
 			return -1;
-		if (t->n == 0 && t->nh == 0 && t->p == NULL && t->h == NULL) {
-			t->p = s->p, t->n = s->n, t->cap = s->cap;
-			t->h = s->h, t->nh = s->nh, t->caph = s->caph;
-			s->p = NULL, s->h = NULL, s->n = s->nh = 0;
-			continue;
-		}
 		if ((np = append(t->p, &t->n, &t->cap, s->p, s->n, sizeof(*np))) == NULL &&
 		    s->n > 0)
 			return -1;
@@ -145,6 +148,10 @@ dataset_take(struct dataset *d, struct dataset *from)
 		    s->nh > 0)
 			return -1;
 		t->h = nh != NULL ? nh : t->h;
+		if ((nk = append(t->k, &t->nk, &t->capk, s->k, s->nk, sizeof(*nk))) == NULL &&
+		    s->nk > 0)
+			return -1;
+		t->k = nk != NULL ? nk : t->k;
 	}
 	return 0;
 }
@@ -157,14 +164,15 @@ dataset_free(struct dataset *d)
 	for (i = 0; i < d->n; i++) {
 		free(d->s[i].p);
 		free(d->s[i].h);
+		free(d->s[i].k);
 	}
 	free(d->s);
 	memset(d, 0, sizeof(*d));
 }
 
 /* Points and hours both start with their int64_t ts. */
-_Static_assert(offsetof(struct point, ts) == 0 && offsetof(struct hour, ts) == 0,
-    "ts leads struct point and struct hour");
+_Static_assert(offsetof(struct point, ts) == 0 && offsetof(struct hour, ts) == 0 &&
+    offsetof(struct kpoint, ts) == 0, "ts leads struct point, hour and kpoint");
 
 static int64_t
 ts_of(const void *el)
@@ -213,6 +221,7 @@ dataset_dedup(struct dataset *d)
 	for (i = 0; i < d->n; i++) {
 		d->s[i].n = sort_unique(d->s[i].p, d->s[i].n, sizeof(struct point));
 		d->s[i].nh = sort_unique(d->s[i].h, d->s[i].nh, sizeof(struct hour));
+		d->s[i].nk = sort_unique(d->s[i].k, d->s[i].nk, sizeof(struct kpoint));
 	}
 }
 

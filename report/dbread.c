@@ -26,6 +26,7 @@
 
 #include "tcptally/db.h"
 #include "query.h"
+#include "schema_ref.h"
 
 #define BUSY_TIMEOUT_MS	1000
 #define MAX_OBJECTS	64		/* in a schema the migrations make */
@@ -36,9 +37,16 @@ struct object {
 	char		*type, *name, *tbl, *sql;	/* sql whitespace-normalised */
 };
 
-/* The schema the migrations make, built once in memory. */
-static struct object	 ref[MAX_OBJECTS];
-static size_t		 nref;
+/*
+ * The schema the migrations make, up to each version the report reads,
+ * built once in memory when a file of it comes: a fleet upgrades host by
+ * host, so a file of the schema before is read as it is (its samples have
+ * no accept queues or kernel context).
+ */
+#define READ_MIN	2		/* the oldest schema read: tcptally 0.1.0's */
+#define MAX_VERSIONS	16
+static struct object	 refs[MAX_VERSIONS][MAX_OBJECTS];
+static size_t		 nrefs[MAX_VERSIONS];
 
 static int64_t
 mono_ns(void)
@@ -65,6 +73,16 @@ hfile_refuse(struct hfile *f, const char *fmt, ...)
 	if (f->why == NULL)
 		f->why = strdup("out of memory");
 	return -1;
+}
+
+
+int
+hfile_fail(struct hfile *f)
+{
+	if (f->spent_ns > f->budget_ns || sqlite3_errcode(f->db) == SQLITE_INTERRUPT)
+		return hfile_refuse(f, "gave up after %g s (its time budget)",
+		    (double)f->budget_ns / 1e9);
+	return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
 }
 
 void
@@ -146,33 +164,29 @@ object_read(sqlite3_stmt *st, struct object *o)
 static const char sql_schema[] =
     "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name";
 
-/* The reference: the migrations run in a database in memory. */
+/* The reference of schema v, from what the build made of the migrations. */
 static int
-build_ref(void)
+build_ref(int v)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	char err[256];
+	struct object *o;
 	size_t i;
-	int rc = -1;
 
-	if (nref > 0)
+	if (nrefs[v] > 0)
 		return 0;
-	if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		goto out;
-	for (i = 0; i < nmigrations; i++)
-		if (db_exec(db, migrations[i].sql, err, sizeof(err)) == -1)
-			goto out;
-	if (sqlite3_prepare_v2(db, sql_schema, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	while (sqlite3_step(st) == SQLITE_ROW && nref < MAX_OBJECTS)
-		if (object_read(st, &ref[nref]) == 0)
-			nref++;
-	sqlite3_finalize(st);
-	rc = nref > 0 ? 0 : -1;
-out:
-	sqlite3_close(db);
-	return rc;
+	for (i = 0; i < nschema_ref && nrefs[v] < MAX_OBJECTS; i++) {
+		if (schema_ref[i].version != v)
+			continue;
+		o = &refs[v][nrefs[v]];
+		if ((o->type = strdup(schema_ref[i].type)) == NULL ||
+		    (o->name = strdup(schema_ref[i].name)) == NULL ||
+		    (o->tbl = strdup(schema_ref[i].tbl)) == NULL ||
+		    (schema_ref[i].sql != NULL && (o->sql = normalise(schema_ref[i].sql)) == NULL)) {
+			object_free(o);
+			return -1;
+		}
+		nrefs[v]++;
+	}
+	return nrefs[v] > 0 ? 0 : -1;
 }
 
 /* ANALYZE's tables change only the query plans; an operator may have run it. */
@@ -187,13 +201,13 @@ allowed_extra(const struct object *o)
 }
 
 static const struct object *
-ref_find(const char *name)
+ref_find(int v, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < nref; i++)
-		if (strcmp(ref[i].name, name) == 0)
-			return &ref[i];
+	for (i = 0; i < nrefs[v]; i++)
+		if (strcmp(refs[v][i].name, name) == 0)
+			return &refs[v][i];
 	return NULL;
 }
 
@@ -211,9 +225,9 @@ check_schema(struct hfile *f)
 	struct object o;
 	sqlite3_stmt *st;
 	size_t seen = 0;
-	int rc;
+	int rc, v = f->schema;
 
-	if (build_ref() == -1)
+	if (build_ref(v) == -1)
 		return hfile_refuse(f, "cannot build the reference schema");
 	if (sqlite3_prepare_v2(f->db, sql_schema, -1, &st, NULL) != SQLITE_OK)
 		return hfile_refuse(f, "not a tcptally database: %s", sqlite3_errmsg(f->db));
@@ -223,7 +237,7 @@ check_schema(struct hfile *f)
 			return hfile_refuse(f, "not a tcptally database: a schema entry that is "
 			    "not text");
 		}
-		if ((r = ref_find(o.name)) == NULL && allowed_extra(&o)) {
+		if ((r = ref_find(v, o.name)) == NULL && allowed_extra(&o)) {
 			object_free(&o);
 			continue;
 		}
@@ -236,7 +250,7 @@ check_schema(struct hfile *f)
 		}
 		if (!same(r->tbl, o.tbl) || !same(r->sql, o.sql)) {
 			hfile_refuse(f, "not a tcptally database: %s '%s' is not what schema %d "
-			    "makes", r->type, r->name, (int)nmigrations);
+			    "makes", r->type, r->name, v);
 			object_free(&o);
 			sqlite3_finalize(st);
 			return -1;
@@ -247,10 +261,10 @@ check_schema(struct hfile *f)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
-	if (seen != nref)
+	if (seen != nrefs[v])
 		return hfile_refuse(f, "not a tcptally database: %zu of the %zu tables, "
-		    "indexes, views and triggers of schema %d are missing", nref - seen, nref,
-		    (int)nmigrations);
+		    "indexes, views and triggers of schema %d are missing", nrefs[v] - seen,
+		    nrefs[v], v);
 	return 0;
 }
 
@@ -360,10 +374,11 @@ check_identity(struct hfile *f)
 		    "tcptally %s understands (%d); upgrade tcptally or use another database",
 		    (long long)ver,
 		    TT_VERSION_STRING, (int)nmigrations);
-	if (ver < (int64_t)nmigrations)
-		return hfile_refuse(f, "database schema version %lld is older than %d; run "
-		    "tcptally-collector --once on it to upgrade", (long long)ver,
-		    (int)nmigrations);
+	if (ver < READ_MIN || ver >= MAX_VERSIONS)
+		return hfile_refuse(f, "database schema version %lld is older than %d, the "
+		    "oldest this tcptally reads; run tcptally-collector --once on it to upgrade",
+		    (long long)ver, READ_MIN);
+	f->schema = (int)ver;
 	return 0;
 }
 

@@ -114,6 +114,21 @@ static const struct {
 	  "  tcptally-report export --format csv > history.csv\n"
 	  "  tcptally-report -d old.db export --format csv | tcptally-collector --import -\n"
 	  "  tcptally-report export --from -7d --format openmetrics > tcptally.om\n" },
+	{ "listeners",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           listeners [--group G]... [--since DUR]\n\n"
+	  "Is the kernel dropping connections, and where: per host x group, its LISTEN\n"
+	  "sockets now (listeners, queued, the sum of their backlogs, the fullest queue's\n"
+	  "fill and how many are full) and the fullest over the window with its time,\n"
+	  "beside the host's ListenOverflows and ListenDrops per second over the window.\n"
+	  "A listener holds backlog + 1 connections before it drops the next: its fill\n"
+	  "is queue / (backlog + 1), 1.00 is full. A table leaves out the groups with no\n"
+	  "listener in the window.\n\n"
+	  "  --group G    only group G (repeat for more); default every group\n"
+	  "  --since DUR  the window (default 1h)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report listeners\n"
+	  "  tcptally-report listeners --group web --since 24h --format csv\n" },
 };
 
 /* 0, or -1 when there is no such command. */

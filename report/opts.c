@@ -63,11 +63,14 @@ static const struct command commands[] = {
 	  "backtest [--since DUR | --from T] [--to T]  when each threshold would have fired" },
 	{ "export", cmd_export, OPTS(O_FROM, O_TO, O_GROUP), 0,
 	  "export [--from T] [--to T] [--group G] --format csv|json|openmetrics" },
+	{ "listeners", cmd_listeners, OPTS(O_GROUP, O_SINCE), 0,
+	  "listeners [--group G]... [--since DUR]  accept queues now and their peak, drop rates" },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 #undef OPTS
 
-static const char command_list[] = "now, trend, daily, at, diff, check, backtest, export";
+static const char command_list[] = "now, trend, daily, at, diff, check, backtest, export, "
+    "listeners";
 
 /* The paths found in -d directories; kept for the run. */
 static char	**dir_dbs;

@@ -49,31 +49,25 @@ static const char sql_oldest[] =
  * state min, max, sum (hourly).
  */
 static void
-rows_sql(int kind, char *buf, size_t len)
+rows_sql(int kind, int schema, int want_lq, char *buf, size_t len)
 {
+	/* before schema 3 there are none; a command that shows none reads none */
+	int lq = schema >= SCHEMA_CONTEXT && want_lq;
 	char cols[1024];
 
 	if (kind == ROWS_RAW) {
 		state_sql(cols, sizeof(cols), ", ", "r.{c}", 0);
-		snprintf(buf, len, "SELECT r.ts, h.name, g.name, %s FROM counts AS r"
+		snprintf(buf, len, "SELECT r.ts, h.name, g.name, %s, %s FROM counts AS r"
 		    " JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp" ROWS_WHERE,
-		    cols);
+		    cols, lq ? "r.listeners, r.queued, r.backlog, r.max_fill, r.full" :
+		    "NULL, NULL, NULL, NULL, NULL");
 	} else {
 		state_sql(cols, sizeof(cols), ", ", "r.{c}_min, r.{c}_max, r.{c}_sum", 0);
-		snprintf(buf, len, "SELECT r.ts, h.name, g.name, r.samples, %s FROM hourly AS r"
+		snprintf(buf, len, "SELECT r.ts, h.name, g.name, r.samples, %s, %s FROM hourly AS r"
 		    " JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp" ROWS_WHERE,
-		    cols);
+		    cols, lq ? "r.listeners_max, r.queued_max, NULL, r.fill_max, r.full_max" :
+		    "NULL, NULL, NULL, NULL, NULL");
 	}
-}
-
-/* A statement on f failed: past its budget, or SQLite's reason. Refuses f. */
-static int
-file_fail(struct hfile *f)
-{
-	if (f->spent_ns > f->budget_ns || sqlite3_errcode(f->db) == SQLITE_INTERRUPT)
-		return hfile_refuse(f, "gave up after %g s (its time budget)",
-		    (double)f->budget_ns / 1e9);
-	return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
 }
 
 size_t
@@ -237,6 +231,29 @@ count_at(sqlite3_stmt *st, int col, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Columns col.. of listeners, queued, backlog, max_fill, full: all NULL (not
+ * stored: older samples, imports), or counts and a fill from 0 to 10^6.
+ */
+static int
+lq_at(sqlite3_stmt *st, int col, struct lq *q)
+{
+	int type = sqlite3_column_type(st, col + 3);
+
+	memset(q, 0, sizeof(*q));
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	q->have = 1;
+	q->max_fill = sqlite3_column_double(st, col + 3);
+	if ((type != SQLITE_FLOAT && type != SQLITE_INTEGER) || !(q->max_fill >= 0 &&
+	    q->max_fill <= 1e6))
+		return -1;
+	return count_at(st, col, &q->listeners) == -1 || count_at(st, col + 1, &q->queued) == -1 ||
+	    (sqlite3_column_type(st, col + 2) != SQLITE_NULL &&
+	    count_at(st, col + 2, &q->backlog) == -1) || count_at(st, col + 4, &q->full) == -1 ?
+	    -1 : 0;
+}
+
 /* The current row of a rows_sql statement, checked, into fn; -1 refuses f. */
 static int
 row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
@@ -254,6 +271,7 @@ row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
 		pt.count[0] = 0;
 		for (k = 1; k <= TT_NSTATES && !bad; k++)
 			bad = count_at(st, 2 + k, &pt.count[k]) == -1;
+		bad = bad || lq_at(st, 3 + TT_NSTATES, &pt.lq) == -1;
 		if (bad)
 			return hfile_refuse(f, "a sample at ts %lld, group %s: a value that is not "
 			    "a time or a count from 0 to %lld", (long long)ts, group,
@@ -270,6 +288,7 @@ row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
 		    sqlite3_column_type(st, 3 + 3 * k) != SQLITE_INTEGER ||
 		    (hr.sum[k] = (uint64_t)sqlite3_column_int64(st, 3 + 3 * k),
 		    hr.min[k] > hr.max[k] || hr.sum[k] < hr.min[k] * n || hr.sum[k] > hr.max[k] * n);
+	bad = bad || lq_at(st, 4 + 3 * TT_NSTATES, &hr.lq) == -1;
 	if (bad)
 		return hfile_refuse(f, "an hourly rollup at ts %lld, group %s: not an hour's "
 		    "start, 1 to %d samples, and min <= avg <= max of counts from 0 to %lld",
@@ -288,11 +307,11 @@ hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
 
 	if (f->why != NULL)
 		return -1;
-	rows_sql(kind, sql, sizeof(sql));
+	rows_sql(kind, f->schema, h->lq, sql, sizeof(sql));
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		hfile_end(f);
-		return file_fail(f);
+		return hfile_fail(f);
 	}
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
@@ -305,7 +324,7 @@ hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
 			break;
 	hfile_end(f);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		file_fail(f);
+		hfile_fail(f);
 	sqlite3_finalize(st);
 	if (out == -1 && f->why == NULL) {
 		snprintf(h->err, sizeof(h->err), "%s: out of memory", f->path);
@@ -404,7 +423,7 @@ file_int(struct history *h, size_t i, const char *sql, const char *arg, int64_t 
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		hfile_end(f);
-		file_fail(f);
+		hfile_fail(f);
 		return -2;
 	}
 	if (arg != NULL)
@@ -422,7 +441,7 @@ file_int(struct history *h, size_t i, const char *sql, const char *arg, int64_t 
 		if (rc == SQLITE_MISMATCH)
 			hfile_refuse(f, "a time that is not a number");
 		else
-			file_fail(f);
+			hfile_fail(f);
 		v = -2;
 	}
 	sqlite3_finalize(st);
@@ -537,7 +556,7 @@ hourly_between(struct history *h, size_t i, int64_t from, int64_t to)
 	if (sqlite3_prepare_v2(f->db, "SELECT 1 FROM hourly WHERE ts >= ?1 AND ts < ?2"
 	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
 		hfile_end(f);
-		file_fail(f);
+		hfile_fail(f);
 		return 0;
 	}
 	sqlite3_bind_int64(st, 1, from);
@@ -545,7 +564,7 @@ hourly_between(struct history *h, size_t i, int64_t from, int64_t to)
 	rc = sqlite3_step(st);
 	hfile_end(f);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		file_fail(f);
+		hfile_fail(f);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW;
 }

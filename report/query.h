@@ -28,6 +28,7 @@ struct hfile {
 	sqlite3		*db;
 	char		 host[TT_HOST_MAX];	/* the one host it holds */
 	int64_t		 host_id;
+	int		 schema;	/* its version: 2 has no queues, no context */
 	char		*why;		/* refused: "PATH: reason"; NULL while good */
 	int		 told;		/* why has been printed */
 	int64_t		 spent_ns;	/* in SQLite so far */
@@ -40,6 +41,7 @@ struct history {
 	struct hfile	*f;
 	size_t		 n, cap;
 	int		 fleet;		/* -d DIR: copies, opened immutable */
+	int		 lq;		/* rows bring their accept queues (else lq.have 0) */
 	int64_t		 budget_ns;	/* per file */
 	const char	*host;		/* a GLOB over host names, or NULL: every host */
 	char		 err[1024];	/* why the last call failed */
@@ -59,6 +61,8 @@ sqlite3		*db_open_ro_path(const char *path, char *err, size_t errlen);
 /* Refuse f for why (printf-style, after "PATH: "); returns -1. */
 int		 hfile_refuse(struct hfile *f, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
+/* A statement on f failed: past its budget, or SQLite's reason. Refuses f: -1. */
+int		 hfile_fail(struct hfile *f);
 /* Start and end of a statement on f, for its time budget. */
 void		 hfile_begin(struct hfile *f);
 void		 hfile_end(struct hfile *f);
@@ -102,5 +106,81 @@ int64_t		 hist_common_gap(struct history *h);
 int		 hist_beyond_raw(struct history *h, int64_t from, int64_t *oldest_raw);
 /* The file that holds host, or NULL. */
 const struct hfile *hist_file_of(const struct history *h, const char *host);
+
+/* The schema that brought the accept queues and the kernel's context. */
+#define SCHEMA_CONTEXT	3
+
+/* kquery.c: the kernel's context. */
+/* The samples' kernel context, from <= ts <= to, into each host's `all` series' k[]. */
+int		 hist_kernel(struct history *h, int64_t from, int64_t to, struct dataset *out);
+/* The same, of each host's last `last` samples up to `to` (for now). */
+int		 hist_kernel_last(struct history *h, int64_t to, int last, struct dataset *out);
+/* The limits in force for host at `at` (stored when they changed). */
+int		 hist_limits(struct history *h, const char *host, int64_t at, struct klimits *l);
+/*
+ * export's cursor over one file's kernel context, in ts order: it steps
+ * inside the caller's time budget (hist_rows' callback). kcursor_at gives
+ * the sample at ts (NULL: none); -1 refuses the file.
+ */
+struct kcursor {
+	struct hfile	*f;
+	sqlite3_stmt	*st;
+	struct kpoint	 k;
+	int		 state;		/* 0 k is empty, 1 k is the next, 2 done */
+};
+int		 kcursor_open(struct history *h, size_t i, int64_t from, int64_t to,
+		     struct kcursor *c);
+int		 kcursor_at(struct kcursor *c, int64_t ts, const struct kpoint **out);
+void		 kcursor_close(struct kcursor *c);
+
+/* Every limit row of file i up to `to`, in ts order; *out malloc'd. */
+struct klimit_row {
+	int64_t		 ts;
+	int		 limit;		/* KL_* */
+	int64_t		 value;
+};
+int		 hist_limit_rows(struct history *h, size_t i, int64_t to,
+		     struct klimit_row **out, size_t *n);
+/*
+ * Pure: the limits in force at ts (rows r[*pos..n) with ts <= it applied to
+ * *inforce, *pos moved on), and in *changed those that differ from what
+ * *inforce held before (all of them the first time).
+ */
+void		 klimits_advance(const struct klimit_row *r, size_t n, size_t *pos, int64_t ts,
+		     struct klimits *inforce, struct klimits *changed);
+
+/*
+ * Pure: a counter's rate per second from k[i - 1] to k[i]; NaN when either
+ * lacks it, it went down (a reboot, a wrap), or the gap is over 3 intervals.
+ */
+double		 kernel_rate(const struct kpoint *k, size_t i, int stat);
+/* Its average over k[0..n): the increases over the seconds they cover; *secs those. */
+double		 kernel_rate_over(const struct kpoint *k, size_t n, int stat, int64_t *secs);
+/* A gauge's share of its limit (USED_TW, USED_ORPHANS); NaN if either is unknown. */
+double		 kernel_used(const struct kpoint *k, int used, const struct klimits *l);
+
+/*
+ * One line of the kernel section of now, at and daily: the orphans and the
+ * TIME_WAIT buckets (each against its limit), or a counter's rate. NaN:
+ * not known.
+ */
+struct kline {
+	int		 stat;		/* KS_* */
+	double		 now;		/* the gauge at k[at], or the rate into it */
+	double		 avg;		/* over k[0..n): the gauge's mean, the rate's */
+	double		 peak;		/* the highest gauge or rate ... */
+	int64_t		 peak_ts;	/* ... first reached then */
+	int		 limit;		/* KL_*, or -1 */
+	double		 limit_v;
+	double		 used;		/* now (or with no now, peak) / limit */
+};
+/*
+ * Pure: the lines of k[0..n) (one host's samples in time order) with the
+ * limits l: the two gauges when stored, then the counters whose rate was
+ * not 0 somewhere in k[0..n) (for `now`, k is the last two samples). at >= n:
+ * no `now` (then `used` is the peak's). out holds TT_NKSTATS; how many.
+ */
+size_t		 kernel_lines(const struct kpoint *k, size_t n, size_t at,
+		     const struct klimits *l, struct kline *out);
 
 #endif

@@ -133,6 +133,16 @@ cell_str(const struct column *k, const struct cell *v, int machine, char *buf, s
 		return buf;
 	case COL_NUM:
 		return fmt_num(v->d, buf, len);
+	case COL_CLOCK:
+		if (!machine) {
+			fmt_time(v->i, buf, len);	/* 2026-11-29T22:30:38Z */
+			if (strlen(buf) == 20) {
+				memmove(buf, buf + 11, 8);
+				buf[8] = '\0';
+			}
+			return buf;
+		}
+		/* FALLTHROUGH */
 	default:
 		return fmt_time(v->i, buf, len);
 	}
@@ -256,7 +266,7 @@ json_value(FILE *f, const struct column *k, const struct cell *v)
 		fputs("null", f);
 	else if (k->type == COL_TEXT)
 		json_string(f, v->s);
-	else if (k->type == COL_INT || k->type == COL_TIME)
+	else if (k->type == COL_INT || k->type == COL_TIME || k->type == COL_CLOCK)
 		fprintf(f, "%lld", (long long)v->i);
 	else
 		fputs(cell_str(k, v, 1, buf, sizeof(buf)), f);

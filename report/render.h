@@ -18,9 +18,10 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_OPENMETRICS, FMT_HTML };
  * format: its table heading, CSV header and JSON member (NULL: not in that
  * format), and for numbers their printf format.
  */
-enum { COL_TEXT, COL_INT, COL_REAL, COL_NUM, COL_TIME };
+enum { COL_TEXT, COL_INT, COL_REAL, COL_NUM, COL_TIME, COL_CLOCK };
 /* COL_REAL: fmt/tfmt printf it; COL_NUM: 12 or 12.5 (fmt_num);
- * COL_TIME: ISO UTC in tables and CSV, unix seconds in JSON. */
+ * COL_TIME: ISO UTC in tables and CSV, unix seconds in JSON;
+ * COL_CLOCK: the same, but only HH:MM:SS (UTC) in tables. */
 
 struct column {
 	const char	*head;		/* table heading; NULL: not in tables */
@@ -92,6 +93,14 @@ void		 html_heading(FILE *f, const char *text);
 void		 html_para(FILE *f, const char *text);
 void		 html_rows(FILE *f, const struct rows *t);
 int		 html_chart(FILE *f, const struct series *s, int64_t from, int64_t to,
+		     int64_t max_gap, const struct threshold *th, size_t nth);
+/* One host's fullest accept queue per group (series of that host), in %: the
+ * groups whose queues held a connection; 0 (nothing drawn), or -1. */
+int		 html_chart_fill(FILE *f, const struct series *const *s, size_t n, int64_t from,
+		     int64_t to, int64_t max_gap, const struct threshold *th, size_t nth);
+/* A small chart per counter of the host's kernel series ks whose rate was not
+ * 0: how many, or -1 out of memory. */
+int		 html_chart_rates(FILE *f, const struct series *ks, int64_t from, int64_t to,
 		     int64_t max_gap, const struct threshold *th, size_t nth);
 void		 html_end(FILE *f);
 

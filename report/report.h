@@ -88,10 +88,48 @@ int		 report_load(struct report *r, int kind, int64_t from, int64_t to,
 int		 report_load_latest(struct report *r, const char *group, struct dataset *d);
 
 /* cmd_backtest.c: the rows of backtest and of daily's thresholds fired */
-#define NFIRING_COLS	8
+#define NFIRING_COLS	9
 extern const struct column firing_cols[NFIRING_COLS];
 int		 firing_row(struct rows *t, const struct threshold *th,
 		     const struct series *s, const struct firing *f);
+/*
+ * th replayed over [from, to]: a row of t for each firing that reaches into
+ * it (with clip, one that began before from starts at from); *samples counts
+ * the values judged. 0, or the exit code after the message.
+ */
+int		 replay(struct report *r, const struct threshold *th, int64_t from, int64_t to,
+		     int clip, struct rows *t, size_t *samples);
+
+/* watch.c: what a threshold watches, as values (series.h struct obs) */
+/* fn for each host x group (or host: a rate, a share) series t watches in [from, to]. */
+int		 watch_each(struct report *r, const struct threshold *t, int64_t from,
+		     int64_t to, int (*fn)(void *, const struct series *, const struct obs *,
+		     size_t), void *arg);
+/* "CLOSE_WAIT", "LISTEN fill", "ListenOverflows rate", "tw_buckets_used" */
+const char	*watch_what(const struct threshold *t, char *buf, size_t len);
+/* A value as t's kind shows it: "412", "93%", "0.5/s". */
+const char	*watch_value(const struct threshold *t, double v, char *buf, size_t len);
+
+/* ksection.c: the kernel section of now, at and daily, as rows */
+enum { KSEC_NOW, KSEC_AT, KSEC_DAY };
+#define KSEC_NCOLS	16
+struct ksection {
+	struct column	 col[KSEC_NCOLS];	/* t points here: do not move it */
+	struct rows	 t;
+};
+/*
+ * Per host: now, its last sample; at, [from, to] with T the sample nearest
+ * `at`; a day, [from, to] with no T. 0, or the exit code after the message.
+ */
+int		 ksection_load(struct report *r, int mode, int64_t from, int64_t to,
+		     int64_t at, struct ksection *ks);
+/* The same from the kernel series already loaded (hist_kernel) in d; clock:
+ * peak times as HH:MM:SS in tables. */
+int		 ksection_rows(struct report *r, int mode, const struct dataset *d, int64_t to,
+		     int64_t at, int clock, struct ksection *ks);
+/* Its table under a heading; nothing when no host has the context. */
+void		 ksection_table(const struct ksection *ks, FILE *f);
+void		 ksection_free(struct ksection *ks);
 
 /* the commands */
 int		 cmd_now(struct report *r);
@@ -102,6 +140,7 @@ int		 cmd_diff(struct report *r);
 int		 cmd_check(struct report *r);
 int		 cmd_backtest(struct report *r);
 int		 cmd_export(struct report *r);
+int		 cmd_listeners(struct report *r);
 
 /* help.c: a command's usage, options and examples; -1 if no such command */
 int		 command_help(FILE *f, const char *name);

@@ -1,12 +1,18 @@
 /*
- * Threshold rules over the points of one series: pure.  This comment is
- * the contract that check and backtest keep.
+ * Threshold rules over the values of one series: pure.  This comment is
+ * the contract that check and backtest keep.  A value is what the
+ * threshold watches at a sample: a state's count, a group's fullest
+ * accept queue (fill_above), a kernel counter's rate per second
+ * (rate_above), a gauge's share of its limit (tw_buckets_used,
+ * orphans_used); the caller makes the series (rule_eval and rule_backtest
+ * make a state's counts from points).
  *
  * Let i be the last point with ts <= at.  With no such point, or a
  * threshold without a condition, nothing fires.
  *
- * above N / below N, for F (F = 0: the latest sample alone decides)
- *	A point breaches when count[state] > N (above) or < N (below).
+ * above N / below N, for F (F = 0: the latest sample alone decides);
+ * fill_above, rate_above and a share's above work as above
+ *	A point breaches when its value > N (above) or < N (below).
  *	The rule fires iff point i breaches and the run of consecutive
  *	breaching points ending at i, starting at j, has
  *	p[i].ts - p[j].ts >= F.  A non-breaching point breaks a run, and
@@ -36,8 +42,8 @@
  * the window's first point, so the order of additions does not matter
  * and backtest reaches the very slope rule_eval computes.  A window
  * whose sums could overflow (m W^2 or W sum(count) near 2^60; e.g. a 7d
- * window of 1s samples) falls back to slope_of over the window, in both,
- * at O(window) per point.
+ * window of 1s samples) falls back to least squares in doubles over the
+ * window, in both, at O(window) per point.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +63,7 @@ struct lsq {
 /* Backtest state: a run of breaches, or a growth window [left, right). */
 struct slide {
 	const struct threshold *t;
-	const struct point *p;
+	const struct obs *p;
 	int64_t		 max_gap;
 	size_t		 run;		/* first point of the breaching run */
 	int		 inrun;
@@ -68,40 +74,63 @@ struct slide {
 static int
 rule_ok(const struct threshold *t)
 {
+	if (t->kind != TH_COUNT)
+		return t->has_above;
 	return t->state >= 1 && t->state <= TT_NSTATES &&
 	    (t->has_above || t->has_below || t->has_growth);
+}
+
+/* What a value above breaches: a count's, or the limit of the other kinds. */
+static double
+above_of(const struct threshold *t)
+{
+	return t->kind == TH_COUNT ? (double)t->above : t->limit;
 }
 
 /* The config allows one condition; should there be more, above wins. */
 static int
 is_below(const struct threshold *t)
 {
-	return !t->has_above && t->has_below;
+	return t->kind == TH_COUNT && !t->has_above && t->has_below;
 }
 
 static int
 is_growth(const struct threshold *t)
 {
-	return !t->has_above && !t->has_below && t->has_growth;
+	return t->kind == TH_COUNT && !t->has_above && !t->has_below && t->has_growth;
 }
 
 static int
-breach(const struct threshold *t, const struct point *pt)
+breach(const struct threshold *t, const struct obs *o)
 {
-	int64_t c = pt->count[t->state];
-
-	return t->has_above ? c > t->above : c < t->below;
+	return t->has_above ? o->v > above_of(t) : o->v < (double)t->below;
 }
 
 /* Number of points with ts <= at. */
 static size_t
-upto(const struct point *p, size_t n, int64_t at)
+upto(const struct obs *p, size_t n, int64_t at)
 {
 	size_t lo = 0, hi = n, mid;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (p[mid].ts <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first of p[0..n) with ts >= from. */
+static size_t
+from_here(const struct obs *p, size_t n, int64_t from)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (p[mid].ts < from)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -127,10 +156,9 @@ lsq_fits(const struct threshold *t, int64_t m, int64_t sy)
 }
 
 static void
-lsq_term(struct lsq *l, const struct threshold *t, const struct point *pt,
-    int sign)
+lsq_term(struct lsq *l, const struct obs *pt, int sign)
 {
-	int64_t x = pt->ts - l->base, y = pt->count[t->state];
+	int64_t x = pt->ts - l->base, y = (int64_t)pt->v;	/* growth: counts */
 
 	l->m += sign;
 	l->sy += sign * y;
@@ -157,7 +185,7 @@ lsq_rebase(struct lsq *l, int64_t nb)
 
 /* The sums of p[lo..hi) from scratch. */
 static void
-lsq_build(struct lsq *l, const struct threshold *t, const struct point *p,
+lsq_build(struct lsq *l, const struct threshold *t, const struct obs *p,
     size_t lo, size_t hi)
 {
 	size_t k;
@@ -165,24 +193,43 @@ lsq_build(struct lsq *l, const struct threshold *t, const struct point *p,
 	memset(l, 0, sizeof(*l));
 	l->base = p[lo].ts;
 	for (k = lo; k < hi; k++)
-		l->sy += p[k].count[t->state];
+		l->sy += (int64_t)p[k].v;
 	l->valid = lsq_fits(t, (int64_t)(hi - lo), l->sy);
 	l->sy = 0;
 	for (k = lo; k < hi; k++)
-		lsq_term(l, t, &p[k], 1);
+		lsq_term(l, &p[k], 1);
+}
+
+/* Least squares in doubles, for a window too long for the exact sums. */
+static double
+slope_obs(const struct obs *p, size_t n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, x, den;
+	size_t i;
+
+	if (n < 2)
+		return 0;
+	for (i = 0; i < n; i++) {
+		x = (double)(p[i].ts - p[0].ts);
+		sx += x;
+		sy += p[i].v;
+		sxx += x * x;
+		sxy += x * p[i].v;
+	}
+	den = (double)n * sxx - sx * sx;
+	return den > 0 ? ((double)n * sxy - sx * sy) / den : 0;
 }
 
 /* The slope of the window p[lo..hi) that l sums. */
 static double
-lsq_slope(const struct lsq *l, const struct threshold *t,
-    const struct point *p, size_t lo, size_t hi)
+lsq_slope(const struct lsq *l, const struct obs *p, size_t lo, size_t hi)
 {
 	double m = (double)l->m, den;
 
 	if (l->m < 2)
 		return 0;
 	if (!l->valid)
-		return slope_of(p + lo, hi - lo, t->state);
+		return slope_obs(p + lo, hi - lo);
 	den = m * (double)l->sxx - (double)l->sx * (double)l->sx;
 	if (!(den > 0))
 		return 0;
@@ -191,18 +238,18 @@ lsq_slope(const struct lsq *l, const struct threshold *t,
 
 /* Is the step from a to b a gap that ends a run? */
 static int
-gap(int64_t max_gap, const struct point *a, const struct point *b)
+gap(int64_t max_gap, const struct obs *a, const struct obs *b)
 {
 	return max_gap > 0 && b->ts - a->ts > max_gap;
 }
 
 static void
-eval_level(const struct threshold *t, const struct point *p, size_t i,
+eval_level(const struct threshold *t, const struct obs *p, size_t i,
     int64_t max_gap, struct finding *f)
 {
 	size_t j = i;
 
-	f->value = p[i].count[t->state];
+	f->value = p[i].v;
 	if (!breach(t, &p[i]))
 		return;
 	while (j > 0 && breach(t, &p[j - 1]) && !gap(max_gap, &p[j - 1], &p[j]))
@@ -212,29 +259,28 @@ eval_level(const struct threshold *t, const struct point *p, size_t i,
 }
 
 static void
-eval_growth(const struct threshold *t, const struct point *p, size_t n,
+eval_growth(const struct threshold *t, const struct obs *p, size_t n,
     int64_t at, struct finding *f)
 {
 	struct lsq l;
-	size_t lo, hi;
+	size_t lo, hi = n;	/* every one of the n has ts <= at */
 
-	point_range(p, n, window_start(t, at), INT64_MAX, &lo, &hi);
-	hi = n;			/* every one of the n has ts <= at */
+	lo = from_here(p, n, window_start(t, at));
 	if (hi - lo < 2)
 		return;
 	lsq_build(&l, t, p, lo, hi);
-	f->value = lsq_slope(&l, t, p, lo, hi);
+	f->value = lsq_slope(&l, p, lo, hi);
 	f->since = p[lo].ts;
 	f->fired = f->value >= t->growth;
 }
 
 void
-rule_eval(const struct threshold *t, const struct point *p, size_t n,
+rule_eval_obs(const struct threshold *t, const struct obs *p, size_t n,
     int64_t at, int64_t max_gap, struct finding *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (t->has_above)
-		f->limit = (double)t->above;
+		f->limit = above_of(t);
 	else if (t->has_below)
 		f->limit = (double)t->below;
 	else if (t->has_growth)
@@ -265,33 +311,33 @@ step_level(struct slide *s, size_t k, size_t e)
 static int
 step_growth(struct slide *s, size_t k, size_t e)
 {
-	const struct point *p = s->p;
+	const struct obs *p = s->p;
 	int64_t from = window_start(s->t, p[k].ts), ny = 0;
 	size_t i;
 
 	for (; s->left < s->right && p[s->left].ts < from; s->left++)
-		lsq_term(&s->l, s->t, &p[s->left], -1);
+		lsq_term(&s->l, &p[s->left], -1);
 	for (i = k; i <= e; i++)
-		ny += p[i].count[s->t->state];
+		ny += (int64_t)p[i].v;
 	if (s->left < s->right && s->l.valid &&
 	    lsq_fits(s->t, s->l.m + (int64_t)(e + 1 - k), s->l.sy + ny)) {
 		lsq_rebase(&s->l, p[s->left].ts);
 		for (i = k; i <= e; i++)
-			lsq_term(&s->l, s->t, &p[i], 1);
+			lsq_term(&s->l, &p[i], 1);
 	} else
 		lsq_build(&s->l, s->t, p, s->left, e + 1);
 	s->right = e + 1;
 	return s->l.m >= 2 &&
-	    lsq_slope(&s->l, s->t, p, s->left, s->right) >= s->t->growth;
+	    lsq_slope(&s->l, p, s->left, s->right) >= s->t->growth;
 }
 
 /* Note point pt, at which the rule fired or not, in the intervals. */
 static int
-record(const struct threshold *t, const struct point *pt, int fired,
+record(const struct threshold *t, const struct obs *pt, int fired,
     int *open, struct firing **out, size_t *nout, size_t *cap)
 {
 	struct firing *fi;
-	double c = pt->count[t->state];
+	double c = pt->v;
 
 	if (!fired) {
 		*open = 0;
@@ -318,7 +364,7 @@ record(const struct threshold *t, const struct point *pt, int fired,
 }
 
 int
-rule_backtest(const struct threshold *t, const struct point *p, size_t n,
+rule_backtest_obs(const struct threshold *t, const struct obs *p, size_t n,
     int64_t max_gap, struct firing **out, size_t *nout)
 {
 	struct slide s;
@@ -354,4 +400,51 @@ rule_backtest(const struct threshold *t, const struct point *p, size_t n,
 		*out = NULL;
 	}
 	return 0;
+}
+
+/* The state's counts of points, as the values the rules read; NULL if out of memory. */
+static struct obs *
+counts_of(const struct threshold *t, const struct point *p, size_t n)
+{
+	struct obs *o;
+	size_t i;
+
+	if ((o = calloc(n + 1, sizeof(*o))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		o[i].ts = p[i].ts;
+		o[i].v = t->state >= 1 && t->state <= TT_NSTATES ?
+		    (double)p[i].count[t->state] : 0;
+	}
+	return o;
+}
+
+void
+rule_eval(const struct threshold *t, const struct point *p, size_t n,
+    int64_t at, int64_t max_gap, struct finding *f)
+{
+	struct obs *o = counts_of(t, p, n);
+
+	if (o == NULL) {
+		memset(f, 0, sizeof(*f));
+		return;
+	}
+	rule_eval_obs(t, o, n, at, max_gap, f);
+	free(o);
+}
+
+int
+rule_backtest(const struct threshold *t, const struct point *p, size_t n,
+    int64_t max_gap, struct firing **out, size_t *nout)
+{
+	struct obs *o = counts_of(t, p, n);
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (o == NULL)
+		return -1;
+	rc = rule_backtest_obs(t, o, n, max_gap, out, nout);
+	free(o);
+	return rc;
 }

@@ -11,11 +11,20 @@
 #include <stdint.h>
 
 #include "tcptally/config.h"
+#include "tcptally/kernel.h"
 
-/* One stored sample of one host x group: all 11 states. */
+/* A group's listeners at a sample (or their maxima over an hour). */
+struct lq {
+	int		 have;			/* 0: not stored (older samples, imports) */
+	uint64_t	 listeners, queued, backlog, full;
+	double		 max_fill;		/* queue / (backlog + 1) of the fullest */
+};
+
+/* One stored sample of one host x group: all 11 states, and its listeners. */
 struct point {
 	int64_t		 ts;
 	uint64_t	 count[TT_NSTATES + 1];	/* [1..11] */
+	struct lq	 lq;
 };
 
 /* One hourly rollup of one host x group: per state min, max and sum. */
@@ -24,6 +33,15 @@ struct hour {
 	uint32_t	 n;			/* samples in it */
 	uint64_t	 min[TT_NSTATES + 1], max[TT_NSTATES + 1];
 	uint64_t	 sum[TT_NSTATES + 1];
+	struct lq	 lq;			/* maxima (backlog unused) */
+};
+
+/* The kernel's context of one sample of a host. */
+struct kpoint {
+	int64_t		 ts;
+	int64_t		 interval;		/* a longer gap than 3 of them: no rate */
+	int64_t		 v[TT_NKSTATS];
+	uint32_t	 have;			/* bit i: v[i] stored */
 };
 
 /* The samples (or the hourly rollups) of one host x group, ts ascending. */
@@ -34,6 +52,8 @@ struct series {
 	size_t		 n, cap;
 	struct hour	*h;
 	size_t		 nh, caph;
+	struct kpoint	*k;			/* the host's kernel context: `all` only */
+	size_t		 nk, capk;
 };
 
 struct dataset {
@@ -48,10 +68,11 @@ struct summary {
 	double		 avg;
 	double		 p95;		/* nearest rank: the ceil(0.95 n)-th smallest */
 	int64_t		 peak_ts;	/* first ts where max was reached */
+	int64_t		 low_ts;	/* first ts where min was reached */
 };
 void		 summary_of(const struct point *p, size_t n, int state, struct summary *out);
 /* The same over hourly rollups: min, max and avg exact; no p95 (NaN);
- * peak_ts is the start of the hour that held the peak. */
+ * peak_ts and low_ts are the start of the hour that held them. */
 void		 summary_of_hours(const struct hour *h, size_t n, int state,
 		     struct summary *out);
 /* Least-squares slope of the hourly averages at mid-hour, each weighted by
@@ -66,7 +87,11 @@ double		 slope_of(const struct point *p, size_t n, int state);
 void		 point_range(const struct point *p, size_t n, int64_t from, int64_t to,
 		     size_t *lo, size_t *hi);
 
-/* rules.c: pure threshold evaluation. */
+/* rules.c: pure threshold evaluation, over values in time. */
+struct obs {
+	int64_t		 ts;
+	double		 v;		/* a count, a fill, a rate per second, a share */
+};
 struct finding {
 	int		 fired;
 	double		 value;		/* latest count, or the slope per second for growth */
@@ -86,11 +111,17 @@ void		 rule_eval(const struct threshold *t, const struct point *p, size_t n,
 /* Every interval in which t would have fired; *out is malloc'd. */
 int		 rule_backtest(const struct threshold *t, const struct point *p, size_t n,
 		     int64_t max_gap, struct firing **out, size_t *nout);
+/* The same over the values t watches, whatever its kind (count, fill, rate, share). */
+void		 rule_eval_obs(const struct threshold *t, const struct obs *o, size_t n,
+		     int64_t at, int64_t max_gap, struct finding *f);
+int		 rule_backtest_obs(const struct threshold *t, const struct obs *o, size_t n,
+		     int64_t max_gap, struct firing **out, size_t *nout);
 
 /* dataset.c */
-/* Append a sample, or an hourly rollup; -1 out of memory. */
+/* Append a sample, an hourly rollup or a kernel sample; -1 out of memory. */
 int		 series_push(struct series *s, const struct point *pt);
 int		 series_push_hour(struct series *s, const struct hour *h);
+int		 series_push_kernel(struct series *s, const struct kpoint *k);
 size_t		 series_samples(const struct series *s);
 struct series	*dataset_series(struct dataset *d, const char *host, const char *group);
 /* Every series of from appended to d's of the same host and group; from is left empty. */

@@ -53,12 +53,14 @@ summary_of(const struct point *p, size_t n, int state, struct summary *out)
 		return;
 	out->n = n;
 	out->min = out->max = p[0].count[state];
-	out->peak_ts = p[0].ts;
+	out->peak_ts = out->low_ts = p[0].ts;
 	for (i = 0; i < n; i++) {
 		c = p[i].count[state];
 		sum += c;
-		if (c < out->min)
+		if (c < out->min) {
 			out->min = c;
+			out->low_ts = p[i].ts;
+		}
 		if (c > out->max) {
 			out->max = c;
 			out->peak_ts = p[i].ts;
@@ -139,8 +141,10 @@ summary_of_hours(const struct hour *h, size_t n, int state, struct summary *out)
 	for (i = 0; i < n; i++) {
 		if (h[i].n == 0)
 			continue;
-		if (first || h[i].min[state] < out->min)
+		if (first || h[i].min[state] < out->min) {
 			out->min = h[i].min[state];
+			out->low_ts = h[i].ts;
+		}
 		if (first || h[i].max[state] > out->max) {
 			out->max = h[i].max[state];
 			out->peak_ts = h[i].ts;

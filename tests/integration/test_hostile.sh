@@ -108,6 +108,20 @@ hostile host-escape "UPDATE host SET name = 'web-01' || char(27) || '[2J' || cha
 	"its host name is not 1 to 255 bytes of printable UTF-8"
 hostile group-quote "UPDATE grp SET name = 'a'';x=1;' WHERE name = 'web'" \
 	"a group name that is not 1 to 63 of A-Z a-z 0-9 _ . - (row 2)"
+# the accept queues and the kernel's context (schema 3): read by now, listeners, export
+LAST="WHERE ts = (SELECT max(ts) FROM sample)"
+CMDS="now;listeners;export --format csv" hostile kernel-negative \
+	"INSERT INTO sample_kernel (ts, host, interval, ListenOverflows) VALUES ($T, 1, 60, -5)" \
+	"the kernel's context of the sample at ts $T: a value that is not a time, an interval of 1 to 3600 s or a counter"
+CMDS="now;listeners" hostile kernel-interval \
+	"INSERT INTO sample_kernel (ts, host, interval, tcp_tw) VALUES ($T, 1, 0, 5)" \
+	"the kernel's context of the sample at ts $T: a value that is not a time, an interval of 1 to 3600 s or a counter"
+CMDS="now;listeners;export --format json" hostile fill-huge \
+	"UPDATE counts SET listeners = 1, queued = 0, backlog = 0, max_fill = 1e300, full = 0 $LAST" \
+	"a sample at ts $T, group all: a value that is not a time or a count"
+CMDS="now" hostile limit-unknown "INSERT INTO sample_kernel (ts, host, interval, tcp_tw) VALUES ($T, 1, 60, 5);
+	INSERT INTO klimit VALUES ($T, 1, 'evil', 5)" \
+	"a limit that is not one tcptally keeps, or not a number"
 hostile app-id "PRAGMA application_id = 7" "not a tcptally database (application_id 0x7)"
 hostile newer "PRAGMA user_version = 9" "database schema version 9 is newer than this tcptally"
 hostile states "UPDATE state SET name = 'OPEN' WHERE id = 1" "its table of states is not the kernel's 11"

@@ -157,16 +157,17 @@ echo "--- at '2026-11-20 14:30:20' --around 10m"
 # window 14:20:20..14:40:20: 20 samples, 19x150 + 300 = 157.5; nearest 14:30:00 (20 s away)
 out=$(R --format csv at '2026-11-20 14:30:20' --around 10m) || fail "at exited $?"
 assert_eq "$(sed -n 1p <<<"$out")" \
-	"host,group,state,nearest_time,value,avg,day_before_avg,day_before_change,day_before_change_pct,week_before_avg,week_before_change,week_before_change_pct" \
+	"host,group,state,nearest_time,value,avg,min,min_time,max,max_time,day_before_avg,day_before_change,day_before_change_pct,week_before_avg,week_before_change,week_before_change_pct" \
 	"at csv header"
+# the window's lowest and highest, each where first reached: 150 from 14:21, 300 at 14:30
 assert_eq "$(sed -n 2p <<<"$out")" \
-	"it-windows,all,CLOSE_WAIT,2026-11-20T14:30:00Z,300,157.50,110.00,47.50,43.18,100.00,57.50,57.50" \
+	"it-windows,all,CLOSE_WAIT,2026-11-20T14:30:00Z,300,157.50,150,2026-11-20T14:21:00Z,300,2026-11-20T14:30:00Z,110.00,47.50,43.18,100.00,57.50,57.50" \
 	"at CLOSE_WAIT"
 assert_eq "$(sed -n 3p <<<"$out")" \
-	"it-windows,all,ESTABLISHED,2026-11-20T14:30:00Z,50,50.00,40.00,10.00,25.00,40.00,10.00,25.00" \
+	"it-windows,all,ESTABLISHED,2026-11-20T14:30:00Z,50,50.00,50,2026-11-20T14:21:00Z,50,2026-11-20T14:21:00Z,40.00,10.00,25.00,40.00,10.00,25.00" \
 	"at ESTABLISHED"
 assert_eq "$(sed -n 4p <<<"$out")" \
-	"it-windows,all,LISTEN,2026-11-20T14:30:00Z,3,3.00,6.00,-3.00,-50.00,3.00,0.00,0.00" "at LISTEN"
+	"it-windows,all,LISTEN,2026-11-20T14:30:00Z,3,3.00,3,2026-11-20T14:21:00Z,3,2026-11-20T14:21:00Z,6.00,-3.00,-50.00,3.00,0.00,0.00" "at LISTEN"
 # by |change against the day before|, then state order; all 11 in csv
 assert_eq "$(sed 1d <<<"$out" | cut -d, -f3 | tr '\n' ' ')" \
 	"CLOSE_WAIT ESTABLISHED LISTEN SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE LAST_ACK CLOSING " \
@@ -181,8 +182,13 @@ grep -qx 'against the same window a day before (20 samples) and a week before (2
 	<<<"$out" || fail "at table header, line 2: $out"
 assert_eq "$(awk 'NR > 4 { print $2 }' <<<"$out" | tr '\n' ' ')" \
 	"CLOSE_WAIT ESTABLISHED LISTEN TIME_WAIT " "at table: the states not 0 somewhere"
-grep -q '^all  *CLOSE_WAIT  *300  *157.5  *110.0  *+47.5 (+43.2%)  *100.0  *+57.5 (+57.5%)$' <<<"$out" ||
+grep -q '^all  *CLOSE_WAIT  *300  *157.5  *150  *14:21:00  *300  *14:30:00  *110.0  *+47.5 (+43.2%)  *100.0  *+57.5 (+57.5%)$' <<<"$out" ||
 	fail "at table CLOSE_WAIT row: $out"
+# a drop inside the window: at 04:05 CLOSE_WAIT is 150 again, but it was 90 until
+# 03:59 (21 samples from 03:55:00: 5 x 90 + 16 x 150, avg 135.71)
+out=$(R --format csv at '2026-11-20 04:05:00' --around 10m) || fail "at 04:05 exited $?"
+assert_eq "$(grep ',CLOSE_WAIT,' <<<"$out" | cut -d, -f5-10)" \
+	"150,135.71,90,2026-11-20T03:55:00Z,150,2026-11-20T04:00:00Z" "at 04:05: the drop before it"
 out=$(R --format json --group web at @$((D + 52220)) --around 10m) || fail "at json exited $?"
 jsonok "$out" "at json"
 # no change anywhere: state order

@@ -296,6 +296,125 @@ test_store_sample_and_view(void **state)
 	store_close(&s);
 }
 
+/*
+ * The kernel's context through the store: the view kernel_rates gives the
+ * rows kernel_rate gives (none at the first sample, after a reset, across a
+ * gap of 4 intervals), the trigger's hourly_kernel equals what
+ * kernel_rollup_sql sums again, and limits are stored only when they change.
+ */
+static void
+test_kernel_context(void **state)
+{
+	/* ListenOverflows: steady, a reset at 1060, a gap of 40 s before 1110 */
+	static const int64_t ts[] = { 1000, 1010, 1020, 1030, 1040, 1050, 1060, 1070, 1110, 1120,
+		3600, 3610 };
+	static const int64_t lo[] = { 10, 20, 40, 40, 70, 70, 3, 13, 53, 54, 60, 61 };
+	struct kcontext kc;
+	struct kpoint k[12];
+	struct config c;
+	struct store s;
+	struct tally t;
+	sqlite3_stmt *st;
+	char err[512], sql[8192], *e = NULL;
+	int64_t before[64], after[64];
+	size_t i, n = sizeof(ts) / sizeof(ts[0]), rows = 0;
+	double r;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_open(&s, path, "host-k", err, sizeof(err)), 0);
+	assert_int_equal(store_set_groups(&s, &c), 0);
+	assert_int_equal(tally_init(&t, 1), 0);
+	memset(&kc, 0, sizeof(kc));
+	kc.interval = 10;
+	kc.l.v[KL_somaxconn] = 4096;
+	kc.l.have = 1u << KL_somaxconn;
+	memset(k, 0, sizeof(k));
+	for (i = 0; i < n; i++) {
+		kc.k.v[LO_] = lo[i];
+		kc.k.v[KS_tcp_tw] = (int64_t)i;
+		kc.k.have = 1u << LO_ | 1u << KS_tcp_tw;
+		if (i == 9)
+			kc.l.v[KL_somaxconn] = 128;
+		assert_int_equal(store_sample(&s, ts[i], &t, &kc, 0, 1), 0);
+		k[i].ts = ts[i];
+		k[i].interval = 10;
+		k[i].v[LO_] = lo[i];
+		k[i].have = 1u << LO_;
+	}
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM kernel_limits WHERE name = 'somaxconn'"), 2);
+	assert_int_equal(q1(s.db, "SELECT value FROM kernel_limits WHERE ts = 1120"), 128);
+	/* the view's rates are kernel_rate's, sample by sample */
+	assert_int_equal(sqlite3_prepare_v2(s.db, "SELECT ts, per_sec FROM kernel_rates WHERE "
+	    "name = 'ListenOverflows' ORDER BY ts", -1, &st, NULL), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		if (isnan(r = kernel_rate(k, i, LO_)))
+			continue;
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(st, 0), ts[i]);
+		assert_true(sqlite3_column_double(st, 1) == r);
+		rows++;
+	}
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(rows, 8);	/* 12 samples: not the first, 1060, 1110, 3600 */
+	assert_int_equal(q1(s.db, "SELECT ListenOverflows FROM hourly_kernel WHERE ts = 0"),
+	    10 + 20 + 0 + 30 + 0 + 10 + 1);
+	assert_int_equal(q1(s.db, "SELECT secs FROM hourly_kernel WHERE ts = 0"), 80);
+	assert_int_equal(q1(s.db, "SELECT tcp_tw_max FROM hourly_kernel WHERE ts = 0"), 9);
+	/* summed again from the samples, the rollups are the same */
+	assert_int_equal(sqlite3_prepare_v2(s.db, "SELECT * FROM hourly_kernel ORDER BY ts", -1,
+	    &st, NULL), SQLITE_OK);
+	for (i = 0; sqlite3_step(st) == SQLITE_ROW; i++)
+		before[i] = sqlite3_column_int64(st, 4) * 1000003 + sqlite3_column_int64(st, 3);
+	sqlite3_finalize(st);
+	assert_int_equal(i, 2);
+	kernel_rollup_sql(sql, sizeof(sql), 0, 7200);
+	if (sqlite3_exec(s.db, sql, NULL, NULL, &e) != SQLITE_OK)
+		fail_msg("%s", e);
+	assert_int_equal(sqlite3_prepare_v2(s.db, "SELECT * FROM hourly_kernel ORDER BY ts", -1,
+	    &st, NULL), SQLITE_OK);
+	for (i = 0; sqlite3_step(st) == SQLITE_ROW; i++)
+		after[i] = sqlite3_column_int64(st, 4) * 1000003 + sqlite3_column_int64(st, 3);
+	sqlite3_finalize(st);
+	assert_int_equal(i, 2);
+	assert_memory_equal(before, after, 2 * sizeof(before[0]));
+	/*
+	 * Retention treats them like the counts: raw samples before 1115 go,
+	 * with the limit row superseded by then (somaxconn 4096 of 1000 stays:
+	 * 128 came only at 1120); hourly rollups before 3600 go, the kernel's too.
+	 */
+	{
+		struct retain rt;
+		int more;
+
+		c.retention_raw = 3615 - 1115;
+		c.retention_hourly = 15;	/* rollups before 3600 */
+		assert_int_equal(retain_open(&rt, s.db), 0);
+		while ((more = retain_step(&rt, &c, 3615, path)) == 1)
+			;
+		assert_int_equal(more, 0);
+		retain_close(&rt);
+	}
+	assert_int_equal(q1(s.db, "SELECT min(ts) FROM sample"), 1120);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM klimit"), 2);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM hourly_kernel WHERE ts < 3600"), 0);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM hourly_kernel"), 1);
+	c.retention_raw = 3615 - 3601;		/* now 1120 goes too: 4096 is superseded */
+	{
+		struct retain rt;
+
+		assert_int_equal(retain_open(&rt, s.db), 0);
+		while (retain_step(&rt, &c, 3615, path) == 1)
+			;
+		retain_close(&rt);
+	}
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM klimit"), 1);
+	assert_int_equal(q1(s.db, "SELECT value FROM klimit"), 128);
+	tally_free(&t);
+	store_close(&s);
+}
+
 int
 main(void)
 {
@@ -309,6 +428,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_file_ro, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_new_db_layout, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_store_sample_and_view, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_kernel_context, mkdb, rmdb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

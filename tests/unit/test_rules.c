@@ -6,6 +6,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <math.h>
+
+#include "query.h"
 #include "series.h"
 
 #define S	TT_TIME_WAIT
@@ -444,6 +447,139 @@ test_no_condition(void **state)
 	free(p);
 }
 
+/*
+ * rate_above: a counter's rate between samples, as check computes it
+ * (kernel_rate), against 1/min: just under, equal (not above), just over;
+ * and with `for`.
+ */
+static struct kpoint *
+counter(const int64_t *v, const int64_t *ts, size_t n)
+{
+	struct kpoint *k;
+	size_t i;
+
+	assert_non_null(k = calloc(n, sizeof(*k)));
+	for (i = 0; i < n; i++) {
+		k[i].ts = ts[i];
+		k[i].interval = 60;
+		k[i].v[KS_ListenOverflows] = v[i];
+		k[i].have = 1u << KS_ListenOverflows;
+	}
+	return k;
+}
+
+static struct finding
+eval_rate(const struct threshold *t, const struct kpoint *k, size_t n, int64_t at)
+{
+	struct obs o[8];
+	struct finding f;
+	size_t i, m = 0;
+	double r;
+
+	for (i = 0; i < n && m < 8; i++)
+		if (!isnan(r = kernel_rate(k, i, KS_ListenOverflows))) {
+			o[m].ts = k[i].ts;
+			o[m++].v = r;
+		}
+	memset(&f, 0xa5, sizeof(f));
+	rule_eval_obs(t, o, m, at, max_gap, &f);
+	return f;
+}
+
+static struct threshold
+rate_above(double per_sec, int64_t for_secs)
+{
+	struct threshold t = above(0, for_secs);
+
+	t.kind = TH_RATE;
+	t.metric = KS_ListenOverflows;
+	t.limit = per_sec;
+	return t;
+}
+
+static void
+test_rate_above_boundaries(void **state)
+{
+	/* one more overflow over 61 s (under 1/min), 60 s (1/min), 59 s (over) */
+	static const int64_t under[] = { 100, 101 }, under_ts[] = { T0, T0 + 61 };
+	static const int64_t equal[] = { 100, 101 }, equal_ts[] = { T0, T0 + 60 };
+	static const int64_t over[] = { 100, 101 }, over_ts[] = { T0, T0 + 59 };
+	struct threshold t = rate_above(1.0 / 60.0, 0);
+	struct kpoint *k;
+	struct finding f;
+
+	(void)state;
+	k = counter(under, under_ts, 2);
+	f = eval_rate(&t, k, 2, T0 + 61);
+	assert_false(f.fired);
+	assert_true(f.value == 1.0 / 61.0 && f.limit == 1.0 / 60.0);
+	free(k);
+	k = counter(equal, equal_ts, 2);
+	f = eval_rate(&t, k, 2, T0 + 60);
+	assert_false(f.fired);			/* equal is not above */
+	assert_true(f.value == 1.0 / 60.0);
+	free(k);
+	k = counter(over, over_ts, 2);
+	f = eval_rate(&t, k, 2, T0 + 59);
+	assert_true(f.fired);
+	assert_true(f.value == 1.0 / 59.0);
+	assert_int_equal(f.since, T0 + 59);
+	free(k);
+}
+
+static void
+test_rate_above_for(void **state)
+{
+	/* 2/min for three minutes, then still: with for 2m it fires at the third */
+	static const int64_t v[] = { 0, 2, 4, 6, 6 };
+	static const int64_t ts[] = { T0, T0 + 60, T0 + 120, T0 + 180, T0 + 240 };
+	struct threshold t = rate_above(1.0 / 60.0, 120);
+	struct kpoint *k = counter(v, ts, 5);
+	struct finding f;
+
+	(void)state;
+	f = eval_rate(&t, k, 5, T0 + 120);	/* 60 s of 120 */
+	assert_false(f.fired);
+	assert_int_equal(f.since, T0 + 60);
+	f = eval_rate(&t, k, 5, T0 + 180);	/* 120 s: fires */
+	assert_true(f.fired);
+	assert_true(f.value == 2.0 / 60.0);
+	f = eval_rate(&t, k, 5, T0 + 240);	/* the rate is 0 again */
+	assert_false(f.fired);
+	assert_true(f.value == 0);
+	free(k);
+}
+
+/* fill_above 0.9 over a group's fullest queue: just under, equal, just over. */
+static void
+test_fill_above_boundaries(void **state)
+{
+	static const double fills[] = { 0.8999, 0.9, 0.9001 };
+	struct threshold t = above(0, 0);
+	struct finding f;
+	struct obs o;
+	size_t i;
+
+	(void)state;
+	t.kind = TH_FILL;
+	t.state = TT_LISTEN;
+	t.limit = 0.9;
+	for (i = 0; i < 3; i++) {
+		o.ts = T0;
+		o.v = fills[i];
+		rule_eval_obs(&t, &o, 1, T0, max_gap, &f);
+		assert_int_equal(f.fired, i == 2);
+		assert_true(f.value == fills[i] && f.limit == 0.9);
+	}
+	/* 9 queued on backlog 9 holds 9 of 10: equal, not above; 10 of 10 is */
+	o.v = 9.0 / (9 + 1);
+	rule_eval_obs(&t, &o, 1, T0, max_gap, &f);
+	assert_false(f.fired);
+	o.v = 10.0 / (9 + 1);
+	rule_eval_obs(&t, &o, 1, T0, max_gap, &f);
+	assert_true(f.fired);
+}
+
 int
 main(void)
 {
@@ -458,6 +594,9 @@ main(void)
 		cmocka_unit_test(test_backtest_matches_eval),
 		cmocka_unit_test(test_backtest_long),
 		cmocka_unit_test(test_no_condition),
+		cmocka_unit_test(test_rate_above_boundaries),
+		cmocka_unit_test(test_rate_above_for),
+		cmocka_unit_test(test_fill_above_boundaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

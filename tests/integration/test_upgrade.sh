@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A database of the previous schema, written by the previous release
+# (fixtures/schema2.db, tcptally 0.1.0): the report reads it as it is, and the
+# collector upgrades it in place on its next sample. Afterwards every old row
+# reads the same through state_counts, the hourly rollups of the old hours are
+# unchanged, the old samples have no accept queues or kernel context (NULL,
+# not 0), and the new sample has both.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+: "${REPORT:?REPORT must point at tcptally-report}"
+command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 not installed"
+
+tt_netns
+TT_DB="$TT_TMP/up.db"
+cp "$here/fixtures/schema2.db" "$TT_DB"
+chmod 600 "$TT_DB"
+cfg="$TT_TMP/tcptally.yaml"
+cat >"$cfg" <<YAML
+database: $TT_DB
+interval: 1s
+host: old-release
+groups:
+  - name: web
+    local_ports: [80, 443]
+  - name: db
+    local_ports: [5432]
+YAML
+HOURLY="ts, host, grp, samples, established_min, established_max, established_sum,
+	time_wait_min, time_wait_max, time_wait_sum, close_wait_min, close_wait_max,
+	close_wait_sum, listen_min, listen_max, listen_sum"
+assert_eq "$(q "PRAGMA user_version")" 2 "the fixture's schema"
+q "SELECT * FROM state_counts ORDER BY ts, host, grp, state" >"$TT_TMP/before.txt"
+q "SELECT $HOURLY FROM hourly ORDER BY ts, host, grp" >"$TT_TMP/hourly-before.txt"
+q "SELECT ts, host, flags, duration_us, sockets FROM sample ORDER BY ts" >"$TT_TMP/sample-before.txt"
+old_last=$(q "SELECT max(ts) FROM sample")
+nrows=$(wc -l <"$TT_TMP/before.txt")
+[ "$nrows" -gt 9000 ] || fail "the fixture holds only $nrows state rows"
+
+echo "--- the report reads the old schema as it is (a fleet upgrades host by host)"
+"$REPORT" -d "$TT_DB" now --format csv >"$TT_TMP/now-old.csv" || fail "now on schema 2 exited $?"
+assert_eq "$(q "PRAGMA user_version")" 2 "the report changed nothing"
+rc=0
+"$REPORT" -d "$TT_DB" listeners >"$TT_TMP/l.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "listeners on schema 2"
+grep -q "no listener data between .*: samples stored before schema 3, and imported ones, have none" \
+	"$TT_TMP/l.out" || fail "listeners on schema 2: $(cat "$TT_TMP/l.out")"
+
+echo "--- the collector upgrades it on its next sample"
+in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once on the old database exited $?"
+assert_eq "$(q "PRAGMA user_version")" 3 "the schema after the upgrade"
+assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade"
+assert_eq "$(q "SELECT * FROM state_counts WHERE ts <= $old_last ORDER BY ts, host, grp, state")" \
+	"$(cat "$TT_TMP/before.txt")" "every old row through state_counts ($nrows rows)"
+assert_eq "$(q "SELECT $HOURLY FROM hourly WHERE ts <= $old_last / 3600 * 3600 - 3600
+	ORDER BY ts, host, grp")" \
+	"$(grep -v "^$((old_last / 3600 * 3600))|" "$TT_TMP/hourly-before.txt")" \
+	"the hourly rollups of the old hours"
+assert_eq "$(q "SELECT ts, host, flags, duration_us, sockets FROM sample WHERE ts <= $old_last
+	ORDER BY ts")" "$(cat "$TT_TMP/sample-before.txt")" "the old sample rows"
+assert_eq "$(q "SELECT count(*) FROM counts WHERE ts <= $old_last AND (listeners IS NOT NULL
+	OR queued IS NOT NULL OR max_fill IS NOT NULL)")" 0 "old rows: no accept queues (NULL)"
+assert_eq "$(q "SELECT count(*) FROM sample_kernel WHERE ts <= $old_last")" 0 \
+	"old samples: no kernel context"
+assert_eq "$(q "SELECT count(*) FROM listen_queues WHERE ts <= $old_last")" 0 \
+	"listen_queues leaves the old samples out"
+new=$(q "SELECT max(ts) FROM sample")
+[ "$new" -gt "$old_last" ] || fail "no new sample"
+assert_eq "$(q "SELECT count(*) FROM listen_queues WHERE ts = $new")" 3 \
+	"the new sample's accept queues, a row per group"
+[ "$(q "SELECT count(*) FROM kernel_counters WHERE ts = $new")" -ge 17 ] ||
+	fail "the new sample's kernel counters: $(q "SELECT count(*) FROM kernel_counters WHERE ts = $new")"
+assert_eq "$(q "SELECT count(*) FROM kernel_limits WHERE name = 'somaxconn'")" 1 "somaxconn stored"
+
+echo "--- the report reads both: old rows as before, the new sample with its context"
+"$REPORT" -d "$TT_DB" trend --since 2d --step 1h --format csv >"$TT_TMP/trend.csv" ||
+	fail "trend after the upgrade exited $?"
+"$REPORT" -d "$TT_DB" listeners --since 2d >"$TT_TMP/l.out" || fail "listeners after the upgrade"
+grep -qx "no group had a listener" "$TT_TMP/l.out" &&
+	grep -qx "the kernel's ListenOverflows and ListenDrops: no rate yet (it takes two samples at most 3 intervals apart)" \
+	"$TT_TMP/l.out" || fail "listeners after the upgrade: $(cat "$TT_TMP/l.out")"
+"$REPORT" -d "$TT_DB" now >"$TT_TMP/now.out" || fail "now after the upgrade"
+grep -q "^the kernel (the whole host" "$TT_TMP/now.out" || fail "now: no kernel section: $(cat "$TT_TMP/now.out")"
+echo "    $nrows state rows and $(wc -l <"$TT_TMP/hourly-before.txt") hourly rows of schema 2 read" \
+	"the same after the upgrade to schema 3"
+echo "OK: a schema 2 database upgrades in place"
