@@ -9,7 +9,9 @@
 # interleaved rounds: the bare reference dump (tcptally-refcount, one legacy
 # walk; as root, and without CAP_NET_ADMIN, which the collector drops because
 # the kernel then sends less per socket), the v2 dump (two walks), tcptally-collector --once with the default
-# config and with 16 groups, `ss -tan | awk` and `netstat -n | awk`.
+# config and with 16 groups (both with `context: on`, the default: the
+# kernel's counters and limits too), 16 groups with `context: off`, `ss -tan | awk`
+# and `netstat -n | awk`.
 # Prints the median CPU seconds, the ratio to the reference and peak RSS, and
 # checks that the collector's counts equal ss at that size.
 # BASELINE=DIR adds the collector of another build (say, before a change) to
@@ -84,6 +86,9 @@ YAML
 	# Pre-create both databases, so that every timed run is a steady-state sample.
 	"$COLLECTOR" -c "$tmp/default.yaml" --check-config >/dev/null
 	"$COLLECTOR" -c "$tmp/groups.yaml" --check-config >/dev/null
+	sed "s#/groups.db#/noctx.db#; s#^host: bench#host: bench\ncontext: off#" "$tmp/groups.yaml" \
+	    >"$tmp/noctx.yaml"
+	"$COLLECTOR" -c "$tmp/noctx.yaml" --check-config >/dev/null
 	# The baseline build writes its own databases.
 	sed "s#/default.db#/base.db#" "$tmp/default.yaml" >"$tmp/base.yaml"
 	sed "s#/groups.db#/base16.db#" "$tmp/groups.yaml" >"$tmp/base16.yaml"
@@ -95,13 +100,15 @@ declare -A CMD=(
 	[ref-v2]="$REFCOUNT --v2"
 	[once]="$COLLECTOR -q -c $tmp/default.yaml --once"
 	[once-16]="$COLLECTOR -q -c $tmp/groups.yaml --once"
+	[once-16-noctx]="$COLLECTOR -q -c $tmp/noctx.yaml --once"
 	[ss]="sh -c 'ss -tan | awk \"NR > 1 {++S[\\\$1]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 	[netstat]="sh -c 'netstat -n | awk \"/^tcp/ {++S[\\\$NF]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 )
-ORDER=(ref ref-nocap ref-v2 once once-16 ss netstat)
+ORDER=(ref ref-nocap ref-v2 once once-16 once-16-noctx ss netstat)
 LABEL=([0]="reference: one legacy TCPDIAG_GETSOCK walk" "the same without CAP_NET_ADMIN"
 	"sock_diag v2, one dump per family"
 	"tcptally-collector --once, default config" "tcptally-collector --once, 16 groups"
+	"the same, context: off"
 	"ss -tan | awk" "netstat -n | awk")
 if [ -n "$BASELINE" ]; then
 	CMD[base]="$BASELINE/tcptally-collector -q -c $tmp/base.yaml --once"
@@ -178,8 +185,13 @@ once=$(median <"$tmp/once.cost")
 printf 'collector --once: %.2fx the reference without CAP_NET_ADMIN; ss -tan | awk costs %.2fx it, netstat -n | awk %.2fx\n' \
 	"$(calc "$once / $(median <"$tmp/ref-nocap.cost")")" "$(calc "$(median <"$tmp/ss.cost") / $once")" \
 	"$(calc "$(median <"$tmp/netstat.cost") / $once")"
+g16=$(median <"$tmp/once-16.cost")
+printf '16 groups, context on: %.3fx the reference (bound 1.15), %.3fx with context off; context costs %+.4f s a sample\n' \
+	"$(calc "$g16 / $ref")" "$(calc "$(median <"$tmp/once-16-noctx.cost") / $ref")" \
+	"$(calc "$g16 - $(median <"$tmp/once-16-noctx.cost")")"
 big_rss=$(maxcol2 <"$tmp/once-16.cost")
 printf 'collector RSS, 16 groups: %.1f MB at %s sockets, %.1f MB at 1k: ratio %.2f\n' \
 	"$(calc "$big_rss / 1024")" "$total" "$(calc "$small_rss / 1024")" \
 	"$(calc "$big_rss / $small_rss")"
 check_counts "$tmp/default.db"
+printf 'peak RSS, 16 groups and context on: %.1f MB (bound 8 MB)\n' "$(calc "$big_rss / 1024")"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The seeds of fuzz_dbread: a small real database (1 h at 60 s of a day of
-# 3 groups, 512-byte pages, rollback mode) and the hostile variants that
-# tests/integration/test_hostile.sh tries, into tests/fuzz/corpus/dbread/.
+# The seeds of fuzz_dbread: a small real database (3 h at 60 s of 2 groups,
+# with accept queues and the kernel's context, 512-byte pages, rollback mode)
+# and the hostile variants that tests/integration/test_hostile.sh tries, into
+# tests/fuzz/corpus/dbread/.
 #   tests/fuzz/dbread-seeds.sh BUILD_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,8 +11,24 @@ out=$here/corpus/dbread
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 end=1795132800	# 2026-11-20T00:00:00Z, as fuzz_dbread.c's NOW expects
+# after each key's last state, its accept queues; after group all's, the
+# kernel's context (counters that grow, a reset, gauges) and, at the first, limits
 "$build/bench/tcptally-histgen" --days 1 --interval 60 --groups 2 --host fuzz --end $end |
-	awk -F, -v e=$end 'NR == 1 || $1 > e - 3 * 3600' >"$tmp/a.csv"
+	awk -F, -v e=$end 'NR == 1 { print; next } $1 <= e - 3 * 3600 { next } { print }
+	$4 == "CLOSING" {
+		k = $1 "," $2 "," $3 ","; n++
+		print k "listen.listeners,2"; print k "listen.queued," n % 6
+		print k "listen.backlog,8"; print k "listen.max_fill," (n % 6) / 9
+		print k "listen.full," (n % 6 == 5)
+		if ($3 != "all") next
+		m++; print k "sample.interval,60"
+		print k "kernel.ListenOverflows," (m < 100 ? m * 3 : m - 100)
+		print k "kernel.ListenDrops," m * 3; print k "kernel.RetransSegs," m * m
+		print k "kernel.tcp_tw," 100 + m % 7; print k "kernel.tcp_orphan," m % 3
+		if (m == 1) { print k "limit.somaxconn,4096"; print k "limit.tcp_max_tw_buckets,262144"
+			print k "limit.tcp_max_orphans,65536" }
+		if (m == 90) print k "limit.somaxconn,128"
+	}' >"$tmp/a.csv"
 printf 'database: %s\ninterval: 60s\n' "$tmp/live.db" >"$tmp/c.yaml"
 "$build/tcptally-collector" -c "$tmp/c.yaml" --import "$tmp/a.csv" 2>/dev/null
 sqlite3 "$tmp/live.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM"
@@ -29,4 +46,7 @@ variant hourly-zero "UPDATE hourly SET samples = 0 WHERE ts = (SELECT max(ts) FR
 variant two-hosts "INSERT INTO host (name) VALUES ('other')"
 variant host-esc "UPDATE host SET name = 'a' || char(27) || 'b'"
 variant stat1 "ANALYZE"
+variant kernel-negative "UPDATE sample_kernel SET ListenOverflows = -5 WHERE ts = (SELECT max(ts) FROM sample_kernel)"
+variant fill-huge "UPDATE counts SET max_fill = 1e300 WHERE ts = (SELECT max(ts) FROM counts)"
+variant limit-unknown "INSERT INTO klimit VALUES ($end, 1, 'evil', 5)"
 ls -l "$out"

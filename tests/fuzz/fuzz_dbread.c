@@ -31,7 +31,10 @@ static const char config_yaml[] =
     "thresholds:\n"
     "  - { name: tw, state: TIME_WAIT, above: 100, for: 5m, severity: critical }\n"
     "  - { name: cw, state: CLOSE_WAIT, growth: 1/min, window: 10m }\n"
-    "  - { name: ls, group: web, state: LISTEN, below: 1 }\n";
+    "  - { name: ls, group: web, state: LISTEN, below: 1 }\n"
+    "  - { name: q, group: web, state: LISTEN, fill_above: 0.5 }\n"
+    "  - { name: o, metric: ListenOverflows, rate_above: 1/min, for: 2m }\n"
+    "  - { name: u, metric: tw_buckets_used, above: 0.0001 }\n";
 
 static void
 cleanup(void)
@@ -101,5 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run("check", NULL, NULL, NULL);
 	run("trend", "--since", "3h", NULL);
 	run("trend", "--since", "3d", NULL);
+	run("listeners", NULL, NULL, NULL);
+	run("at", "-90m", "--around", "1h");
+	run("export", "--format", "csv", NULL);
 	return 0;
 }

@@ -20,19 +20,25 @@
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-enum { Q_LEFT, Q_SAMPLES, Q_COUNTS, Q_HOURLY, Q_EMPTY1, Q_EMPTY2, Q_EMPTY3, Q_EMPTY4,
-	Q_EMPTY5, NQ };
+enum { Q_LEFT, Q_SAMPLES, Q_COUNTS, Q_HOURLY, Q_KERNEL, Q_EMPTY1, Q_EMPTY2, Q_EMPTY3,
+	Q_EMPTY4, Q_EMPTY5, Q_EMPTY6, Q_EMPTY7, Q_EMPTY8, NQ };
 
 static const char *const qsql[NQ] = {
 	("SELECT (SELECT count(*) FROM sample) + (SELECT count(*) FROM counts) +"
 	" (SELECT count(*) FROM host) + (SELECT count(*) FROM grp) +"
-	" (SELECT count(*) FROM hourly)"),
+	" (SELECT count(*) FROM hourly) + (SELECT count(*) FROM sample_kernel) +"
+	" (SELECT count(*) FROM klimit) + (SELECT count(*) FROM hourly_kernel)"),
 	"SELECT count(*) FROM sample",
 	"SELECT count(*) FROM counts",
 	/* every counts row is in its hour, and no hour counts more than its rows */
 	("SELECT (SELECT count(*) FROM counts) - (SELECT coalesce(sum(samples), 0) FROM hourly)"),
+	/* every kernel context is a sample's, and in its hour, counted once */
+	("SELECT (SELECT count(*) FROM sample_kernel AS k WHERE NOT EXISTS (SELECT 1 FROM"
+	" sample AS s WHERE s.ts = k.ts AND s.host = k.host)) + abs((SELECT count(*) FROM"
+	" sample_kernel) - (SELECT coalesce(sum(samples), 0) FROM hourly_kernel))"),
 	"DELETE FROM counts", "DELETE FROM sample", "DELETE FROM grp", "DELETE FROM host",
-	"DELETE FROM hourly",
+	"DELETE FROM hourly", "DELETE FROM sample_kernel", "DELETE FROM klimit",
+	"DELETE FROM hourly_kernel",
 };
 
 static sqlite3 *db;
@@ -101,7 +107,15 @@ csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t li
 		CHECK(why[0] != '\0');
 		return;
 	}
-	CHECK(r.ts >= 0 && state_name(r.state) != NULL && r.count <= TT_COUNT_MAX);
+	CHECK(r.ts >= 0 && r.state >= 1 && r.state < IMPORT_NF);
+	if (r.state <= TT_NSTATES || import_unit(r.state) == IU_LISTEN)
+		CHECK(r.count <= TT_COUNT_MAX);
+	if (r.state == IMPORT_F(IX_MAX_FILL))
+		CHECK(r.real >= 0 && r.real <= IMPORT_FILL_MAX);
+	if (r.state == IMPORT_F(IX_INTERVAL))
+		CHECK(r.count >= 1 && r.count <= 3600);
+	if (r.state > TT_NSTATES && import_unit(r.state) != IU_LISTEN)
+		CHECK(strcmp(r.group, "all") == 0 && r.count <= INT64_MAX);
 	CHECK(strlen(r.host) > 0 && strlen(r.host) < TT_HOST_MAX);
 	CHECK(import_group_ok(r.group, why, sizeof(why)) == 0);
 	if (!*has_cur || !import_sample_same(cur, r.ts, r.host, r.group)) {
@@ -205,7 +219,8 @@ whole(const uint8_t *data, size_t size)
 	CHECK((int64_t)st.samples == query(Q_SAMPLES));
 	CHECK(query(Q_COUNTS) <= (int64_t)st.rows);
 	CHECK(query(Q_HOURLY) == 0);
-	for (i = Q_EMPTY1; i <= Q_EMPTY5; i++)
+	CHECK(query(Q_KERNEL) == 0);
+	for (i = Q_EMPTY1; i <= Q_EMPTY8; i++)
 		query(i);
 }
 
