@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tcptally/kernel.h"
+#include "tcptally/tcptally.h"
 
 #define FIELDS_MAX	512		/* a line of /proc/net/netstat holds about 120 */
 
@@ -80,31 +81,11 @@ klimit_index(int i)
 size_t
 kstat_sql(char *buf, size_t len, const char *sep, const char *tmpl, int first)
 {
-	size_t off = 0;
-	const char *p;
-	char piece[48];
-	int i;
+#define KSTAT_NAME_(name, file, prefix, field, kind)	#name,
+	static const char *const names[TT_NKSTATS] = { TT_KSTATS(KSTAT_NAME_) };
+#undef KSTAT_NAME_
 
-	if (len > 0)
-		buf[0] = '\0';
-	for (i = 0; i < TT_NKSTATS; i++) {
-		if (i > 0)
-			off += (size_t)snprintf(off < len ? buf + off : NULL,
-			    off < len ? len - off : 0, "%s", sep);
-		for (p = tmpl; *p != '\0'; p++) {
-			if (strncmp(p, "{c}", 3) == 0) {
-				snprintf(piece, sizeof(piece), "%s", kstats[i].name);
-				p += 2;
-			} else if (strncmp(p, "{n}", 3) == 0) {
-				snprintf(piece, sizeof(piece), "%d", first + i);
-				p += 2;
-			} else
-				snprintf(piece, sizeof(piece), "%c", *p);
-			off += (size_t)snprintf(off < len ? buf + off : NULL,
-			    off < len ? len - off : 0, "%s", piece);
-		}
-	}
-	return off;
+	return sql_list(buf, len, sep, tmpl, first, names, TT_NKSTATS);
 }
 
 size_t

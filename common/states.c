@@ -46,25 +46,25 @@ state_names_list(void)
 }
 
 size_t
-state_sql(char *buf, size_t len, const char *sep, const char *tmpl, int first)
+sql_list(char *buf, size_t len, const char *sep, const char *tmpl, int first,
+    const char *const *list, size_t n)
 {
-	size_t off = 0;
+	size_t off = 0, i;
 	const char *p;
-	char piece[32];
-	int st;
+	char piece[48];
 
 	if (len > 0)
 		buf[0] = '\0';
-	for (st = 1; st <= TT_NSTATES; st++) {
-		if (st > 1)
+	for (i = 0; i < n; i++) {
+		if (i > 0)
 			off += (size_t)snprintf(off < len ? buf + off : NULL,
 			    off < len ? len - off : 0, "%s", sep);
 		for (p = tmpl; *p != '\0'; p++) {
 			if (strncmp(p, "{c}", 3) == 0) {
-				snprintf(piece, sizeof(piece), "%s", columns[st]);
+				snprintf(piece, sizeof(piece), "%s", list[i]);
 				p += 2;
 			} else if (strncmp(p, "{n}", 3) == 0) {
-				snprintf(piece, sizeof(piece), "%d", first + st - 1);
+				snprintf(piece, sizeof(piece), "%d", first + (int)i);
 				p += 2;
 			} else
 				snprintf(piece, sizeof(piece), "%c", *p);
@@ -73,4 +73,10 @@ state_sql(char *buf, size_t len, const char *sep, const char *tmpl, int first)
 		}
 	}
 	return off;
+}
+
+size_t
+state_sql(char *buf, size_t len, const char *sep, const char *tmpl, int first)
+{
+	return sql_list(buf, len, sep, tmpl, first, columns + 1, TT_NSTATES);
 }

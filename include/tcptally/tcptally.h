@@ -69,6 +69,9 @@ const char	*state_column(int state);	/* SQL column: "established" ... */
  */
 size_t		 state_sql(char *buf, size_t len, const char *sep, const char *tmpl,
 		     int first);
+/* The same over any list of n names: {c} is list[i], {n} is first + i. */
+size_t		 sql_list(char *buf, size_t len, const char *sep, const char *tmpl, int first,
+		     const char *const *list, size_t n);
 
 /* text.c */
 int		 text_printable(const char *s, size_t len);
