@@ -197,6 +197,7 @@ report_run(struct report *r, int argc, char *argv[])
 	/* A backstop under the per-file limits: SQLite's heap, all files together. */
 	sqlite3_hard_heap_limit64(SQLITE_HEAP_MAX);
 	if ((rc = opts_parse(r, argc, argv, &cmd)) != 0) {
+		hist_close(&r->hist);	/* the -d files named before the error */
 		opts_free();
 		return rc == OPTS_DONE ? 0 : rc;
 	}
