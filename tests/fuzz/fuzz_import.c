@@ -108,7 +108,8 @@ csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t li
 		return;
 	}
 	CHECK(r.ts >= 0 && r.state >= 1 && r.state < IMPORT_NF);
-	if (r.state <= TT_NSTATES || import_unit(r.state) == IU_LISTEN)
+	if (r.state <= TT_NSTATES || (import_unit(r.state) == IU_LISTEN &&
+	    r.state != IMPORT_F(IX_MAX_FILL)))
 		CHECK(r.count <= TT_COUNT_MAX);
 	if (r.state == IMPORT_F(IX_MAX_FILL))
 		CHECK(r.real >= 0 && r.real <= IMPORT_FILL_MAX);
