@@ -9,9 +9,12 @@
 # interleaved rounds: the bare reference dump (tcptally-refcount, one legacy
 # walk; as root, and without CAP_NET_ADMIN, which the collector drops because
 # the kernel then sends less per socket), the v2 dump (two walks), tcptally-collector --once with the default
-# config and with 16 groups (both with `context: on`, the default: the
-# kernel's counters and limits too), 16 groups with `context: off`, `ss -tan | awk`
-# and `netstat -n | awk`.
+# config and with 16 groups (both with `context: on` and breakdowns by cgroup
+# and peer, top 20 each: the defaults), 16 groups without breakdowns, and
+# without breakdowns or context, `ss -tan | awk` and `netstat -n | awk`.
+# Then a second population of the same size whose clients come from 12,000
+# addresses (PEERS_SRC): about 100k distinct peers, more than the collector
+# keeps exactly, for the breakdowns' cost and memory when keys overflow.
 # Prints the median CPU seconds, the ratio to the reference and peak RSS, and
 # checks that the collector's counts equal ss at that size.
 # BASELINE=DIR adds the collector of another build (say, before a change) to
@@ -86,7 +89,10 @@ YAML
 	# Pre-create both databases, so that every timed run is a steady-state sample.
 	"$COLLECTOR" -c "$tmp/default.yaml" --check-config >/dev/null
 	"$COLLECTOR" -c "$tmp/groups.yaml" --check-config >/dev/null
-	sed "s#/groups.db#/noctx.db#; s#^host: bench#host: bench\ncontext: off#" "$tmp/groups.yaml" \
+	sed "s#/groups.db#/nobk.db#; s#^host: bench#host: bench\nbreakdown: { cgroups: 0, peers: 0 }#" \
+	    "$tmp/groups.yaml" >"$tmp/nobk.yaml"
+	"$COLLECTOR" -c "$tmp/nobk.yaml" --check-config >/dev/null
+	sed "s#/nobk.db#/noctx.db#; s#^host: bench#host: bench\ncontext: off#" "$tmp/nobk.yaml" \
 	    >"$tmp/noctx.yaml"
 	"$COLLECTOR" -c "$tmp/noctx.yaml" --check-config >/dev/null
 	# The baseline build writes its own databases.
@@ -100,15 +106,16 @@ declare -A CMD=(
 	[ref-v2]="$REFCOUNT --v2"
 	[once]="$COLLECTOR -q -c $tmp/default.yaml --once"
 	[once-16]="$COLLECTOR -q -c $tmp/groups.yaml --once"
+	[once-16-nobk]="$COLLECTOR -q -c $tmp/nobk.yaml --once"
 	[once-16-noctx]="$COLLECTOR -q -c $tmp/noctx.yaml --once"
 	[ss]="sh -c 'ss -tan | awk \"NR > 1 {++S[\\\$1]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 	[netstat]="sh -c 'netstat -n | awk \"/^tcp/ {++S[\\\$NF]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 )
-ORDER=(ref ref-nocap ref-v2 once once-16 once-16-noctx ss netstat)
+ORDER=(ref ref-nocap ref-v2 once once-16 once-16-nobk once-16-noctx ss netstat)
 LABEL=([0]="reference: one legacy TCPDIAG_GETSOCK walk" "the same without CAP_NET_ADMIN"
 	"sock_diag v2, one dump per family"
 	"tcptally-collector --once, default config" "tcptally-collector --once, 16 groups"
-	"the same, context: off"
+	"the same, breakdowns off" "the same, breakdowns and context off"
 	"ss -tan | awk" "netstat -n | awk")
 if [ -n "$BASELINE" ]; then
 	CMD[base]="$BASELINE/tcptally-collector -q -c $tmp/base.yaml --once"
@@ -186,12 +193,57 @@ printf 'collector --once: %.2fx the reference without CAP_NET_ADMIN; ss -tan | a
 	"$(calc "$once / $(median <"$tmp/ref-nocap.cost")")" "$(calc "$(median <"$tmp/ss.cost") / $once")" \
 	"$(calc "$(median <"$tmp/netstat.cost") / $once")"
 g16=$(median <"$tmp/once-16.cost")
-printf '16 groups, context on: %.3fx the reference (bound 1.15), %.3fx with context off; context costs %+.4f s a sample\n' \
-	"$(calc "$g16 / $ref")" "$(calc "$(median <"$tmp/once-16-noctx.cost") / $ref")" \
-	"$(calc "$g16 - $(median <"$tmp/once-16-noctx.cost")")"
+nobk=$(median <"$tmp/once-16-nobk.cost")
+printf '16 groups, breakdowns (cgroups 20, peers 20) and context on: %.3fx the reference (bound 1.20); breakdowns cost %+.4f s a sample\n' \
+	"$(calc "$g16 / $ref")" "$(calc "$g16 - $nobk")"
+printf '16 groups, breakdowns off, context on: %.3fx the reference (bound 1.15), %.3fx with context off too; context costs %+.4f s a sample\n' \
+	"$(calc "$nobk / $ref")" "$(calc "$(median <"$tmp/once-16-noctx.cost") / $ref")" \
+	"$(calc "$nobk - $(median <"$tmp/once-16-noctx.cost")")"
 big_rss=$(maxcol2 <"$tmp/once-16.cost")
 printf 'collector RSS, 16 groups: %.1f MB at %s sockets, %.1f MB at 1k: ratio %.2f\n' \
 	"$(calc "$big_rss / 1024")" "$total" "$(calc "$small_rss / 1024")" \
 	"$(calc "$big_rss / $small_rss")"
 check_counts "$tmp/default.db"
 printf 'peak RSS, 16 groups and context on: %.1f MB (bound 8 MB)\n' "$(calc "$big_rss / 1024")"
+printf 'peak RSS, 16 groups, breakdowns off: %.1f MB\n' "$(calc "$(maxcol2 <"$tmp/once-16-nobk.cost") / 1024")"
+# Bytes in use (dbstat: page bytes less their unused space) per sample of
+# the default config, in the tables of each: the breakdowns against the rest.
+used() { sqlite3 "$tmp/default.db" "SELECT sum(pgsize - unused) / (SELECT count(*) FROM sample) FROM dbstat WHERE name IN ($1)"; }
+printf 'storage per sample, default config: %s B without breakdowns (sample, counts, kernel context), %s B more with them (%s rows a sample)\n' \
+	"$(used "'sample', 'counts', 'sample_kernel'")" "$(used "'breakdown_count', 'peer_load', 'sample_breakdown'")" \
+	"$(sqlite3 "$tmp/default.db" "SELECT ((SELECT count(*) FROM breakdown_count) + (SELECT count(*) FROM peer_load)) / (SELECT count(*) FROM sample_breakdown)")"
+
+# Many peers: every client from its own address among PEERS_SRC, so that
+# the server sides alone hold about 100k (client address, server port) keys.
+echo "== many peers: clients from ${PEERS_SRC:=12000} addresses, IPv4 only"
+new_ns
+populate --established "$EST" --close-wait "$CW" --time-wait "$TW" --listen "$LISTEN" --v6 0 \
+	--src4 "127.2.0.0+$PEERS_SRC" >/dev/null
+sleep 1
+ip netns exec "$ns" ss -Htan | awk -v lo=10000 -v hi=65000 '
+	{ n = split($4, l, ":"); lp = l[n]; r = $5; m = split(r, rr, ":"); ra = substr(r, 1, length(r) - length(rr[m]) - 1)
+	  if ($1 != "LISTEN" && lp >= lo && lp <= hi) k = r " out"; else k = ra ":" lp " in"
+	  if (!(k in seen)) { seen[k] = 1; nk++ } }
+	END { printf "   %d sockets, %d distinct peers (address and port, by direction)\n", NR, nk }'
+rm -f "$tmp/ref.cost" "$tmp/once-16.cost" "$tmp/once-16-nobk.cost"
+for ((r = 1; r <= ROUNDS; r++)); do
+	for k in ref once-16 once-16-nobk; do
+		measure "$k"
+	done
+	printf '.'
+	sleep 1	# --once stores nothing in a second that already has a sample
+done
+echo
+ref=$(median <"$tmp/ref.cost")
+g16=$(median <"$tmp/once-16.cost")
+printf 'many peers, 16 groups, breakdowns on: %.3fx the reference (bound 1.20), breakdowns off %.3fx; peak RSS %.1f MB (bound 8 MB)\n' \
+	"$(calc "$g16 / $ref")" "$(calc "$(median <"$tmp/once-16-nobk.cost") / $ref")" \
+	"$(calc "$(maxcol2 <"$tmp/once-16.cost") / 1024")"
+printf 'many peers: the largest error bound stored at the last sample: %s; the rows of each group x state add up to its count: %s\n' \
+	"$(sqlite3 "$tmp/groups.db" "SELECT max(err) FROM breakdown_count WHERE ts = (SELECT max(ts) FROM breakdown_count)")" \
+	"$(sqlite3 "$tmp/groups.db" "SELECT CASE WHEN count(*) = 0 THEN 'yes' ELSE count(*) || ' do not' END FROM (
+		SELECT b.grp, b.state, sum(b.count) AS n, k.kind FROM breakdown_count b JOIN bkey k ON k.id = b.bkey
+		WHERE b.ts = (SELECT max(ts) FROM breakdown_count) GROUP BY b.grp, b.state, k.kind) AS s
+		JOIN state_counts AS sc ON sc.ts = (SELECT max(ts) FROM breakdown_count)
+		JOIN grp g ON g.id = s.grp AND g.name = sc.grp JOIN state st ON st.id = s.state AND st.name = sc.state
+		WHERE s.n != sc.count")"

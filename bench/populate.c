@@ -98,7 +98,7 @@ static void usage(void)
 "                      (if PCT > 0, IPV6_V6ONLY)\n"
 "  --idle-port-base P  first port of the --listen idle listeners (default 20000)\n"
 "  --src4 LIST         comma-separated IPv4 client source addresses, used round\n"
-"                      robin (default 127.0.0.1)\n"
+"                      robin (default 127.0.0.1); ADDR+N: N addresses from ADDR\n"
 "  --dst4 LIST         IPv4 addresses listeners bind / clients connect to\n"
 "                      (default 127.0.0.1)\n"
 "  --src6 LIST         IPv6 client source addresses (default ::1)\n"

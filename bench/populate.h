@@ -20,7 +20,7 @@
 
 #define PROG "tcptally-populate"
 
-#define MAX_ADDRS       64
+#define MAX_ADDRS       16384       /* per list: ADDR+N makes many peers */
 #define MAX_COUNT       100000000L  /* sanity bound on every count */
 #define MAX_WORKERS     4096
 #define FD_RESERVE      32          /* stdio, pipes, slack inside a worker */

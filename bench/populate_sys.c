@@ -155,9 +155,24 @@ long parse_num(const char *name, const char *s, long min, long max)
 	return v;
 }
 
+/* addr + i, in network order: for ADDR+N lists. */
+static void addr_add(struct sockaddr_storage *ss, int family, long i)
+{
+	uint8_t *b = family == AF_INET ? (uint8_t *)&((struct sockaddr_in *)ss)->sin_addr :
+		(uint8_t *)&((struct sockaddr_in6 *)ss)->sin6_addr;
+	unsigned carry = 0, v;
+
+	for (int k = family == AF_INET ? 3 : 15; k >= 0 && (i > 0 || carry); k--, i >>= 8) {
+		v = b[k] + (unsigned)(i & 0xff) + carry;
+		b[k] = (uint8_t)v;
+		carry = v >> 8;
+	}
+}
+
+/* A comma list of addresses, or ADDR+N: N consecutive addresses from ADDR. */
 void parse_addrs(struct addrlist *l, int family, const char *name, const char *arg)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
+	char *copy = strdup(arg), *save = NULL, *tok, *plus;
 
 	if (!copy)
 		die(errno, "strdup");
@@ -166,24 +181,31 @@ void parse_addrs(struct addrlist *l, int family, const char *name, const char *a
 	l->len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct sockaddr_storage ss;
+		long count = 1;
+		int ok;
 
-		if (l->n >= MAX_ADDRS)
+		if ((plus = strchr(tok, '+')) != NULL) {
+			*plus = '\0';
+			count = parse_num(name, plus + 1, 1, MAX_ADDRS);
+		}
+		if (l->n + count > MAX_ADDRS)
 			usage_error("--%s: more than %d addresses", name, MAX_ADDRS);
 		memset(&ss, 0, sizeof ss);
 		ss.ss_family = (sa_family_t)family;
-		if (family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-			if (inet_pton(AF_INET, tok, &sin->sin_addr) != 1)
-				usage_error("--%s: '%s' is not an IPv4 address", name, tok);
-		} else {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-			if (inet_pton(AF_INET6, tok, &sin6->sin6_addr) != 1)
-				usage_error("--%s: '%s' is not an IPv6 address", name, tok);
-		}
-		for (int i = 0; i < l->n; i++)
+		if (family == AF_INET)
+			ok = inet_pton(AF_INET, tok, &((struct sockaddr_in *)&ss)->sin_addr) == 1;
+		else
+			ok = inet_pton(AF_INET6, tok, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1;
+		if (!ok)
+			usage_error("--%s: '%s' is not an IPv%d address", name, tok,
+				    family == AF_INET ? 4 : 6);
+		for (int i = 0; i < l->n && count == 1; i++)
 			if (memcmp(&l->a[i], &ss, sizeof ss) == 0)
 				usage_error("--%s: duplicate address '%s'", name, tok);
-		l->a[l->n++] = ss;
+		for (long i = 0; i < count; i++) {
+			l->a[l->n] = ss;
+			addr_add(&l->a[l->n++], family, i);
+		}
 	}
 	free(copy);
 	if (l->n == 0)

@@ -84,6 +84,16 @@ struct store {
 	char		 txn_err[256];
 	sqlite3_stmt	*ins_limit, *ins_kernel;
 	struct klimits	 limits;	/* the newest stored, to store only changes */
+	/* store_bk.c: breakdowns */
+	sqlite3_stmt	*bk_get, *bk_put, *ins_bcount, *ins_load, *ins_bsample, *ins_cwage;
+	sqlite3_stmt	*ins_owner;
+	/* the owners found for the next sample (the caller sets them), or NULL */
+	const struct owners *ow;
+	uint64_t	 ow_want[2];
+	int		 ow_top;
+	struct bkcache	*bkc;
+	const char	*(*cgname)(void *arg, uint64_t id);	/* NULL: "(id N)" */
+	void		*cgarg;
 };
 
 int		 store_open(struct store *s, const char *path, const char *host,
@@ -100,13 +110,21 @@ struct kcontext {
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
 		     const struct kcontext *kc, unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
+/* store_bk.c, for store.c: the breakdown rows of a sample, in its transaction. */
+int		 store_bk_prepare(struct store *s);
+int		 store_bk_insert(struct store *s, int64_t ts, const struct breakdown *b);
+int		 store_cw_insert(struct store *s, int64_t ts, const struct tally *t);
+/* The top `top` owners of each group in want (owners.h), found by owners_scan. */
+int		 store_owners_insert(struct store *s, int64_t ts, const struct owners *o,
+		     const uint64_t want[2], int top);
+void		 store_bk_close(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
 
 /* retain.c: retention and max_size, in short steps between samples. */
 struct retain {
 	sqlite3		*db;
-	sqlite3_stmt	*st[16];
+	sqlite3_stmt	*st[23];
 	int64_t		 page_size;
 	int		 incremental;	/* auto_vacuum = INCREMENTAL */
 	int		 capping, cap_hourly, cap_full;	/* a max_size episode */

@@ -23,10 +23,98 @@
 #include "tcptally/db.h"
 #include "tcptally/timeutil.h"
 #include "collector.h"
+#include "cgroup.h"
 
 #define MISSED_MAX	8640	/* missed slots remembered while the store is failing */
 
 static volatile sig_atomic_t quit, reload;
+
+/* The cgroup2 tree, for the cgroups breakdown: one per process, kept over reloads. */
+static struct cgmap cgmap;
+static int cg_state;		/* 0 not looked for yet, 1 found, -1 none */
+/* The CLOSE_WAIT sockets' first sightings, kept over reloads too. */
+static struct cwage cwage;
+static int cw_ready;
+
+static const char *
+cg_name(void *arg, uint64_t id)
+{
+	(void)arg;
+	return cg_state == 1 ? cgmap_path(&cgmap, id) : NULL;
+}
+
+/* A /proc file whole (they have no size), at most 4 MB; NULL on error. */
+static char *
+read_proc(const char *path)
+{
+	size_t len = 0, cap = 65536;
+	char *buf = NULL, *nb;
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return NULL;
+	do {
+		if ((nb = realloc(buf, cap + 1)) == NULL) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		buf = nb;
+		len += n = fread(buf + len, 1, cap - len, f);
+		if (len == cap)
+			cap *= 2;
+	} while (n > 0 && cap <= 4 << 20);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Once, when cgroups are first wanted: where cgroup2 is mounted. */
+static void
+cg_find(void)
+{
+	char mount[CG_PATH_MAX], *buf;
+
+	if (cg_state != 0)
+		return;
+	cg_state = -1;
+	if ((buf = read_proc("/proc/self/mountinfo")) == NULL) {
+		log_warn("/proc/self/mountinfo: cannot read it; cgroups are shown by id");
+		return;
+	}
+	if (cgmap_find_mount(buf, mount, sizeof(mount)) == -1)
+		log_warnx("no cgroup2 file system is mounted (/proc/self/mountinfo): sockets "
+		    "are counted by cgroup id, without paths");
+	else if (cgmap_open(&cgmap, mount) == -1)
+		log_warnx("out of memory");
+	else {
+		cg_state = 1;
+		log_debug("cgroup2 at %s: %zu cgroups", mount, cgmap.n);
+	}
+	free(buf);
+}
+
+/* net.ipv4.ip_local_port_range of this namespace: it tells outbound peers from inbound. */
+static void
+read_port_range(struct breakdown *b)
+{
+	static int failing;
+	char buf[64];
+	unsigned lo, hi;
+	FILE *f;
+	int ok = 0;
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) != NULL) {
+		ok = fgets(buf, sizeof(buf), f) != NULL && sscanf(buf, "%u %u", &lo, &hi) == 2 &&
+		    bk_set_port_range(b, lo, hi) == 0;
+		fclose(f);
+	}
+	if (!ok && !failing)
+		log_warnx("/proc/sys/net/ipv4/ip_local_port_range: cannot read it; peers are "
+		    "told apart with the range %u-%u", b->port_lo, b->port_hi);
+	failing = !ok;
+}
 
 static void
 on_signal(int sig)
@@ -47,6 +135,8 @@ struct collector {
 	int		 retain_failing;
 	struct matcher	 matcher;
 	struct tally	 tally;
+	struct breakdown *bk;		/* NULL: breakdowns off */
+	struct owners	*ow;		/* NULL: owners off */
 	struct context	 context;	/* the kernel's counters, when cfg->context */
 	struct kcontext	 kc;
 	char		 host[TT_HOST_MAX];
@@ -123,6 +213,31 @@ flush_missed(struct collector *co)
 }
 
 /*
+ * The groups whose CLOSE_WAIT passed owners.close_wait_above: which
+ * processes hold those sockets, one scan of /proc, for the store.
+ */
+static void
+find_owners(struct collector *co)
+{
+	uint64_t want[2] = { 0, 0 };
+	size_t g;
+
+	co->store.ow = NULL;
+	if (co->ow == NULL)
+		return;
+	for (g = 0; g < co->tally.ngroups && g < 128; g++)
+		if (co->tally.count[g][TT_CLOSE_WAIT] > (uint64_t)co->cfg->owners_above)
+			want[g / 64] |= 1ULL << (g % 64);
+	if (want[0] == 0 && want[1] == 0)
+		return;
+	owners_scan(co->ow, "/proc", want);
+	co->store.ow = co->ow;
+	co->store.ow_want[0] = want[0];
+	co->store.ow_want[1] = want[1];
+	co->store.ow_top = co->cfg->owners_top;
+}
+
+/*
  * Take and store the sample for slot ts. 0 ok, 1 a sample for that second is
  * already stored (not overwritten), -1 failed (slot noted as missed).
  */
@@ -134,6 +249,11 @@ take_sample(struct collector *co, int64_t ts)
 	unsigned flags;
 	int rc;
 
+	if (co->bk != NULL) {
+		read_port_range(co->bk);
+		cgmap_round(&cgmap);
+	}
+	tally_begin(&co->tally, ts);
 	if (diag_sample(&co->diag, &co->tally, &co->matcher, &flags) == -1) {
 		log_warn("sample %lld: socket dump failed; slot recorded as missed", (long long)ts);
 		note_missed(co, ts);
@@ -145,6 +265,7 @@ take_sample(struct collector *co, int64_t ts)
 		co->kc.interval = co->cfg->interval;
 		kc = &co->kc;
 	}
+	find_owners(co);
 	dur = (clock_ns(CLOCK_MONOTONIC) - t0) / 1000;
 	rc = store_sample(&co->store, ts, &co->tally, kc, flags, dur);
 	if (rc == 1)
@@ -217,10 +338,37 @@ setup(struct collector *co, struct config *cfg)
 		log_warnx("out of memory");
 		return -1;
 	}
+	if (cfg->owners_above > 0) {
+		if ((co->ow = malloc(sizeof(*co->ow))) == NULL || owners_init(co->ow) == -1) {
+			free(co->ow);
+			co->ow = NULL;
+			log_warnx("out of memory");
+			return -1;
+		}
+		co->tally.ow = co->ow;
+	}
+	if (!cw_ready && cwage_init(&cwage) == 0)
+		cw_ready = 1;
+	if (cw_ready)
+		co->tally.cw = &cwage;
+	if (cfg->breakdown_cgroups > 0 || cfg->breakdown_peers > 0) {
+		if ((co->bk = malloc(sizeof(*co->bk))) == NULL ||
+		    bk_init(co->bk, cfg->ngroups + 1, (uint32_t)cfg->breakdown_cgroups,
+		    (uint32_t)cfg->breakdown_peers) == -1) {
+			free(co->bk);
+			co->bk = NULL;
+			log_warnx("out of memory");
+			return -1;
+		}
+		co->tally.bk = co->bk;
+		if (cfg->breakdown_cgroups > 0)
+			cg_find();
+	}
 	if (store_open(&co->store, cfg->database, co->host, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
 	}
+	co->store.cgname = cg_name;
 	if (store_set_groups(&co->store, cfg) == -1) {
 		log_warnx("%s: %s", cfg->database, store_errmsg(&co->store));
 		return -1;
@@ -239,6 +387,14 @@ teardown(struct collector *co)
 	store_close(&co->store);
 	matcher_free(&co->matcher);
 	tally_free(&co->tally);
+	if (co->bk != NULL)
+		bk_free(co->bk);
+	free(co->bk);
+	co->bk = NULL;
+	if (co->ow != NULL)
+		owners_free(co->ow);
+	free(co->ow);
+	co->ow = NULL;
 }
 
 /* The lock of database; -1, logged, if another process holds it or it cannot be had. */
@@ -312,6 +468,8 @@ do_reload(struct collector *co)
 	co->retain = nw->retain;
 	co->matcher = nw->matcher;
 	co->tally = nw->tally;
+	co->bk = nw->bk;
+	co->ow = nw->ow;
 	memcpy(co->host, nw->host, sizeof(co->host));
 	free(nw);
 	log_info("SIGHUP: reloaded %s: database %s, interval %llds, %zu group%s",
@@ -547,6 +705,10 @@ out:
 	diag_close(&co->diag);
 	context_free(&co->context);
 	teardown(co);
+	cgmap_close(&cgmap);
+	if (cw_ready)
+		cwage_free(&cwage);
+	cw_ready = 0;
 	dblock_release(&co->lock);
 	config_free(co->cfg);
 	free(co);

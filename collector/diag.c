@@ -11,6 +11,7 @@
 #include <linux/sock_diag.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,9 +23,39 @@
 
 #define DIAG_BUFLEN	32768	/* the kernel sizes dump skbs up to 32 KiB to match */
 
-static void
-count_one(struct dump_ctx *ctx, const struct inet_diag_msg *r)
+/*
+ * The owner's cgroup v2 id, which the kernel puts in every full socket's
+ * reply; 0 if none. The attributes by hand: per socket, libmnl's calls cost
+ * more than the walk.
+ */
+static uint64_t
+cgroup_of(const struct nlmsghdr *nlh)
 {
+	const uint8_t *p = (const uint8_t *)nlh + NLMSG_HDRLEN +
+	    NLMSG_ALIGN(sizeof(struct inet_diag_msg));
+	const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
+	struct nlattr a;
+	uint64_t id = 0;
+
+	while (end - p >= (ptrdiff_t)sizeof(a)) {
+		memcpy(&a, p, sizeof(a));
+		if (a.nla_len < sizeof(a) || a.nla_len > end - p)
+			break;
+		if ((a.nla_type & NLA_TYPE_MASK) == INET_DIAG_CGROUP_ID &&
+		    a.nla_len >= sizeof(a) + sizeof(id)) {
+			memcpy(&id, p + sizeof(a), sizeof(id));
+			break;
+		}
+		p += NLA_ALIGN(a.nla_len);
+	}
+	return id;
+}
+
+static void
+count_one(struct dump_ctx *ctx, const struct nlmsghdr *nlh)
+{
+	const struct inet_diag_msg *r = mnl_nlmsg_get_payload(nlh);
+	const struct breakdown *bk = ctx->tally->bk;
 	struct tt_sock s;
 
 	s.family = r->idiag_family;
@@ -35,6 +66,10 @@ count_one(struct dump_ctx *ctx, const struct inet_diag_msg *r)
 	s.dst = (const uint8_t *)r->id.idiag_dst;
 	s.rqueue = r->idiag_rqueue;	/* LISTEN: tcp_diag_get_info's accept queue */
 	s.wqueue = r->idiag_wqueue;	/* and backlog, in every reply */
+	s.cgroup = bk != NULL && bk->k[BK_CGROUP] > 0 ? cgroup_of(nlh) : 0;
+	s.cookie = (uint64_t)r->id.idiag_cookie[1] << 32 | r->id.idiag_cookie[0];
+	s.inode = r->idiag_inode;
+	s.uid = r->idiag_uid;
 	tally_add(ctx->tally, ctx->matcher, &s);
 }
 
@@ -115,7 +150,7 @@ diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 		case SOCK_DIAG_BY_FAMILY:
 			if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct inet_diag_msg))
 				return parse_fail(ctx, EBADMSG, "truncated inet_diag_msg");
-			count_one(ctx, mnl_nlmsg_get_payload(nlh));
+			count_one(ctx, nlh);
 			break;
 		default:
 			return parse_fail(ctx, EBADMSG, "unexpected netlink message type");

@@ -51,13 +51,20 @@ future_sql(char *buf, size_t len, int64_t after)
 	return (size_t)snprintf(buf, len, "BEGIN IMMEDIATE; "
 	    "DELETE FROM counts WHERE ts > %lld; DELETE FROM sample WHERE ts > %lld; "
 	    "DELETE FROM sample_kernel WHERE ts > %lld; "
-	    "DELETE FROM klimit WHERE ts > %lld; DELETE FROM hourly WHERE ts >= %lld; "
+	    "DELETE FROM klimit WHERE ts > %lld; DELETE FROM breakdown_count WHERE ts > %lld; "
+	    "DELETE FROM peer_load WHERE ts > %lld; DELETE FROM sample_breakdown WHERE ts > %lld; "
+	    "DELETE FROM close_wait_age WHERE ts > %lld; DELETE FROM owner WHERE ts > %lld; "
+	    "DELETE FROM hourly WHERE ts >= %lld; "
 	    "INSERT INTO hourly (ts, host, grp, samples, %s, listeners_max, queued_max, "
 	    "fill_max, full_max) "
 	    "SELECT ts - ts %% 3600, host, grp, count(*), %s, max(listeners), max(queued), "
 	    "max(max_fill), max(full) FROM counts WHERE ts >= %lld "
-	    "GROUP BY ts - ts %% 3600, host, grp; %s COMMIT;", n, n, n, n, hour, cols, aggs, hour,
-	    kernel);
+	    "GROUP BY ts - ts %% 3600, host, grp; %s "
+	    "DELETE FROM hourly_breakdown WHERE ts >= %lld; "
+	    "INSERT INTO hourly_breakdown (ts, host, grp, state, bkey, max) "
+	    "SELECT ts - ts %% 3600, host, grp, state, bkey, max(count) FROM breakdown_count "
+	    "WHERE ts >= %lld GROUP BY ts - ts %% 3600, host, grp, state, bkey; COMMIT;",
+	    n, n, n, n, n, n, n, n, n, hour, cols, aggs, hour, kernel, hour, hour);
 }
 
 /* s in single quotes for a shell. */

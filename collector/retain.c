@@ -8,8 +8,11 @@
  * next sample: a backlog of months drains over a few slots without a
  * slot missed.
  *
- *   raw:     counts and sample rows with ts < now - retention.raw
- *   hourly:  hourly rows with ts < now - retention.hourly
+ *   raw:     counts and sample rows with ts < now - retention.raw, and the
+ *            breakdowns of those samples (first, in batches of their own:
+ *            a sample has tens to thousands of them)
+ *   hourly:  hourly rows (of the counts, the kernel, the breakdowns) with
+ *            ts < now - retention.hourly
  *   cap:     while the pages in use exceed max_size, the oldest raw rows
  *            (never the newest sample), then the oldest hourly rows
  *
@@ -24,12 +27,14 @@
 #include "collector.h"
 
 #define RETAIN_BATCH	2000		/* rows of counts (or hourly) per step */
+#define BK_BATCH	20000		/* rows of breakdown_count per step */
 #define VACUUM_PAGES	512		/* pages returned per step */
 #define VACUUM_KEEP	64		/* free pages kept for the next samples */
 
 enum { R_BEGIN, R_COMMIT, R_ROLLBACK,
 	R_RAW_BOUND, R_RAW_DEL, R_SAMPLE_DEL, R_KERNEL_DEL, R_LIMIT_DEL, R_RAW_OLDEST,
-	R_HOUR_BOUND, R_HOUR_DEL, R_HOURK_DEL,
+	R_BK_BOUND, R_BK_DEL, R_LOAD_DEL, R_BKS_DEL, R_CWA_DEL, R_OWN_DEL,
+	R_HOUR_BOUND, R_HOUR_DEL, R_HOURK_DEL, R_HOURB_DEL,
 	R_PAGES, R_FREE, R_PAGESIZE, R_AUTOVAC, NRSTMT };
 
 _Static_assert(NRSTMT == sizeof(((struct retain *)0)->st) / sizeof(sqlite3_stmt *), "struct retain st[] size");
@@ -44,18 +49,39 @@ static const char *const rsql[NRSTMT] = {
 	"DELETE FROM klimit WHERE ts < ?1 AND EXISTS (SELECT 1 FROM klimit AS n WHERE"
 	" n.host = klimit.host AND n.name = klimit.name AND n.ts > klimit.ts AND n.ts <= ?1)",
 	"SELECT min(ts) FROM sample",
+	"SELECT ts FROM breakdown_count WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2",
+	"DELETE FROM breakdown_count WHERE ts < ?1",
+	"DELETE FROM peer_load WHERE ts < ?1",
+	"DELETE FROM sample_breakdown WHERE ts < ?1",
+	"DELETE FROM close_wait_age WHERE ts < ?1",
+	"DELETE FROM owner WHERE ts < ?1",
 	"SELECT ts FROM hourly WHERE ts < ?1 ORDER BY ts LIMIT 1 OFFSET ?2",
 	"DELETE FROM hourly WHERE ts < ?1",
 	"DELETE FROM hourly_kernel WHERE ts < ?1",
+	"DELETE FROM hourly_breakdown WHERE ts < ?1",
 	"PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size",
 	"PRAGMA auto_vacuum",
 };
 
-/* The delete that goes with another: a sample's kernel context, then its limits. */
+/*
+ * The delete that goes with another: a sample's kernel context, its limits,
+ * its breakdowns; breakdown rows, their peer loads, breakdown samples, the
+ * ages of CLOSE_WAIT and its owners.
+ */
 static int
 follows(int st)
 {
-	return st == R_SAMPLE_DEL ? R_KERNEL_DEL : st == R_KERNEL_DEL ? R_LIMIT_DEL : -1;
+	switch (st) {
+	case R_SAMPLE_DEL:	return R_KERNEL_DEL;
+	case R_KERNEL_DEL:	return R_LIMIT_DEL;
+	case R_LIMIT_DEL:	return R_BK_DEL;
+	case R_BK_DEL:		return R_LOAD_DEL;
+	case R_LOAD_DEL:	return R_BKS_DEL;
+	case R_BKS_DEL:		return R_CWA_DEL;
+	case R_CWA_DEL:		return R_OWN_DEL;
+	case R_HOURK_DEL:	return R_HOURB_DEL;
+	default:		return -1;
+	}
 }
 
 static int
@@ -115,7 +141,7 @@ batch(struct retain *rt, int bound_st, int del_st, int del2_st, int64_t cutoff,
 	int more = 0;
 
 	sqlite3_bind_int64(st, 1, cutoff);
-	sqlite3_bind_int(st, 2, RETAIN_BATCH);
+	sqlite3_bind_int(st, 2, bound_st == R_BK_BOUND ? BK_BATCH : RETAIN_BATCH);
 	if ((last = db_int_stmt(st, -1)) >= 0) {
 		upto = last + 1;	/* through the batch's last timestamp */
 		more = upto < cutoff;
@@ -203,6 +229,13 @@ retain_step(struct retain *rt, const struct config *c, int64_t now, const char *
 	if ((rc = cap_step(rt, c, now, path)) == -1)
 		goto fail;
 	more |= rc;
+	if (!more && c->retention_raw > 0) {
+		/* the breakdowns first: the samples' own batch would carry too many */
+		if ((rc = batch(rt, R_BK_BOUND, R_BK_DEL, R_LOAD_DEL,
+		    now - c->retention_raw, &to)) == -1)
+			goto fail;
+		more |= rc;
+	}
 	if (!more && c->retention_raw > 0) {
 		if ((rc = batch(rt, R_RAW_BOUND, R_RAW_DEL, R_SAMPLE_DEL,
 		    now - c->retention_raw, &to)) == -1)

@@ -130,7 +130,7 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 	    prepare(s, "COMMIT", &s->commit) == -1 ||
 	    prepare(s, "ROLLBACK", &s->rollback) == -1 ||
 	    prepare_sample(s) == -1 || prepare_counts(s) == -1 ||
-	    prepare(s, sql_limit, &s->ins_limit) == -1 ||
+	    prepare(s, sql_limit, &s->ins_limit) == -1 || store_bk_prepare(s) == -1 ||
 	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		store_close(s);
@@ -257,7 +257,10 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, const struct kc
 		return 1;
 	}
 	if (rc != SQLITE_DONE || insert_counts(s, ts, t) == -1 ||
-	    (kc != NULL && insert_limits(s, ts, &kc->l, &stored) == -1))
+	    (kc != NULL && insert_limits(s, ts, &kc->l, &stored) == -1) ||
+	    (t->bk != NULL && store_bk_insert(s, ts, t->bk) == -1) ||
+	    (t->cw != NULL && store_cw_insert(s, ts, t) == -1) ||
+	    (s->ow != NULL && store_owners_insert(s, ts, s->ow, s->ow_want, s->ow_top) == -1))
 		goto fail;
 	if (run(s->commit) != SQLITE_DONE)
 		goto fail;
@@ -312,6 +315,7 @@ store_close(struct store *s)
 	sqlite3_finalize(s->ins_counts);
 	sqlite3_finalize(s->ins_limit);
 	sqlite3_finalize(s->ins_kernel);
+	store_bk_close(s);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->grp_ids);

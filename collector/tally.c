@@ -5,6 +5,7 @@
  */
 #include <sys/socket.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,21 +77,41 @@ tally_init(struct tally *t, size_t ngroups)
 	memset(t, 0, sizeof(*t));
 	t->count = calloc(ngroups, sizeof(*t->count));
 	t->listen = calloc(ngroups, sizeof(*t->listen));
-	if (t->count == NULL || t->listen == NULL) {
+	t->cw_since = calloc(ngroups, sizeof(*t->cw_since));
+	t->cw_untracked = calloc(ngroups, sizeof(*t->cw_untracked));
+	if (t->count == NULL || t->listen == NULL || t->cw_since == NULL ||
+	    t->cw_untracked == NULL) {
 		tally_free(t);
 		return -1;
 	}
 	t->ngroups = ngroups;
+	tally_reset(t);
 	return 0;
 }
 
 void
 tally_reset(struct tally *t)
 {
+	size_t i;
+
 	memset(t->count, 0, t->ngroups * sizeof(*t->count));
 	memset(t->listen, 0, t->ngroups * sizeof(*t->listen));
 	t->total = 0;
 	t->unknown_state = 0;
+	for (i = 0; i < t->ngroups; i++)
+		t->cw_since[i] = INT64_MAX;
+	memset(t->cw_untracked, 0, t->ngroups * sizeof(*t->cw_untracked));
+	if (t->bk != NULL)
+		bk_reset(t->bk);
+	if (t->ow != NULL)
+		owners_reset(t->ow);
+}
+
+void
+tally_begin(struct tally *t, int64_t now)
+{
+	if (t->cw != NULL)
+		cwage_begin(t->cw, now);
 }
 
 void
@@ -98,6 +119,8 @@ tally_free(struct tally *t)
 {
 	free(t->count);
 	free(t->listen);
+	free(t->cw_since);
+	free(t->cw_untracked);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -120,6 +143,16 @@ add_listener(struct listen_tally *l, const struct tt_sock *s)
 		l->max_fill = fill;
 }
 
+/* A CLOSE_WAIT socket first seen at since (-1: not tracked) in group g. */
+static void
+add_age(struct tally *t, size_t g, int64_t since)
+{
+	if (since < 0)
+		t->cw_untracked[g]++;
+	else if (since < t->cw_since[g])
+		t->cw_since[g] = since;
+}
+
 static int
 addrs_match(const struct group *g, const struct tt_sock *s)
 {
@@ -135,7 +168,9 @@ addrs_match(const struct group *g, const struct tt_sock *s)
 void
 tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
 {
-	uint64_t mask;
+	struct bk_sock k;
+	uint64_t mask, cwgroups = 0;
+	int64_t since = -1;
 	unsigned g;
 
 	t->total++;
@@ -146,8 +181,16 @@ tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
 	t->count[0][s->state]++;
 	if (s->state == TT_LISTEN)
 		add_listener(&t->listen[0], s);
+	if (t->bk != NULL) {
+		bk_keys(t->bk, s->family, s->state, s->sport, s->dport, s->dst, s->cgroup, &k);
+		bk_add(t->bk, 0, s->state, &k);
+	}
+	if (s->state == TT_CLOSE_WAIT && t->cw != NULL) {
+		since = cwage_see(t->cw, s->cookie);
+		add_age(t, 0, since);
+	}
 	if (m->ngroups == 0)
-		return;
+		goto done;
 	mask = m->lport[s->sport] & m->rport[s->dport] &
 	    (s->family == AF_INET ? m->fam4 : m->fam6);
 	while (mask != 0) {
@@ -156,7 +199,16 @@ tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s)
 		if ((m->has_addr >> g) & 1 && !addrs_match(&m->groups[g], s))
 			continue;
 		t->count[g + 1][s->state]++;
+		if (t->bk != NULL)
+			bk_add(t->bk, g + 1, s->state, &k);
+		if (s->state == TT_CLOSE_WAIT && t->cw != NULL)
+			add_age(t, g + 1, since);
+		if (s->state == TT_CLOSE_WAIT)
+			cwgroups |= 1ULL << g;
 		if (s->state == TT_LISTEN)
 			add_listener(&t->listen[g + 1], s);
 	}
+done:
+	if (s->state == TT_CLOSE_WAIT && t->ow != NULL)
+		owners_note(t->ow, s->inode, s->uid, cwgroups);
 }

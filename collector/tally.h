@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #include "tcptally/config.h"
+#include "breakdown.h"
+#include "cwage.h"
+#include "owners.h"
 
 struct tt_sock {
 	uint8_t		 family;	/* AF_INET / AF_INET6 */
@@ -13,6 +16,9 @@ struct tt_sock {
 	uint16_t	 sport, dport;	/* host order */
 	const uint8_t	*src, *dst;	/* 4 or 16 bytes, network order */
 	uint32_t	 rqueue, wqueue;	/* LISTEN: accept queue and backlog */
+	uint64_t	 cgroup;	/* cgroup v2 id; 0 = none */
+	uint64_t	 cookie;	/* the socket's, for the ages of CLOSE_WAIT */
+	uint32_t	 inode, uid;	/* for the owners of CLOSE_WAIT */
 };
 
 /*
@@ -40,6 +46,11 @@ struct tally {
 	struct listen_tally *listen;	/* [group] */
 	uint64_t	 total;		/* sockets seen */
 	uint64_t	 unknown_state;	/* state outside 1..11 */
+	struct breakdown *bk;		/* NULL: no breakdowns */
+	struct cwage	*cw;		/* NULL: no ages of CLOSE_WAIT */
+	int64_t		*cw_since;	/* [group] the oldest tracked; INT64_MAX none */
+	uint64_t	*cw_untracked;	/* [group] CLOSE_WAIT sockets not tracked */
+	struct owners	*ow;		/* NULL: no owners noted */
 };
 
 int		 matcher_init(struct matcher *m, const struct config *c);
@@ -48,6 +59,8 @@ int		 tally_init(struct tally *t, size_t ngroups);
 void		 tally_reset(struct tally *t);
 void		 tally_free(struct tally *t);
 void		 tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s);
+/* A new sample at now: the ages of CLOSE_WAIT count from it (when t->cw). */
+void		 tally_begin(struct tally *t, int64_t now);
 /* A listener's fill: queue / (backlog + 1). */
 double		 listen_fill(uint32_t rqueue, uint32_t wqueue);
 

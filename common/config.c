@@ -229,7 +229,7 @@ parse_groups(struct ctx *x, const yaml_node_t *n)
 }
 
 enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_MAX_SIZE, K_TEXTFILE,
-    K_CONTEXT, K_GROUPS, K_THRESHOLDS };
+    K_CONTEXT, K_BREAKDOWN, K_OWNERS, K_GROUPS, K_THRESHOLDS };
 
 /* on or off (YAML's true, false, yes and no too); -1 after the error is noted. */
 static int
@@ -252,11 +252,58 @@ get_switch(struct cfgyaml *y, const yaml_node_t *n, const char *key, int *out)
 	return -1;
 }
 
+/* breakdown: { cgroups: K, peers: K }, each 0 (off) .. TT_BREAKDOWN_MAX */
+static void
+parse_breakdown(struct cfgyaml *y, const yaml_node_t *v, struct config *c)
+{
+	static const char *const keys[] = { "cgroups", "peers", NULL };
+	struct cfg_fields f;
+	int *out[] = { &c->breakdown_cgroups, &c->breakdown_peers };
+	int64_t k;
+	int i;
+
+	if (cfg_fields(y, v, keys, &f, "'breakdown'") == -1)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (f.val[i] == NULL)
+			continue;
+		if (cfg_get_count(y, f.val[i], keys[i], &k) == -1)
+			continue;
+		if (k > TT_BREAKDOWN_MAX)
+			cfg_perr(y, f.val[i], "breakdown.%s keeps the top K per group and state, "
+			    "0 (off) to %d, not %lld", keys[i], TT_BREAKDOWN_MAX, (long long)k);
+		else
+			*out[i] = (int)k;
+	}
+}
+
+/* owners: { close_wait_above: N, top: N } */
+static void
+parse_owners(struct cfgyaml *y, const yaml_node_t *v, struct config *c)
+{
+	static const char *const keys[] = { "close_wait_above", "top", NULL };
+	struct cfg_fields f;
+	int64_t k;
+
+	if (cfg_fields(y, v, keys, &f, "'owners'") == -1)
+		return;
+	if (f.val[0] != NULL)
+		cfg_get_count(y, f.val[0], "close_wait_above", &c->owners_above);
+	if (f.val[1] != NULL && cfg_get_count(y, f.val[1], "top", &k) == 0) {
+		if (k < 1 || k > TT_OWNERS_MAX)
+			cfg_perr(y, f.val[1], "owners.top is how many processes to name per "
+			    "group, 1 to %d, not %lld", TT_OWNERS_MAX, (long long)k);
+		else
+			c->owners_top = (int)k;
+	}
+}
+
 static void
 parse_top(void *arg, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "database", "interval", "host",
-	    "retention", "max_size", "textfile", "context", "groups", "thresholds", NULL };
+	    "retention", "max_size", "textfile", "context", "breakdown", "owners", "groups",
+	    "thresholds", NULL };
 	static const char *const rkeys[] = { "raw", "hourly", NULL };
 	struct ctx *x = arg;
 	struct cfgyaml *y = &x->y;
@@ -319,6 +366,10 @@ parse_top(void *arg, const yaml_node_t *root)
 	}
 	if ((v = f.val[K_CONTEXT]) != NULL)
 		get_switch(y, v, "context", &c->context);
+	if ((v = f.val[K_BREAKDOWN]) != NULL)
+		parse_breakdown(y, v, c);
+	if ((v = f.val[K_OWNERS]) != NULL)
+		parse_owners(y, v, c);
 	/* Groups first: thresholds refer to them. */
 	if ((v = f.val[K_GROUPS]) != NULL)
 		parse_groups(x, v);
@@ -338,6 +389,9 @@ config_default(void)
 		return NULL;
 	c->interval = 10;
 	c->context = 1;
+	c->breakdown_cgroups = 20;
+	c->breakdown_peers = 20;
+	c->owners_top = 10;
 	c->retention_raw = 14 * 86400;
 	c->retention_hourly = 400 * 86400;
 	if ((c->database = strdup("tcptally.db")) == NULL ||

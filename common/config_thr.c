@@ -5,6 +5,9 @@
  *	state LISTEN (group G): fill_above F, the fullest accept queue (for)
  *	metric COUNTER: rate_above R, a kernel counter's rate (for)
  *	metric tw_buckets_used | orphans_used: above F, a share of the limit (for)
+ *	(group G): peer_port_share_above F, the outbound peer with the largest
+ *	  share of the local port range (for)
+ *	state CLOSE_WAIT (group G): oldest_above DUR, the oldest socket's age (for)
  * Every mistake is reported with its place, and the others still are.
  */
 #include <stdio.h>
@@ -16,9 +19,9 @@
 #include "config_int.h"
 
 enum { T_NAME, T_GROUP, T_STATE, T_METRIC, T_ABOVE, T_BELOW, T_GROWTH, T_RATE_ABOVE,
-    T_FILL_ABOVE, T_WINDOW, T_FOR, T_SEVERITY };
+    T_FILL_ABOVE, T_PORT_SHARE, T_OLDEST, T_WINDOW, T_FOR, T_SEVERITY };
 #define T_FIRST_COND	T_ABOVE
-#define T_LAST_COND	T_FILL_ABOVE
+#define T_LAST_COND	T_OLDEST
 
 static const char *const used_names[] = { "tw_buckets_used", "orphans_used", NULL };
 
@@ -54,7 +57,7 @@ thr_state(struct cfgyaml *y, const struct cfg_fields *f, const yaml_node_t *n,
 	int i;
 
 	if (v == NULL) {
-		if (f->val[T_METRIC] == NULL)
+		if (f->val[T_METRIC] == NULL && f->val[T_PORT_SHARE] == NULL)
 			cfg_perr(y, n, "%s has no 'state'; add one of: %s", label,
 			    state_names_list());
 		return;
@@ -200,6 +203,25 @@ thr_value(struct cfgyaml *y, const struct cfg_fields *f, struct threshold *t,
 		t->kind = TH_FILL;
 		t->has_above = get_fraction(y, v, "fill_above", &t->limit) == 0;
 	}
+	if ((v = f->val[T_PORT_SHARE]) != NULL) {
+		t->kind = TH_PORT_SHARE;
+		t->has_above = get_fraction(y, v, "peer_port_share_above", &t->limit) == 0;
+	}
+	if ((v = f->val[T_OLDEST]) != NULL) {
+		if (t->state != TT_CLOSE_WAIT)
+			cfg_perr(y, v, "%s: 'oldest_above' watches how long sockets have been "
+			    "stuck in CLOSE_WAIT: it goes with state: CLOSE_WAIT", label);
+		t->kind = TH_OLDEST;
+		if (cfg_get_duration(y, v, "oldest_above", &t->above) == 0) {
+			if (t->above == 0)
+				cfg_perr(y, v, "'oldest_above' must be longer than 0, e.g. "
+				    "oldest_above: 10m");
+			else {
+				t->has_above = 1;
+				t->limit = (double)t->above;
+			}
+		}
+	}
 	if ((v = f->val[T_GROWTH]) != NULL &&
 	    (s = cfg_scalar(y, v, "growth", "a rate like 100/min")) != NULL) {
 		if (rate_parse(s, &t->growth, &why) == -1)
@@ -217,11 +239,14 @@ thr_fit(struct cfgyaml *y, const struct cfg_fields *f, const struct threshold *t
 	yaml_node_t *const *k = f->key;
 	int i;
 
-	for (i = T_BELOW; i <= T_FILL_ABOVE; i++)
+	for (i = T_BELOW; i <= T_OLDEST; i++)
 		if (k[i] != NULL && k[T_METRIC] != NULL && i != T_RATE_ABOVE)
 			cfg_perr(y, k[i], "%s: '%s' does not go with a metric; a counter takes "
 			    "rate_above, tw_buckets_used and orphans_used take above", label,
 			    TEXT(k[i]));
+	if (k[T_PORT_SHARE] != NULL && k[T_STATE] != NULL)
+		cfg_perr(y, f->val[T_STATE], "%s: 'peer_port_share_above' counts a peer's "
+		    "sockets in every state: no 'state' goes with it", label);
 	if (k[T_RATE_ABOVE] != NULL && k[T_METRIC] == NULL)
 		cfg_perr(y, k[T_RATE_ABOVE], "%s: 'rate_above' goes with a metric, such as "
 		    "metric: ListenOverflows", label);
@@ -247,8 +272,8 @@ thr_rule(struct cfgyaml *y, const struct cfg_fields *f, const yaml_node_t *n,
 		    k[i]->start_mark.index < first->start_mark.index))
 			first = k[i];
 	if (first == NULL && k[T_METRIC] == NULL)
-		cfg_perr(y, n, "%s has no condition; add one of above, below or growth",
-		    label);
+		cfg_perr(y, n, "%s has no condition; add one of above, below, growth, "
+		    "fill_above, oldest_above or peer_port_share_above", label);
 	for (i = T_FIRST_COND; i <= T_LAST_COND; i++)
 		if (k[i] != NULL && k[i] != first)
 			cfg_perr(y, k[i], "%s: '%s' cannot be combined with '%s'; use one "
@@ -268,7 +293,8 @@ void
 cfg_threshold(struct ctx *x, const yaml_node_t *n, size_t i)
 {
 	static const char *const keys[] = { "name", "group", "state", "metric", "above",
-	    "below", "growth", "rate_above", "fill_above", "window", "for", "severity", NULL };
+	    "below", "growth", "rate_above", "fill_above", "peer_port_share_above",
+	    "oldest_above", "window", "for", "severity", NULL };
 	struct cfgyaml *y = &x->y;
 	struct threshold *t = &x->c->thresholds[i];
 	struct cfg_fields f;

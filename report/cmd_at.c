@@ -347,6 +347,8 @@ compare_print(struct report *r, struct compare *c, const char *title)
 			rows_table(&t, stdout);
 		if (c->ks != NULL)
 			ksection_table(c->ks, stdout);
+		if (c->at_set)
+			rc = bsection_table(r, c->w[0].from, c->at, c->clock, stdout);
 	}
 	rows_free(&t);
 	free(w);

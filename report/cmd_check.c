@@ -196,12 +196,36 @@ struct judge {
 	int		 oom;
 };
 
+/*
+ * Who is behind a finding on a state's count or age: the top cgroup of the
+ * state at the newest sample; behind a port share, the peer. Appended to
+ * what, as "; top cgroup /system.slice/app.service (412)".
+ */
+static void
+behind(struct judge *j, const struct series *s, char *what, size_t len)
+{
+	const struct threshold *t = j->t;
+	char key[BKD_TEXT_MAX], e[BKD_TEXT_MAX * 4];
+	size_t used = strlen(what);
+	uint64_t n;
+	int share = t->kind == TH_PORT_SHARE;
+
+	if (t->kind != TH_COUNT && t->kind != TH_OLDEST && !share)
+		return;
+	if (hist_bk_top(&j->r->hist, s->host, s->group, share ? BKO_PORT_SHARE : BKO_OLDEST,
+	    t->state, j->at - j->r->max_gap, j->at, key, sizeof(key), &n) != 1)
+		return;
+	esc(key, e, sizeof(e));
+	snprintf(what + used, len - used, share ? ", toward %s (%llu sockets)" :
+	    "; top cgroup %s (%llu)", e, (unsigned long long)n);
+}
+
 static int
 judge_one(void *arg, const struct series *s, const struct obs *o, size_t n)
 {
 	struct judge *j = arg;
 	const struct threshold *t = j->t;
-	char what[200], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4], w[64];
+	char what[200 + BKD_TEXT_MAX * 4], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4], w[64];
 	struct finding f;
 
 	if (host_stale(j->stale, s->host) || n == 0)
@@ -215,6 +239,7 @@ judge_one(void *arg, const struct series *s, const struct obs *o, size_t n)
 	if (!f.fired)
 		return 0;
 	describe(what, sizeof(what), t, &f);
+	behind(j, s, what, sizeof(what));
 	esc(s->host, h, sizeof(h));
 	watch_what(t, w, sizeof(w));
 	if (t->kind == TH_RATE || t->kind == TH_USED)
@@ -269,6 +294,12 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
 		 * the collector has not been reloaded for */
 		add_line(cs, ST_UNKNOWN, NULL, "%s: no recent samples of group %s; is it in "
 		    "the collector's config (reload it with SIGHUP)?", t->name,
+		    esc(t->group, g, sizeof(g)));
+	else if (j.series == 0 && cs->nhosts > stale->n &&
+	    (t->kind == TH_PORT_SHARE || t->kind == TH_OLDEST))
+		add_line(cs, ST_UNKNOWN, NULL, "%s: no %s of group %s in recent samples "
+		    "(breakdown: off in the collector's config, or samples before schema 4)",
+		    t->name, t->kind == TH_PORT_SHARE ? "port shares" : "ages of CLOSE_WAIT",
 		    esc(t->group, g, sizeof(g)));
 	else if (j.series == 0 && cs->nhosts > stale->n && t->kind == TH_FILL)
 		add_line(cs, ST_UNKNOWN, NULL, "%s: no accept queues of group %s in recent "

@@ -354,7 +354,7 @@ daily_html(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 	return 0;
 }
 
-static void
+static int
 daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 {
 	printf("daily report for %s (local day, UTC times), %zu samples%s\n\n", dl->date,
@@ -365,6 +365,8 @@ daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 	else
 		rows_table(st, stdout);
 	ksection_table(&dl->ks, stdout);
+	if (bsection_table(r, dl->from, dl->to, 0, stdout) != 0)
+		return EX_RUNTIME;
 	if (r->cfg->nthresholds == 0)
 		printf("\nno thresholds configured\n");
 	else if (dl->from_hourly)
@@ -375,6 +377,7 @@ daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 		printf("\nthresholds fired:\n");
 		rows_table(ft, stdout);
 	}
+	return 0;
 }
 
 static int
@@ -386,10 +389,8 @@ daily_print(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 		return EX_RUNTIME;
 	if (r->format == FMT_HTML)
 		return daily_html(r, dl, st, ft);
-	if (r->format == FMT_TABLE) {
-		daily_table(r, dl, st, ft);
-		return 0;
-	}
+	if (r->format == FMT_TABLE)
+		return daily_table(r, dl, st, ft);
 	if (dl->from_hourly)
 		fprintf(stderr, "tcptally-report: daily: %s from hourly rollups; its raw samples "
 		    "are gone (retention): no p95, peak times are hours\n", dl->date);

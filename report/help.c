@@ -138,6 +138,57 @@ static const struct {
 	  "Examples:\n"
 	  "  tcptally-report listeners\n"
 	  "  tcptally-report listeners --group web --since 24h --format csv\n" },
+	{ "who",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           who [--state S] [--group G] [--since DUR | --at T]\n\n"
+	  "Which service holds the sockets of a state: the cgroups (systemd units,\n"
+	  "containers, sessions) with the most, each with its count at the newest\n"
+	  "sample, its peak in the window and its growth per hour (least squares over\n"
+	  "the samples that counted it among the top). CLOSE_WAIT is an application\n"
+	  "that never called close(): the cgroup growing here is the one leaking.\n"
+	  "(kernel): sockets no process owns (TIME_WAIT, SYN_RECV). (other): the rest\n"
+	  "beyond the top K the collector stores (breakdown.cgroups in the config).\n\n"
+	  "  --state S    the state (default CLOSE_WAIT)\n"
+	  "  --group G    a config group (default all)\n"
+	  "  --since DUR  the window (default 1h)\n"
+	  "  --at T       the sample at T instead (the newest at or before it)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report who\n"
+	  "  tcptally-report who --state ESTABLISHED --group web --since 24h\n"
+	  "  tcptally-report who --at 03:12 --format csv\n" },
+	{ "peers",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           peers [--state S] [--direction in|out] [--group G] [--since DUR | --at T]\n\n"
+	  "Toward whom the sockets of a state are: the peers with the most, each with\n"
+	  "its count now, its peak and growth per hour. out: peers we connected to (our\n"
+	  "port in ip_local_port_range), by their address and port; in: clients of our\n"
+	  "services, by their address and our port. For an outbound peer, its port\n"
+	  "share: our sockets toward it in any state, TIME_WAIT included, over the size\n"
+	  "of the local port range. Near 1.00, connect() to it fails with \"cannot\n"
+	  "assign requested address\".\n\n"
+	  "  --state S          the state (default TIME_WAIT)\n"
+	  "  --direction in|out only inbound or outbound peers (default both)\n"
+	  "  --group G          a config group (default all)\n"
+	  "  --since DUR        the window (default 1h)\n"
+	  "  --at T             the sample at T instead (the newest at or before it)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report peers --direction out\n"
+	  "  tcptally-report peers --state ESTABLISHED --direction in --since 24h\n" },
+	{ "owners",
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "           owners [--group G] [--since DUR]\n\n"
+	  "The processes holding CLOSE_WAIT sockets: at each sample where a group's\n"
+	  "CLOSE_WAIT count passed owners.close_wait_above (config; off by default),\n"
+	  "the collector mapped those sockets to processes by one scan of /proc, and\n"
+	  "kept the top owners.top. For each process: its pid, name and cgroup, its\n"
+	  "CLOSE_WAIT sockets at the newest such sample (0: it held none then), its\n"
+	  "peak, and when it was first and last named. The collector needs\n"
+	  "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to see other users' processes.\n\n"
+	  "  --group G    one group (default every group that passed the trigger)\n"
+	  "  --since DUR  the window (default 1h)\n\n"
+	  "Examples:\n"
+	  "  tcptally-report owners\n"
+	  "  tcptally-report owners --since 24h --format csv\n" },
 };
 
 /* 0, or -1 when there is no such command. */

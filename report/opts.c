@@ -42,6 +42,7 @@ static const struct optdef {
 	{ "baseline-to", 0, 1, O_BASELINE_TO },
 	{ "at", 0, 1, O_AT },
 	{ "perfdata", 0, 1, O_PERFDATA },
+	{ "direction", 0, 1, O_DIRECTION },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -65,12 +66,18 @@ static const struct command commands[] = {
 	  "export [--from T] [--to T] [--group G] --format csv|json|openmetrics" },
 	{ "listeners", cmd_listeners, OPTS(O_GROUP, O_SINCE), 0,
 	  "listeners [--group G]... [--since DUR]  accept queues now and their peak, drop rates" },
+	{ "who", cmd_who, OPTS(O_STATE, O_GROUP, O_SINCE, O_AT), 0,
+	  "who [--state S] [--group G] [--since DUR | --at T]  the cgroups holding sockets" },
+	{ "peers", cmd_peers, OPTS(O_STATE, O_DIRECTION, O_GROUP, O_SINCE, O_AT), 0,
+	  "peers [--state S] [--direction in|out] [--since DUR | --at T]  toward whom" },
+	{ "owners", cmd_owners, OPTS(O_GROUP, O_SINCE), 0,
+	  "owners [--group G] [--since DUR]      the processes named holding CLOSE_WAIT" },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 #undef OPTS
 
 static const char command_list[] = "now, trend, daily, at, diff, check, backtest, export, "
-    "listeners";
+    "listeners, who, peers, owners";
 
 /* The paths found in -d directories; kept for the run. */
 static char	**dir_dbs;
@@ -363,6 +370,13 @@ set_cmd_opt(struct report *r, int id, const char *arg)
 		return opt_perfdata(r, arg);
 	case O_GROUP:
 		return opt_group(r, arg);
+	case O_DIRECTION:
+		if (strcmp(arg, "in") == 0 || strcmp(arg, "out") == 0) {
+			r->direction = arg[0] == 'i' ? BKD_IN : BKD_OUT;
+			return 0;
+		}
+		return usage_err(r, "--direction is in (clients of our services) or out (peers "
+		    "we connected to), not '%s'", arg);
 	default:
 		return opt_state(r, arg);
 	}

@@ -110,6 +110,80 @@ const struct hfile *hist_file_of(const struct history *h, const char *host);
 /* The schema that brought the accept queues and the kernel's context. */
 #define SCHEMA_CONTEXT	3
 
+/* The schema that brought the breakdowns by cgroup and peer. */
+#define SCHEMA_BREAKDOWN	4
+
+/* bquery.c: the breakdowns. */
+enum { BKD_CGROUP, BKD_PEER };
+enum { BKD_IN = 1, BKD_OUT = 2 };
+#define BKD_TEXT_MAX	256
+struct bkquery {
+	int		 kind;		/* BKD_CGROUP, BKD_PEER */
+	const char	*group;		/* "all", or a config group */
+	int		 state;		/* 1..11 */
+	int		 dir;		/* peers: BKD_IN, BKD_OUT, 0 both */
+	int64_t		 from, to;
+	int64_t		 newest;	/* out: the newest sample with breakdowns; -1 none */
+	int64_t		 hourly_to;	/* out: up to this, hourly maxima (raw gone); -1 none */
+};
+/* One key of one host over the window. */
+struct bkstat {
+	char		 host[TT_HOST_MAX];
+	char		 key[BKD_TEXT_MAX];
+	int		 dir;		/* 0 (cgroups, (other)), BKD_IN, BKD_OUT */
+	int64_t		 newest;	/* the host's newest sample with breakdowns in it */
+	uint64_t	 now;		/* the count then; 0 if not among the top then */
+	uint64_t	 peak;
+	int64_t		 peak_ts;	/* first reached */
+	uint64_t	 err;		/* the most any count of it may be over */
+	double		 slope;		/* per second, least squares; NaN under 2 samples */
+	double		 share_now, share_peak;	/* outbound: of the port range; else NaN */
+	size_t		 n;		/* samples that held it */
+};
+/*
+ * The keys of q over every good file, the most at the newest sample first;
+ * *out malloc'd. Files before schema 4 have none. -1 (h->err) if no file is
+ * left.
+ */
+int		 hist_breakdown(struct history *h, struct bkquery *q,
+		     struct bkstat **out, size_t *n);
+
+/*
+ * What the breakdown thresholds watch in host's file, one value per sample
+ * in [from, to]: BKO_PORT_SHARE, the group's largest outbound port share
+ * (0 when it has no outbound peer); BKO_OLDEST, the age in seconds of its
+ * oldest CLOSE_WAIT (0 when none). *out malloc'd; none before schema 4.
+ * -1 the file refused, -2 out of memory (h->err).
+ */
+enum { BKO_PORT_SHARE, BKO_OLDEST };
+int		 hist_bk_obs(struct history *h, const char *host, const char *group, int what,
+		     int64_t from, int64_t to, struct obs **out, size_t *n);
+
+/*
+ * Behind a finding, at host's newest sample with breakdowns in [from, to]:
+ * BKO_OLDEST (or any other what) the cgroup holding the most sockets of
+ * state in group; BKO_PORT_SHARE the outbound peer with the most sockets.
+ * 1 found (key, *count), 0 none, -1 the file refused.
+ */
+int		 hist_bk_top(struct history *h, const char *host, const char *group, int what,
+		     int state, int64_t from, int64_t to, char *key, size_t len, uint64_t *count);
+
+/* A process named as holding a group's CLOSE_WAIT sockets (config owners). */
+struct ownstat {
+	char		 host[TT_HOST_MAX];
+	char		 group[TT_NAME_MAX];
+	int32_t		 pid;
+	char		 comm[64];
+	char		 cgroup[BKD_TEXT_MAX];	/* as last seen */
+	uint64_t	 now;		/* at the host's newest trigger in the window; 0: gone */
+	uint64_t	 peak;
+	int64_t		 first, last;	/* the first and last sample that named it */
+	int64_t		 newest;	/* the host's newest trigger */
+};
+/* The owners named in [from, to], of one group or all (NULL); *out malloc'd. */
+int		 hist_owners(struct history *h, int64_t from, int64_t to, const char *group,
+		     struct ownstat **out, size_t *n);
+
 /* kquery.c: the kernel's context. */
 /* The samples' kernel context, from <= ts <= to, into each host's `all` series' k[]. */
 int		 hist_kernel(struct history *h, int64_t from, int64_t to, struct dataset *out);

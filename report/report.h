@@ -41,11 +41,12 @@ struct report {
 	size_t		 nstate;
 	const char	*arg;			/* positional argument: at T */
 	int		 perfdata;		/* check: PERF_* */
+	int		 direction;		/* peers: BKD_IN, BKD_OUT, 0 both */
 };
 
 /* A command's options: each command's table in opts.c lists those it takes. */
 enum { O_SINCE, O_FROM, O_TO, O_STEP, O_GROUP, O_STATE, O_DATE, O_AROUND,
-	O_BASELINE_FROM, O_BASELINE_TO, O_AT, O_PERFDATA, O_NOPT };
+	O_BASELINE_FROM, O_BASELINE_TO, O_AT, O_PERFDATA, O_DIRECTION, O_NOPT };
 
 struct command {
 	const char	*name;
@@ -141,6 +142,11 @@ int		 cmd_check(struct report *r);
 int		 cmd_backtest(struct report *r);
 int		 cmd_export(struct report *r);
 int		 cmd_listeners(struct report *r);
+int		 cmd_who(struct report *r);
+/* cmd_who.c: at's and daily's lines on who holds CLOSE_WAIT and TIME_WAIT. */
+int		 bsection_table(struct report *r, int64_t from, int64_t to, int clock, FILE *f);
+int		 cmd_peers(struct report *r);
+int		 cmd_owners(struct report *r);
 
 /* help.c: a command's usage, options and examples; -1 if no such command */
 int		 command_help(FILE *f, const char *name);

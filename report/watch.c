@@ -1,8 +1,9 @@
 /*
  * What a threshold watches, as values in time, for check, backtest and
- * daily alike: a state's count or a group's fullest accept queue in each
- * host x group series, or per host a kernel counter's rate or a gauge's
- * share of its limit (the limits in force at the window's end). One load
+ * daily alike: a state's count, a group's fullest accept queue, its largest
+ * outbound port share or its oldest CLOSE_WAIT's age in each host x group
+ * series, or per host a kernel counter's rate or a gauge's share of its
+ * limit (the limits in force at the window's end). One load
  * per threshold, then a call per series with its values.
  */
 #include <math.h>
@@ -69,7 +70,18 @@ watch_each(struct report *r, const struct threshold *t, int64_t from, int64_t to
 		memset(&l, 0, sizeof(l));
 		if (t->kind == TH_USED && hist_limits(&r->hist, d.s[i].host, to, &l) == -1)
 			continue;	/* its file refused: named at the end */
-		if (values_of(t, &d.s[i], &l, &o, &n) == -1) {
+		if (t->kind == TH_PORT_SHARE || t->kind == TH_OLDEST) {
+			int got = hist_bk_obs(&r->hist, d.s[i].host, d.s[i].group,
+			    t->kind == TH_PORT_SHARE ? BKO_PORT_SHARE : BKO_OLDEST, from, to,
+			    &o, &n);
+
+			if (got == -2) {
+				rc = runtime_err(r, "out of memory");
+				break;
+			}
+			if (got == -1)
+				continue;	/* its file refused: named at the end */
+		} else if (values_of(t, &d.s[i], &l, &o, &n) == -1) {
 			rc = runtime_err(r, "out of memory");
 			break;
 		}
@@ -85,6 +97,10 @@ watch_what(const struct threshold *t, char *buf, size_t len)
 {
 	if (t->kind == TH_FILL)
 		snprintf(buf, len, "%s fill", state_name(t->state));
+	else if (t->kind == TH_PORT_SHARE)
+		snprintf(buf, len, "peer port share");
+	else if (t->kind == TH_OLDEST)
+		snprintf(buf, len, "oldest %s", state_name(t->state));
 	else if (t->kind == TH_RATE)
 		snprintf(buf, len, "%s rate", kstat_name(t->metric));
 	else if (t->kind == TH_USED)
@@ -98,8 +114,10 @@ watch_what(const struct threshold *t, char *buf, size_t len)
 const char *
 watch_value(const struct threshold *t, double v, char *buf, size_t len)
 {
-	if (t->kind == TH_FILL || t->kind == TH_USED)
+	if (t->kind == TH_FILL || t->kind == TH_USED || t->kind == TH_PORT_SHARE)
 		snprintf(buf, len, "%.0f%%", v * 100.0);
+	else if (t->kind == TH_OLDEST)
+		duration_format((int64_t)v, buf, len);
 	else if (t->kind == TH_RATE)
 		snprintf(buf, len, "%.3g/s", v);
 	else

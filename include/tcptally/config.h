@@ -30,9 +30,11 @@ enum { SEV_WARNING = 1, SEV_CRITICAL = 2 };
  * What a threshold watches: a state's count in a group (above, below,
  * growth), a group's fullest accept queue (fill_above), a kernel counter's
  * rate (metric + rate_above), or a gauge as a share of its limit (metric
- * tw_buckets_used or orphans_used + above).
+ * tw_buckets_used or orphans_used + above), a group's outbound peer with
+ * the largest share of the local port range (peer_port_share_above), the
+ * age of a group's oldest CLOSE_WAIT socket (oldest_above, in seconds).
  */
-enum { TH_COUNT, TH_FILL, TH_RATE, TH_USED };
+enum { TH_COUNT, TH_FILL, TH_RATE, TH_USED, TH_PORT_SHARE, TH_OLDEST };
 enum { USED_TW, USED_ORPHANS };
 
 struct group {
@@ -61,7 +63,8 @@ struct threshold {
 	int		 line;			/* where it was defined */
 	int		 kind;			/* TH_* */
 	int		 metric;		/* TH_RATE: a kstat; TH_USED: USED_* */
-	double		 limit;			/* TH_FILL, TH_RATE (per s), TH_USED:
+	double		 limit;			/* TH_FILL, TH_RATE (per s), TH_USED,
+						   TH_PORT_SHARE, TH_OLDEST (s):
 						   a value above it breaches */
 };
 
@@ -75,6 +78,10 @@ struct config {
 	int64_t		 max_size;		/* bytes, 0 = no cap */
 	char		*textfile;		/* node_exporter textfile; NULL = off */
 	int		 context;		/* the kernel's counters with each sample */
+	int		 breakdown_cgroups;	/* top K per group x state; 0 = off */
+	int		 breakdown_peers;
+	int64_t		 owners_above;		/* CLOSE_WAIT per group that names owners; 0 off */
+	int		 owners_top;		/* processes stored per group */
 	struct group	*groups;		/* user groups, `all` not included */
 	size_t		 ngroups;
 	struct threshold *thresholds;

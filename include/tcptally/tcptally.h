@@ -18,6 +18,8 @@
 
 #define TT_MAX_GROUPS 64		/* user groups; `all` is extra */
 #define TT_NAME_MAX 64			/* group and threshold names */
+#define TT_BREAKDOWN_MAX 100		/* breakdown.cgroups and .peers: top K at most */
+#define TT_OWNERS_MAX 100		/* owners.top at most */
 #define TT_HOST_MAX 256			/* host names are 1..255 bytes */
 /*
  * Counts are 64-bit end to end; a count above this (10^12 sockets, far past

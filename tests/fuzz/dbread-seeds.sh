@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The seeds of fuzz_dbread: a small real database (3 h at 60 s of 2 groups,
-# with accept queues and the kernel's context, 512-byte pages, rollback mode)
+# with accept queues and the kernel's context, the last half hour with
+# breakdowns, 512-byte pages, rollback mode)
 # and the hostile variants that tests/integration/test_hostile.sh tries, into
 # tests/fuzz/corpus/dbread/.
 #   tests/fuzz/dbread-seeds.sh BUILD_DIR
@@ -31,6 +32,28 @@ end=1795132800	# 2026-11-20T00:00:00Z, as fuzz_dbread.c's NOW expects
 	}' >"$tmp/a.csv"
 printf 'database: %s\ninterval: 60s\n' "$tmp/live.db" >"$tmp/c.yaml"
 "$build/tcptally-collector" -c "$tmp/c.yaml" --import "$tmp/a.csv" 2>/dev/null
+# the last half hour with breakdowns, as the collector stores them: CLOSE_WAIT
+# held by one cgroup, TIME_WAIT owned by none and toward one peer, and the
+# age of the oldest CLOSE_WAIT
+sqlite3 "$tmp/live.db" "
+INSERT INTO bkey (id, kind, key, direction) VALUES (1, 'cgroup', '/system.slice/app.service', ''),
+	(2, 'cgroup', '(kernel)', ''), (3, 'peer', '10.0.0.9:5432', 'out'),
+	(4, 'peer', '10.0.0.7:80', 'in'), (5, 'cgroup', '(other)', '');
+INSERT INTO sample_breakdown SELECT ts, host, 1000 FROM sample WHERE ts > $end - 1800;
+INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 8, 1, c.close_wait, 0 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 8, 4, c.close_wait, 0 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 6, 2, c.time_wait, 0 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 6, 3, c.time_wait / 2, 1 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 1, 5, c.established, 0 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO peer_load SELECT c.ts, c.host, c.grp, 3, c.time_wait, 0 FROM counts AS c
+	JOIN sample_breakdown AS s ON s.ts = c.ts;
+INSERT INTO close_wait_age SELECT c.ts, c.host, c.grp, c.ts - ($end - 1800), 0, c.ts < $end - 1500
+	FROM counts AS c JOIN sample_breakdown AS s ON s.ts = c.ts WHERE c.close_wait > 0;"
 sqlite3 "$tmp/live.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM"
 mkdir -p "$out"
 cp "$tmp/live.db" "$out/valid.db"
@@ -49,4 +72,8 @@ variant stat1 "ANALYZE"
 variant kernel-negative "UPDATE sample_kernel SET ListenOverflows = -5 WHERE ts = (SELECT max(ts) FROM sample_kernel)"
 variant fill-huge "UPDATE counts SET max_fill = 1e300 WHERE ts = (SELECT max(ts) FROM counts)"
 variant limit-unknown "INSERT INTO klimit VALUES ($end, 1, 'evil', 5)"
+variant bk-key-esc "UPDATE bkey SET key = '/a' || char(27) || '[2J' WHERE id = 1"
+variant bk-negative "UPDATE breakdown_count SET count = -1 WHERE ts = (SELECT max(ts) FROM breakdown_count)"
+variant bk-range "UPDATE sample_breakdown SET port_range = 0 WHERE ts = (SELECT max(ts) FROM sample_breakdown)"
+variant cw-age "UPDATE close_wait_age SET age = -5 WHERE ts = (SELECT max(ts) FROM close_wait_age)"
 ls -l "$out"

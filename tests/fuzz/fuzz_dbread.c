@@ -1,7 +1,8 @@
 /*
  * Fuzz the report's reader: each input is a whole database file (pages,
  * schema SQL, values, all mutated by the fuzzer from real databases), on
- * which the real report runs now, check and trend, as a fleet file would be
+ * which the real report runs now, check, trend, listeners, at, export, who
+ * and peers, as a fleet file would be
  * read. Whatever the bytes, a run ends with an exit code of 0 to 3: no
  * crash, no leak, no hang past the file's time budget (set small here).
  */
@@ -34,7 +35,9 @@ static const char config_yaml[] =
     "  - { name: ls, group: web, state: LISTEN, below: 1 }\n"
     "  - { name: q, group: web, state: LISTEN, fill_above: 0.5 }\n"
     "  - { name: o, metric: ListenOverflows, rate_above: 1/min, for: 2m }\n"
-    "  - { name: u, metric: tw_buckets_used, above: 0.0001 }\n";
+    "  - { name: u, metric: tw_buckets_used, above: 0.0001 }\n"
+    "  - { name: p, peer_port_share_above: 0.01 }\n"
+    "  - { name: a, state: CLOSE_WAIT, oldest_above: 5m }\n";
 
 static void
 cleanup(void)
@@ -107,5 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run("listeners", NULL, NULL, NULL);
 	run("at", "-90m", "--around", "1h");
 	run("export", "--format", "csv", NULL);
+	run("who", "--since", "3d", NULL);
+	run("peers", "--since", "3d", NULL);
 	return 0;
 }

@@ -102,12 +102,13 @@ assert_eq() {
 
 # One --once sample with config $1 while the population holds still: the
 # caller's `snapshot` function prints the same before and after (three tries).
-# Leaves that snapshot in TT_STILL.
+# Leaves that snapshot in TT_STILL. The collector runs through in_ns, or the
+# function named in TT_IN (say, one that enters the namespace with nsenter).
 once_while_still() {
 	local attempt after
 	for attempt in 1 2 3; do
 		TT_STILL=$(snapshot)
-		in_ns "$COLLECTOR" -c "$1" --once -q || fail "tcptally-collector --once exited $?"
+		"${TT_IN:-in_ns}" "$COLLECTOR" -c "$1" --once -q || fail "tcptally-collector --once exited $?"
 		after=$(snapshot)
 		[ "$TT_STILL" = "$after" ] && return 0
 		echo "population moved during the sample (attempt $attempt); sampling again" >&2

@@ -23,6 +23,7 @@ cat >"$TT_TMP/r.yaml" <<YAML
 interval: 60s
 thresholds:
   - { name: tw, state: TIME_WAIT, above: 100, severity: critical }
+  - { name: stuck, state: CLOSE_WAIT, oldest_above: 10m }
 YAML
 
 # Run the report on a file; print "rc<TAB>output" (stdout and stderr), at most 60 s.
@@ -124,6 +125,23 @@ CMDS="listeners;export --format json" hostile fill-huge \
 CMDS="now" hostile limit-unknown "INSERT INTO sample_kernel (ts, host, interval, tcp_tw) VALUES ($T, 1, 60, 5);
 	INSERT INTO klimit VALUES ($T, 1, 'evil', 5)" \
 	"a limit that is not one tcptally keeps, or not a number"
+# the breakdowns (schema 4): read by who, peers and the rules on them
+ALL="(SELECT id FROM grp WHERE name = 'all')"
+bk() {	# kind key direction state count err [port_range]
+	printf "INSERT INTO sample_breakdown VALUES ($T, 1, %s);
+	INSERT INTO bkey (id, kind, key, direction) VALUES (99, '%s', %s, '%s');
+	INSERT INTO breakdown_count VALUES ($T, 1, $ALL, %s, 99, %s, %s);
+	INSERT INTO peer_load VALUES ($T, 1, $ALL, 99, %s, 0);" "${7:-1000}" "$1" "$2" "$3" "$4" "$5" "$6" "$5"
+}
+BKROW="breakdown row at ts $T: a value that is not a time, a key of 1 to 255 printable bytes, a direction (in, out) or a count"
+CMDS="who;at now" hostile bk-key-escape "$(bk cgroup "'/a' || char(27) || '[2J'" '' 8 5 0)" "$BKROW"
+CMDS="who" hostile bk-key-long "$(bk cgroup "printf('/%.300c', 'a')" '' 8 5 0)" "$BKROW"
+CMDS="who;daily" hostile bk-count-negative "$(bk cgroup "'/a'" '' 8 -1 0)" "$BKROW"
+CMDS="who" hostile bk-err-over "$(bk cgroup "'/a'" '' 8 5 6)" "$BKROW"
+CMDS="peers --state CLOSE_WAIT" hostile bk-direction "$(bk peer "'10.0.0.1:80'" sideways 8 5 0)" "$BKROW"
+CMDS="peers --state CLOSE_WAIT" hostile bk-port-range "$(bk peer "'10.0.0.1:80'" out 8 5 0 0)" "$BKROW"
+CMDS="check" hostile cw-age-negative "INSERT INTO close_wait_age VALUES ($T, 1, $ALL, -5, 0, 0)" \
+	"close_wait_age at ts $T: a value that is not a time, a count, an age or a port range of 1 to 65536"
 hostile app-id "PRAGMA application_id = 7" "not a tcptally database (application_id 0x7)"
 hostile newer "PRAGMA user_version = 9" "database schema version 9 is newer than this tcptally"
 hostile states "UPDATE state SET name = 'OPEN' WHERE id = 1" "its table of states is not the kernel's 11"

@@ -3,8 +3,8 @@
 # (fixtures/schema2.db, tcptally 0.1.0): the report reads it as it is, and the
 # collector upgrades it in place on its next sample. Afterwards every old row
 # reads the same through state_counts, the hourly rollups of the old hours are
-# unchanged, the old samples have no accept queues or kernel context (NULL,
-# not 0), and the new sample has both.
+# unchanged, the old samples have no accept queues, kernel context or
+# breakdowns (NULL or no rows, not 0), and the new sample has all three.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 : "${REPORT:?REPORT must point at tcptally-report}"
@@ -45,9 +45,15 @@ assert_eq "$rc" 1 "listeners on schema 2"
 grep -q "no listener data between .*: samples stored before schema 3, and imported ones, have none" \
 	"$TT_TMP/l.out" || fail "listeners on schema 2: $(cat "$TT_TMP/l.out")"
 
+rc=0
+"$REPORT" -d "$TT_DB" who >"$TT_TMP/w.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "who on schema 2"
+grep -q "no sample with breakdowns between .*: breakdowns are off (breakdown: in the config), or the samples are from before schema 4 or imported" \
+	"$TT_TMP/w.out" || fail "who on schema 2: $(cat "$TT_TMP/w.out")"
+
 echo "--- the collector upgrades it on its next sample"
 in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once on the old database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 3 "the schema after the upgrade"
+assert_eq "$(q "PRAGMA user_version")" 4 "the schema after the upgrade"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade"
 assert_eq "$(q "SELECT * FROM state_counts WHERE ts <= $old_last ORDER BY ts, host, grp, state")" \
 	"$(cat "$TT_TMP/before.txt")" "every old row through state_counts ($nrows rows)"
@@ -70,6 +76,10 @@ assert_eq "$(q "SELECT count(*) FROM listen_queues WHERE ts = $new")" 3 \
 [ "$(q "SELECT count(*) FROM kernel_counters WHERE ts = $new")" -ge 17 ] ||
 	fail "the new sample's kernel counters: $(q "SELECT count(*) FROM kernel_counters WHERE ts = $new")"
 assert_eq "$(q "SELECT count(*) FROM kernel_limits WHERE name = 'somaxconn'")" 1 "somaxconn stored"
+assert_eq "$(q "SELECT count(*) FROM breakdown WHERE ts <= $old_last")" 0 "old samples: no breakdowns"
+# the namespace holds no socket: a sample with breakdowns, and no rows in them
+assert_eq "$(q "SELECT port_range FROM sample_breakdown WHERE ts = $new")" 28232 \
+	"the new sample's breakdowns, with the namespace's port range"
 
 echo "--- the report reads both: old rows as before, the new sample with its context"
 "$REPORT" -d "$TT_DB" trend --since 2d --step 1h --format csv >"$TT_TMP/trend.csv" ||
@@ -81,5 +91,5 @@ grep -qx "no group had a listener" "$TT_TMP/l.out" &&
 "$REPORT" -d "$TT_DB" now >"$TT_TMP/now.out" || fail "now after the upgrade"
 grep -q "^the kernel (the whole host" "$TT_TMP/now.out" || fail "now: no kernel section: $(cat "$TT_TMP/now.out")"
 echo "    $nrows state rows and $(wc -l <"$TT_TMP/hourly-before.txt") hourly rows of schema 2 read" \
-	"the same after the upgrade to schema 3"
+	"the same after the upgrade to schema 4"
 echo "OK: a schema 2 database upgrades in place"

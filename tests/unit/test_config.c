@@ -27,7 +27,7 @@
 			"FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, " \
 			"LISTEN, CLOSING"
 #define TOPKEYS		"database, interval, host, retention, max_size, textfile, context, " \
-			"groups, thresholds"
+			"breakdown, owners, groups, thresholds"
 #define MAXMSG		16
 
 struct bad {
@@ -232,8 +232,8 @@ static const struct bad bads[] = {
 	    "name: close-wait-leak" } },
 	{ "threshold_no_condition",
 	  "thresholds:\n  - name: t\n    state: LISTEN\n",
-	  { F ":2:5: threshold 't' has no condition; add one of above, below "
-	    "or growth" } },
+	  { F ":2:5: threshold 't' has no condition; add one of above, below, "
+	    "growth, fill_above, oldest_above or peer_port_share_above" } },
 	{ "threshold_two_conditions",
 	  "thresholds:\n  - name: t\n    state: LISTEN\n    below: 1\n"
 	  "    above: 5\n",
@@ -353,7 +353,7 @@ static const struct bad bads[] = {
 	    "over, e.g. window: 10m",
 	    F ":15:15: severity must be warning or critical, not 'high'",
 	    F ":16:5: threshold 'leak' has no condition; add one of above, "
-	    "below or growth",
+	    "below, growth, fill_above, oldest_above or peer_port_share_above",
 	    F ":16:11: duplicate threshold name 'leak' (first defined at line "
 	    "12); threshold names must be unique",
 	    F ":17:12: threshold 'leak': group 'db' is not defined; add it "
@@ -406,6 +406,37 @@ static const struct bad bads[] = {
 	    "(units s, min, h)" } },
 	{ "context_not_switch", "context: maybe\n",
 	  { F ":1:10: 'context' is on or off, not 'maybe'" } },
+	{ "breakdown_too_many", "breakdown:\n  cgroups: 101\n  peers: -1\n  owners: 3\n",
+	  { F ":2:12: breakdown.cgroups keeps the top K per group and state, 0 (off) to "
+	    "100, not 101",
+	    F ":3:10: 'peers' must be a non-negative integer (a socket count), not '-1'",
+	    F ":4:3: unknown key 'owners' (valid keys here: cgroups, peers)" } },
+	{ "owners_top_zero", "owners:\n  close_wait_above: 10\n  top: 0\n",
+	  { F ":3:8: owners.top is how many processes to name per group, 1 to 100, not 0" } },
+	{ "breakdown_not_map", "breakdown: 20\n",
+	  { F ":1:12: 'breakdown' must be a mapping of keys, not a single value" } },
+	{ "port_share_not_fraction",
+	  "thresholds:\n  - name: t\n    peer_port_share_above: 50%\n",
+	  { F ":3:28: 'peer_port_share_above' must be a fraction above 0 and at most 1, "
+	    "such as 0.9, not '50%'" } },
+	{ "port_share_with_state",
+	  "thresholds:\n  - name: t\n    state: TIME_WAIT\n    peer_port_share_above: 0.5\n",
+	  { F ":3:12: threshold 't': 'peer_port_share_above' counts a peer's sockets in "
+	    "every state: no 'state' goes with it" } },
+	{ "oldest_not_close_wait",
+	  "thresholds:\n  - name: t\n    state: TIME_WAIT\n    oldest_above: 10m\n",
+	  { F ":4:19: threshold 't': 'oldest_above' watches how long sockets have been "
+	    "stuck in CLOSE_WAIT: it goes with state: CLOSE_WAIT" } },
+	{ "oldest_zero",
+	  "thresholds:\n  - name: t\n    state: CLOSE_WAIT\n    oldest_above: 0\n",
+	  { F ":4:19: 'oldest_above' must be longer than 0, e.g. oldest_above: 10m" } },
+	{ "oldest_with_share",
+	  "thresholds:\n  - name: t\n    state: CLOSE_WAIT\n    oldest_above: 10m\n"
+	  "    peer_port_share_above: 0.5\n",
+	  { F ":3:12: threshold 't': 'peer_port_share_above' counts a peer's sockets in "
+	    "every state: no 'state' goes with it",
+	    F ":5:5: threshold 't': 'peer_port_share_above' cannot be combined with "
+	    "'oldest_above'; use one threshold per condition" } },
 };
 
 static void
@@ -494,7 +525,9 @@ test_example(void **state)
 	assert_memory_equal(g->remote_addrs[0].addr, ten, 4);
 
 	assert_int_equal(c->context, 1);
-	assert_int_equal(c->nthresholds, 6);
+	assert_int_equal(c->breakdown_cgroups, 20);
+	assert_int_equal(c->breakdown_peers, 20);
+	assert_int_equal(c->nthresholds, 8);
 	t = &c->thresholds[0];
 	assert_string_equal(t->name, "close-wait-leak");
 	assert_string_equal(t->group, "all");
@@ -531,6 +564,12 @@ test_example(void **state)
 	assert_true(t->limit == 1.0 / 60.0);
 	assert_int_equal(t->for_secs, 300);
 	t = &c->thresholds[5];
+	assert_string_equal(t->name, "port-exhaustion");
+	assert_true(t->kind == TH_PORT_SHARE && t->limit == 0.5 && t->for_secs == 60);
+	t = &c->thresholds[6];
+	assert_string_equal(t->name, "close-wait-stuck");
+	assert_true(t->kind == TH_OLDEST && t->state == TT_CLOSE_WAIT && t->limit == 600.0);
+	t = &c->thresholds[7];
 	assert_string_equal(t->name, "time-wait-buckets");
 	assert_true(t->kind == TH_USED && t->metric == USED_TW && t->limit == 0.8);
 
@@ -691,6 +730,43 @@ test_context_thresholds(void **state)
 	config_free(c);
 	c = load_ok("interval: 10s\n");
 	assert_int_equal(c->context, 1);	/* on unless said */
+	assert_int_equal(c->breakdown_cgroups, 20);	/* so are the breakdowns */
+	assert_int_equal(c->breakdown_peers, 20);
+	config_free(c);
+}
+
+static void
+test_breakdown_thresholds(void **state)
+{
+	struct config *c;
+	const struct threshold *t;
+
+	(void)state;
+	c = load_ok("breakdown:\n  cgroups: 0\n  peers: 100\ngroups:\n  - name: web\n"
+	    "thresholds:\n"
+	    "  - name: ports\n    peer_port_share_above: 0.5\n    for: 1m\n"
+	    "    severity: critical\n"
+	    "  - name: stuck\n    state: CLOSE_WAIT\n    group: web\n    oldest_above: 10m\n");
+	assert_int_equal(c->breakdown_cgroups, 0);
+	assert_int_equal(c->breakdown_peers, 100);
+	t = &c->thresholds[0];
+	assert_int_equal(t->kind, TH_PORT_SHARE);
+	assert_true(t->has_above && t->limit == 0.5);
+	assert_int_equal(t->for_secs, 60);
+	assert_string_equal(t->group, "all");
+	t = &c->thresholds[1];
+	assert_int_equal(t->kind, TH_OLDEST);
+	assert_int_equal(t->state, TT_CLOSE_WAIT);
+	assert_string_equal(t->group, "web");
+	assert_true(t->has_above && t->limit == 600.0);
+	config_free(c);
+	c = load_ok("owners:\n  close_wait_above: 100\n");
+	assert_int_equal(c->owners_above, 100);
+	assert_int_equal(c->owners_top, 10);
+	config_free(c);
+	c = load_ok("breakdown:\n  peers: 3\n");
+	assert_int_equal(c->breakdown_cgroups, 20);	/* the other keeps its default */
+	assert_int_equal(c->breakdown_peers, 3);
 	config_free(c);
 }
 
@@ -777,6 +853,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_context_thresholds),
+		cmocka_unit_test(test_breakdown_thresholds),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_errlist),
 		cmocka_unit_test(test_cannot_open),

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,6 +416,132 @@ test_kernel_context(void **state)
 	store_close(&s);
 }
 
+/*
+ * Breakdowns through the store: per group x state, the rows of each kind
+ * add up to the count in state_counts, (other) holds the rest beyond K,
+ * keys are stored once, the trigger's hourly maxima equal the raw rows',
+ * and retention takes them with their samples (and the hourly ones with the
+ * hourly rollups).
+ */
+static void
+test_breakdown_rows(void **state)
+{
+	static struct portrange p80[] = { { 80, 80 } };
+	struct group g[1];
+	struct config c;
+	struct matcher m;
+	struct tally t;
+	struct breakdown b;
+	struct cwage a;
+	struct store s;
+	struct tt_sock k;
+	uint8_t src[4] = { 127, 0, 0, 1 }, dst[4] = { 10, 0, 0, 0 };
+	char err[512];
+	int64_t ts;
+	int i;
+
+	(void)state;
+	memset(g, 0, sizeof(g));
+	memset(&c, 0, sizeof(c));
+	strcpy(g[0].name, "web");
+	g[0].local_ports = p80;
+	g[0].nlocal_ports = 1;
+	c.groups = g;
+	c.ngroups = 1;
+	assert_int_equal(store_open(&s, path, "host-b", err, sizeof(err)), 0);
+	assert_int_equal(store_set_groups(&s, &c), 0);
+	assert_int_equal(matcher_init(&m, &c), 0);
+	assert_int_equal(tally_init(&t, 2), 0);
+	assert_int_equal(bk_init(&b, 2, 2, 2), 0);	/* top 2 of each: the rest is (other) */
+	assert_int_equal(cwage_init(&a), 0);
+	t.bk = &b;
+	t.cw = &a;
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.src = src;
+	k.dst = dst;
+	for (ts = 1000; ts <= 1020; ts += 10) {
+		tally_begin(&t, ts);
+		tally_reset(&t);
+		/* 12 CLOSE_WAIT on :80 from 4 clients (6, 3, 2, 1), in cgroups 5 (8) and 6 */
+		for (i = 0; i < 12; i++) {
+			dst[3] = (uint8_t)(i < 6 ? 1 : i < 9 ? 2 : i < 11 ? 3 : 4);
+			k.state = TT_CLOSE_WAIT;
+			k.sport = 80;
+			k.dport = (uint16_t)(40000 + i);
+			k.cgroup = i < 8 ? 5 : 6;
+			k.cookie = (uint64_t)(100 + i);
+			tally_add(&t, &m, &k);
+		}
+		/* and ts/10 - 99 TIME_WAIT outbound to 10.0.0.9:5432 */
+		for (i = 0; i < ts / 10 - 99; i++) {
+			dst[3] = 9;
+			k.state = TT_TIME_WAIT;
+			k.sport = (uint16_t)(33000 + i);
+			k.dport = 5432;
+			k.cgroup = 0;
+			tally_add(&t, &m, &k);
+		}
+		assert_int_equal(store_sample(&s, ts, &t, NULL, 0, 1), 0);
+	}
+	/* the rows of each group x state x kind add up to state_counts */
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM (SELECT b.ts, b.grp, b.state, b.kind, "
+	    "sum(b.count) AS n FROM breakdown AS b GROUP BY 1, 2, 3, 4) AS x JOIN state_counts AS sc "
+	    "ON sc.ts = x.ts AND sc.grp = x.grp AND sc.state = x.state WHERE x.n != sc.count"), 0);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM (SELECT DISTINCT ts, grp, state, kind "
+	    "FROM breakdown)"), 3 * (2 * 2 + 2));	/* all: CW, TW; web: CW; each of 2 kinds */
+	assert_int_equal(q1(s.db, "SELECT count FROM breakdown WHERE ts = 1020 AND grp = 'web' "
+	    "AND kind = 'peer' AND key = '10.0.0.1:80' AND direction = 'in'"), 6);
+	assert_int_equal(q1(s.db, "SELECT count FROM breakdown WHERE ts = 1020 AND grp = 'web' "
+	    "AND kind = 'peer' AND key = '(other)'"), 3);	/* 2 + 1 beyond the top 2 */
+	assert_int_equal(q1(s.db, "SELECT count FROM breakdown WHERE ts = 1020 AND grp = 'all' "
+	    "AND kind = 'cgroup' AND key = '(id 5)' AND state = 'CLOSE_WAIT'"), 8);
+	assert_int_equal(q1(s.db, "SELECT count FROM breakdown WHERE ts = 1020 AND kind = 'cgroup' "
+	    "AND key = '(kernel)' AND state = 'TIME_WAIT'"), 3);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM bkey"), 7);	/* once each */
+	assert_int_equal(q1(s.db, "SELECT sockets FROM port_shares WHERE ts = 1020 "
+	    "AND peer = '10.0.0.9:5432' AND grp = 'all'"), 3);
+	assert_int_equal(q1(s.db, "SELECT round(port_share * 28232) FROM port_shares WHERE ts = 1020 "
+	    "AND peer = '10.0.0.9:5432' AND grp = 'all'"), 3);	/* the default range */
+	assert_int_equal(q1(s.db, "SELECT sum(err) FROM breakdown"), 0);
+	/* the ages: 12 CLOSE_WAIT seen first at 1000, a lower bound (the first sample) */
+	assert_int_equal(q1(s.db, "SELECT age FROM oldest_close_wait WHERE ts = 1020 AND grp = 'web'"),
+	    20);
+	assert_int_equal(q1(s.db, "SELECT lower_bound FROM oldest_close_wait WHERE ts = 1020 "
+	    "AND grp = 'web'"), 1);
+	/* hourly maxima: what the raw rows give */
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM hourly_breakdown AS h WHERE max != (SELECT "
+	    "max(count) FROM breakdown_count AS b WHERE b.ts - b.ts % 3600 = h.ts AND b.grp = h.grp "
+	    "AND b.state = h.state AND b.bkey = h.bkey)"), 0);
+	assert_int_equal(q1(s.db, "SELECT max FROM breakdown_hourly WHERE key = '10.0.0.9:5432' AND "
+	    "state = 'TIME_WAIT' AND grp = 'all'"), 3);
+	/* retention: the raw ones with their samples, the hourly ones with the rollups */
+	{
+		struct retain rt;
+
+		c.retention_raw = 3615 - 1015;	/* 1000 and 1010 go */
+		c.retention_hourly = 0;
+		assert_int_equal(retain_open(&rt, s.db), 0);
+		while (retain_step(&rt, &c, 3615, path) == 1)
+			;
+		assert_int_equal(q1(s.db, "SELECT min(ts) FROM breakdown_count"), 1020);
+		assert_int_equal(q1(s.db, "SELECT min(ts) FROM sample_breakdown"), 1020);
+		assert_int_equal(q1(s.db, "SELECT min(ts) FROM peer_load"), 1020);
+		assert_int_equal(q1(s.db, "SELECT min(ts) FROM close_wait_age"), 1020);
+		assert_true(q1(s.db, "SELECT count(*) FROM hourly_breakdown") > 0);
+		c.retention_hourly = 15;	/* rollups before 3600 go */
+		while (retain_step(&rt, &c, 3615, path) == 1)
+			;
+		assert_int_equal(q1(s.db, "SELECT count(*) FROM hourly_breakdown"), 0);
+		retain_close(&rt);
+	}
+	cwage_free(&a);
+	bk_free(&b);
+	tally_free(&t);
+	matcher_free(&m);
+	store_close(&s);
+}
+
 int
 main(void)
 {
@@ -429,6 +556,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_new_db_layout, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_store_sample_and_view, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_kernel_context, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_breakdown_rows, mkdb, rmdb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

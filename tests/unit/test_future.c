@@ -146,6 +146,10 @@ test_sql_removes_and_rebuilds(void **state)
 	assert_non_null(strstr(sql, "DELETE FROM counts WHERE ts > 1795460398;"));
 	assert_non_null(strstr(sql, "DELETE FROM sample WHERE ts > 1795460398;"));
 	assert_non_null(strstr(sql, "DELETE FROM hourly WHERE ts >= 1795456800;"));
+	assert_non_null(strstr(sql, "DELETE FROM breakdown_count WHERE ts > 1795460398;"));
+	assert_non_null(strstr(sql, "DELETE FROM close_wait_age WHERE ts > 1795460398;"));
+	assert_non_null(strstr(sql, "DELETE FROM owner WHERE ts > 1795460398;"));
+	assert_non_null(strstr(sql, "DELETE FROM hourly_breakdown WHERE ts >= 1795456800;"));
 	if (sqlite3_exec(s.db, sql, NULL, NULL, &err) != SQLITE_OK)
 		fail_msg("the printed statements fail: %s\n%s", err, sql);
 	assert_int_equal(q1("SELECT count(*) FROM sample WHERE ts > 1795460398"), 0);

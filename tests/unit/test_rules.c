@@ -580,10 +580,70 @@ test_fill_above_boundaries(void **state)
 	assert_true(f.fired);
 }
 
+/*
+ * peer_port_share_above 0.5 over 1000 ports: 500 sockets toward the peer is
+ * equal, not above; 501 is; with for 1m, a minute of 501 and more.
+ */
+static void
+test_port_share_boundaries(void **state)
+{
+	static const double shares[] = { 499.0 / 1000, 500.0 / 1000, 501.0 / 1000 };
+	struct threshold t = above(0, 0);
+	struct obs o[4];
+	struct finding f;
+	size_t i;
+
+	(void)state;
+	t.kind = TH_PORT_SHARE;
+	t.limit = 0.5;
+	for (i = 0; i < 3; i++) {
+		o[0].ts = T0;
+		o[0].v = shares[i];
+		rule_eval_obs(&t, o, 1, T0, max_gap, &f);
+		assert_int_equal(f.fired, i == 2);
+		assert_true(f.value == shares[i] && f.limit == 0.5);
+	}
+	t.for_secs = 60;
+	for (i = 0; i < 4; i++) {
+		o[i].ts = T0 + 30 * (int64_t)i;
+		o[i].v = i == 0 ? 0.4 : 0.6;	/* above from T0 + 30 on */
+	}
+	rule_eval_obs(&t, o, 3, T0 + 60, max_gap, &f);	/* 30 s of 60 */
+	assert_false(f.fired);
+	assert_int_equal(f.since, T0 + 30);
+	rule_eval_obs(&t, o, 4, T0 + 90, max_gap, &f);	/* 60 s: fires */
+	assert_true(f.fired);
+}
+
+/* oldest_above 10m: an age of 600 s is equal, not above; 601 s is. */
+static void
+test_oldest_boundaries(void **state)
+{
+	static const double ages[] = { 599, 600, 601 };
+	struct threshold t = above(0, 0);
+	struct obs o;
+	struct finding f;
+	size_t i;
+
+	(void)state;
+	t.kind = TH_OLDEST;
+	t.state = TT_CLOSE_WAIT;
+	t.limit = 600;
+	for (i = 0; i < 3; i++) {
+		o.ts = T0;
+		o.v = ages[i];
+		rule_eval_obs(&t, &o, 1, T0, max_gap, &f);
+		assert_int_equal(f.fired, i == 2);
+		assert_true(f.value == ages[i] && f.limit == 600);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_port_share_boundaries),
+		cmocka_unit_test(test_oldest_boundaries),
 		cmocka_unit_test(test_above_for),
 		cmocka_unit_test(test_above_gap),
 		cmocka_unit_test(test_above_max_gap),
