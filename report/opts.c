@@ -69,9 +69,9 @@ static const struct command commands[] = {
 	{ "who", cmd_who, OPTS(O_STATE, O_GROUP, O_SINCE, O_AT), 0,
 	  "who [--state S] [--group G] [--since DUR | --at T]  the cgroups holding sockets" },
 	{ "peers", cmd_peers, OPTS(O_STATE, O_DIRECTION, O_GROUP, O_SINCE, O_AT), 0,
-	  "peers [--state S] [--direction in|out] [--since DUR | --at T]  toward whom" },
+	  "peers [--state S] [--direction in|out] [--group G] [--since DUR | --at T]" },
 	{ "owners", cmd_owners, OPTS(O_GROUP, O_SINCE), 0,
-	  "owners [--group G] [--since DUR]      the processes named holding CLOSE_WAIT" },
+	  "owners [--group G] [--since DUR]      the processes holding CLOSE_WAIT sockets" },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 #undef OPTS
