@@ -260,11 +260,16 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
 	struct judge j = { r, t, at, stale, cs, 0, { 0 }, 0 };
 	char g[TT_NAME_MAX * 4], h[TT_HOST_MAX * 4], w[64];
 	const char *host;
-	size_t i;
+	size_t i, good = hist_good(&r->hist);
 
 	if (watch_each(r, t, at - back, at, judge_one, &j) != 0) {
 		dataset_free(&j.judged);
 		return -1;
+	}
+	if (hist_good(&r->hist) < good) {
+		/* a file refused on the way: its line says why; nothing to add */
+		dataset_free(&j.judged);
+		return j.oom ? runtime_err(r, "out of memory") : 0;
 	}
 	/* a rate or a share that cannot be judged on a fresh host is not OK: say why */
 	for (i = 0; i < cs->latest.n && (t->kind == TH_RATE || t->kind == TH_USED); i++) {

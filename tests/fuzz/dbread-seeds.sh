@@ -53,7 +53,9 @@ INSERT INTO breakdown_count SELECT c.ts, c.host, c.grp, 1, 5, c.established, 0 F
 INSERT INTO peer_load SELECT c.ts, c.host, c.grp, 3, c.time_wait, 0 FROM counts AS c
 	JOIN sample_breakdown AS s ON s.ts = c.ts;
 INSERT INTO close_wait_age SELECT c.ts, c.host, c.grp, c.ts - ($end - 1800), 0, c.ts < $end - 1500
-	FROM counts AS c JOIN sample_breakdown AS s ON s.ts = c.ts WHERE c.close_wait > 0;"
+	FROM counts AS c JOIN sample_breakdown AS s ON s.ts = c.ts WHERE c.close_wait > 0;
+INSERT INTO owner SELECT c.ts, c.host, c.grp, 4242, 'app', '/system.slice/app.service', c.close_wait
+	FROM counts AS c JOIN sample_breakdown AS s ON s.ts = c.ts WHERE c.close_wait > 10;"
 sqlite3 "$tmp/live.db" "PRAGMA journal_mode = DELETE; PRAGMA page_size = 512; VACUUM"
 mkdir -p "$out"
 cp "$tmp/live.db" "$out/valid.db"
@@ -76,4 +78,5 @@ variant bk-key-esc "UPDATE bkey SET key = '/a' || char(27) || '[2J' WHERE id = 1
 variant bk-negative "UPDATE breakdown_count SET count = -1 WHERE ts = (SELECT max(ts) FROM breakdown_count)"
 variant bk-range "UPDATE sample_breakdown SET port_range = 0 WHERE ts = (SELECT max(ts) FROM sample_breakdown)"
 variant cw-age "UPDATE close_wait_age SET age = -5 WHERE ts = (SELECT max(ts) FROM close_wait_age)"
+variant owner-comm "UPDATE owner SET comm = 'a' || char(10) || 'b' WHERE ts = (SELECT max(ts) FROM owner)"
 ls -l "$out"

@@ -1,8 +1,8 @@
 /*
  * Fuzz the report's reader: each input is a whole database file (pages,
  * schema SQL, values, all mutated by the fuzzer from real databases), on
- * which the real report runs now, check, trend, listeners, at, export, who
- * and peers, as a fleet file would be
+ * which the real report runs now, check, trend, listeners, at, export, who,
+ * peers and owners, as a fleet file would be
  * read. Whatever the bytes, a run ends with an exit code of 0 to 3: no
  * crash, no leak, no hang past the file's time budget (set small here).
  */
@@ -112,5 +112,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run("export", "--format", "csv", NULL);
 	run("who", "--since", "3d", NULL);
 	run("peers", "--since", "3d", NULL);
+	run("owners", "--since", "3d", NULL);
 	return 0;
 }

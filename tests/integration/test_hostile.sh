@@ -140,6 +140,8 @@ CMDS="who;daily" hostile bk-count-negative "$(bk cgroup "'/a'" '' 8 -1 0)" "$BKR
 CMDS="who" hostile bk-err-over "$(bk cgroup "'/a'" '' 8 5 6)" "$BKROW"
 CMDS="peers --state CLOSE_WAIT" hostile bk-direction "$(bk peer "'10.0.0.1:80'" sideways 8 5 0)" "$BKROW"
 CMDS="peers --state CLOSE_WAIT" hostile bk-port-range "$(bk peer "'10.0.0.1:80'" out 8 5 0 0)" "$BKROW"
+CMDS="owners" hostile owner-comm "INSERT INTO owner VALUES ($T, 1, $ALL, 42, 'a' || char(10) || 'b', '/x', 5)" \
+	"owner row at ts $T: a value that is not a time, a group, a pid, a name of printable bytes or a count"
 CMDS="check" hostile cw-age-negative "INSERT INTO close_wait_age VALUES ($T, 1, $ALL, -5, 0, 0)" \
 	"close_wait_age at ts $T: a value that is not a time, a count, an age or a port range of 1 to 65536"
 hostile app-id "PRAGMA application_id = 7" "not a tcptally database (application_id 0x7)"
