@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,49 @@ put_context(struct out *o, const struct config *c, const struct tally *t,
 			    (long long)kc->l.v[i]);
 }
 
+/*
+ * The ages of CLOSE_WAIT (groups holding some, tracked) and each group's
+ * outbound peer with the largest share of the local port range.
+ */
+static void
+put_breakdown(struct out *o, const struct config *c, const struct tally *t)
+{
+	struct tk_entry top;
+	uint64_t total;
+	char peer[64];
+	size_t g;
+	int dir;
+
+	if (t->cw != NULL) {
+		put_gauge(o, "tcptally_close_wait_oldest_seconds", "The age of the group's "
+		    "oldest CLOSE_WAIT socket, from the first sample of this collector that saw "
+		    "it so (a socket there at its first sample: at least this).");
+		for (g = 0; g < t->ngroups; g++) {
+			if (t->count[g][TT_CLOSE_WAIT] == 0 || t->cw_since[g] == INT64_MAX)
+				continue;
+			put(o, "tcptally_close_wait_oldest_seconds{group=\"");
+			put_label(o, g == 0 ? "all" : c->groups[g - 1].name);
+			put(o, "\"} %lld\n", (long long)(t->cw->now > t->cw_since[g] ?
+			    t->cw->now - t->cw_since[g] : 0));
+		}
+	}
+	if (t->bk == NULL || t->bk->k[BK_PEER] == 0)
+		return;
+	put_gauge(o, "tcptally_peer_port_share", "The group's outbound peer with the most "
+	    "sockets (any state) over the size of net.ipv4.ip_local_port_range: near 1, "
+	    "connect() to it fails.");
+	for (g = 0; g < t->ngroups; g++) {
+		if (bk_top(t->bk, BK_PEER, g, BK_ANY, &top, 1, &total) == 0)
+			continue;
+		bk_key_peer(&top.key, peer, sizeof(peer), &dir);
+		put(o, "tcptally_peer_port_share{group=\"");
+		put_label(o, g == 0 ? "all" : c->groups[g - 1].name);
+		put(o, "\",peer=\"");
+		put_label(o, peer);
+		put(o, "\"} %.6g\n", (double)top.count / bk_port_range_size(t->bk));
+	}
+}
+
 size_t
 textfile_format(char *buf, size_t len, const struct config *c, const struct tally *t,
     const struct kcontext *kc, int64_t ts, int64_t duration_ns)
@@ -140,6 +184,7 @@ textfile_format(char *buf, size_t len, const struct config *c, const struct tall
 	    "latest sample, each once.");
 	put(&o, "tcptally_sample_sockets %llu\n", (unsigned long long)t->total);
 	put_context(&o, c, t, kc);
+	put_breakdown(&o, c, t);
 	put_gauge(&o, "tcptally_sample_duration_seconds", "Time the latest sample took: "
 	    "socket dump, tally and database store.");
 	put(&o, "tcptally_sample_duration_seconds %.6f\n", (double)duration_ns / 1e9);

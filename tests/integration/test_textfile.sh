@@ -55,6 +55,13 @@ parse_prom() {
 		if ((g, s) in c) die("repeated")
 		c[g, s] = $2; nsock++; next
 	}
+	/^tcptally_close_wait_oldest_seconds\{group="[A-Za-z0-9_.-]+"\} [0-9]+$/ {
+		split($0, p, "\""); if (p[2] in age) die("repeated"); age[p[2]] = $2; next
+	}
+	/^tcptally_peer_port_share\{group="[A-Za-z0-9_.-]+",peer="[^"]+:[0-9]+"\} [0-9.e+-]+$/ {
+		split($0, p, "\""); if (p[2] in share) die("repeated")
+		if ($2 <= 0 || $2 > 1) die("a share not in (0, 1]"); share[p[2]] = $2; next
+	}
 	/^tcptally_sample_sockets [0-9]+$/ { v["sockets"] = $2; next }
 	/^tcptally_sample_duration_seconds [0-9]+\.[0-9]+$/ { v["duration"] = $2; next }
 	/^tcptally_sample_interval_seconds [0-9]+$/ { v["interval"] = $2; next }
@@ -62,8 +69,13 @@ parse_prom() {
 	{ die("unexpected line") }
 	END {
 		if (bad == "" && nsock != ngroups * n) bad = nsock " tcptally_sockets lines, want " ngroups * n
-		if (bad == "" && length(help) != 13) bad = length(help) " HELP lines"
-		if (bad == "" && length(type) != 13) bad = length(type) " TYPE lines"
+		if (bad == "" && length(help) != 15) bad = length(help) " HELP lines"
+		if (bad == "" && length(type) != 15) bad = length(type) " TYPE lines"
+		# the age of the oldest CLOSE_WAIT: for every group holding some
+		for (k = 1; k <= ng && bad == ""; k++)
+			if ((c[order[k], "CLOSE_WAIT"] > 0) != (order[k] in age))
+				bad = "group " order[k] ": CLOSE_WAIT " c[order[k], "CLOSE_WAIT"] ", but " \
+				    ((order[k] in age) ? "an age" : "no age")
 		if (bad == "" && nlq != ngroups * 5) bad = nlq " accept queue lines, want " ngroups * 5
 		if (bad == "" && length(v) != 4) bad = "missing sample gauges"
 		if (bad == "" && last != NR) bad = "the timestamp is not the last line"

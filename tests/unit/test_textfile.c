@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,45 @@ test_context_families(void **state)
 	free(buf);
 }
 
+/* The oldest CLOSE_WAIT per group holding some, and the top outbound peer's share. */
+static void
+test_breakdown_families(void **state)
+{
+	static const uint8_t peer[4] = { 10, 0, 0, 9 };
+	struct breakdown b;
+	struct bk_sock k;
+	struct cwage a;
+	char *buf;
+	int i;
+
+	(void)state;
+	assert_int_equal(cwage_init(&a), 0);
+	assert_int_equal(bk_init(&b, 3, 0, 5), 0);
+	assert_int_equal(bk_set_port_range(&b, 40000, 40999), 0);
+	for (i = 0; i < 600; i++) {	/* outbound toward 10.0.0.9:5432, in all and web */
+		bk_keys(&b, AF_INET, TT_TIME_WAIT, (uint16_t)(40000 + i), 5432, peer, 0, &k);
+		bk_add(&b, 0, TT_TIME_WAIT, &k);
+		bk_add(&b, 1, TT_TIME_WAIT, &k);
+	}
+	a.now = 1000;
+	t.cw = &a;
+	t.bk = &b;
+	t.cw_since[0] = 900;		/* all: 4e9 CLOSE_WAIT, the oldest 100 s old */
+	t.cw_since[1] = INT64_MAX;	/* web: none */
+	t.cw_since[2] = INT64_MAX;
+	buf = format();
+	assert_non_null(strstr(buf, "\n# TYPE tcptally_close_wait_oldest_seconds gauge\n"
+	    "tcptally_close_wait_oldest_seconds{group=\"all\"} 100\n#"));
+	assert_non_null(strstr(buf, "\n# TYPE tcptally_peer_port_share gauge\n"
+	    "tcptally_peer_port_share{group=\"all\",peer=\"10.0.0.9:5432\"} 0.6\n"
+	    "tcptally_peer_port_share{group=\"web\",peer=\"10.0.0.9:5432\"} 0.6\n#"));
+	free(buf);
+	t.cw = NULL;
+	t.bk = NULL;
+	bk_free(&b);
+	cwage_free(&a);
+}
+
 static void
 test_label_escaped(void **state)
 {
@@ -263,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_count_past_32_bits),
 		cmocka_unit_test(test_help_and_type_once_each),
 		cmocka_unit_test(test_context_families),
+		cmocka_unit_test(test_breakdown_families),
 		cmocka_unit_test(test_label_escaped),
 		cmocka_unit_test(test_short_buffer),
 		cmocka_unit_test(test_write_replaces_atomically),
