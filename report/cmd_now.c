@@ -78,14 +78,18 @@ cmd_now(struct report *r)
 		rc = runtime_err(r, "out of memory");
 	else
 		rows_print(&t, r->format, stdout);
-	/* a table gains the kernel's section; CSV and JSON stay the one table
-	 * they were (export has the kernel's context in every format) */
+	/* a table gains the kernel's section and the breakdowns'; CSV and JSON
+	 * stay the one table they were (export has the kernel's context in every
+	 * format; who and peers have the breakdowns) */
 	if (rc == 0 && r->format == FMT_TABLE) {
 		struct ksection ks;
 
 		if ((rc = ksection_load(r, KSEC_NOW, 0, r->now, r->now, &ks)) == 0)
 			ksection_table(&ks, stdout);
 		ksection_free(&ks);
+		/* and who holds CLOSE_WAIT, toward whom TIME_WAIT, at the newest samples */
+		if (rc == 0)
+			rc = bsection_table(r, r->now - r->max_gap, r->now, 1, stdout);
 	}
 	rows_free(&t);
 	dataset_free(&d);
