@@ -118,6 +118,8 @@ int		 store_cw_insert(struct store *s, int64_t ts, const struct tally *t);
 int		 store_owners_insert(struct store *s, int64_t ts, const struct owners *o,
 		     const uint64_t want[2], int top);
 void		 store_bk_close(struct store *s);
+/* A transaction rolled back: the key ids cached may name rows that are gone. */
+void		 store_bk_forget(struct store *s);
 const char	*store_errmsg(struct store *s);
 void		 store_close(struct store *s);
 

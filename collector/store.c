@@ -25,13 +25,18 @@ run(sqlite3_stmt *st)
 	return rc;
 }
 
-/* Keep the error, then roll back unless SQLite has done so already. */
+/*
+ * Keep the error, then roll back unless SQLite has done so already. Keys
+ * the transaction added to bkey are gone with it: the cache of their ids
+ * goes too, or a later sample would point at rows that are not there.
+ */
 static void
 abort_txn(struct store *s)
 {
 	snprintf(s->txn_err, sizeof(s->txn_err), "%s", sqlite3_errmsg(s->db));
 	if (!sqlite3_get_autocommit(s->db))
 		run(s->rollback);
+	store_bk_forget(s);
 }
 
 /*
@@ -254,6 +259,7 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, const struct kc
 	rc = insert_sample(s, ts, flags, duration_us, (int64_t)t->total, kc);
 	if (rc == SQLITE_CONSTRAINT) {
 		run(s->rollback);
+		store_bk_forget(s);
 		return 1;
 	}
 	if (rc != SQLITE_DONE || insert_counts(s, ts, t) == -1 ||

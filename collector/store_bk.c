@@ -68,6 +68,13 @@ store_bk_close(struct store *s)
 	s->bkc = NULL;
 }
 
+void
+store_bk_forget(struct store *s)
+{
+	if (s->bkc != NULL)
+		memset(s->bkc, 0, sizeof(*s->bkc));
+}
+
 static size_t
 bkc_slot(const struct bkcache *c, int kind, const struct tk_key *k)
 {

@@ -542,6 +542,56 @@ test_breakdown_rows(void **state)
 	store_close(&s);
 }
 
+/*
+ * A sample whose transaction fails after it added keys: they are rolled
+ * back, and the next sample stores them again, never an id that is gone.
+ */
+static void
+test_breakdown_rollback(void **state)
+{
+	struct config c;
+	struct tally t;
+	struct breakdown b;
+	struct matcher m;
+	struct store s;
+	struct tt_sock k;
+	uint8_t src[4] = { 127, 0, 0, 1 }, dst[4] = { 10, 0, 0, 7 };
+	char err[512];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_open(&s, path, "host-r", err, sizeof(err)), 0);
+	assert_int_equal(store_set_groups(&s, &c), 0);
+	assert_int_equal(matcher_init(&m, &c), 0);
+	assert_int_equal(tally_init(&t, 1), 0);
+	assert_int_equal(bk_init(&b, 1, 5, 5), 0);
+	t.bk = &b;
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	k.src = src;
+	k.dst = dst;
+	k.state = TT_TIME_WAIT;
+	k.sport = 40000;
+	k.dport = 5432;
+	tally_reset(&t);
+	tally_add(&t, &m, &k);
+	/* the last insert of the sample fails: keys were added before it */
+	assert_int_equal(sqlite3_exec(s.db, "CREATE TRIGGER boom BEFORE INSERT ON peer_load "
+	    "BEGIN SELECT RAISE(ABORT, 'boom'); END", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_sample(&s, 2000, &t, NULL, 0, 1), -1);
+	assert_non_null(strstr(store_errmsg(&s), "boom"));
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM bkey"), 0);
+	assert_int_equal(sqlite3_exec(s.db, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_sample(&s, 2010, &t, NULL, 0, 1), 0);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM breakdown_count AS b LEFT JOIN bkey AS k "
+	    "ON k.id = b.bkey WHERE k.id IS NULL"), 0);
+	assert_int_equal(q1(s.db, "SELECT count(*) FROM breakdown WHERE ts = 2010"), 2);
+	bk_free(&b);
+	tally_free(&t);
+	matcher_free(&m);
+	store_close(&s);
+}
+
 int
 main(void)
 {
@@ -557,6 +607,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_sample_and_view, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_kernel_context, mkdb, rmdb),
 		cmocka_unit_test_setup_teardown(test_breakdown_rows, mkdb, rmdb),
+		cmocka_unit_test_setup_teardown(test_breakdown_rollback, mkdb, rmdb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
