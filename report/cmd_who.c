@@ -40,8 +40,8 @@ static const struct column peer_cols[W_NCOLS] = {
 	{ "peak at", "peak_time", "peak_ts", COL_TIME, NULL, NULL, 0, NULL, 0 },
 	{ "growth/h", "growth_per_hour", "growth_per_hour", COL_REAL, "%+.1f", "%.3f", 1,
 	  NULL, 0 },
-	{ "port share", "port_share", "port_share", COL_REAL, "%.3f", "%.4f", 1, NULL, 0 },
-	{ "peak share", "peak_port_share", "peak_port_share", COL_REAL, "%.3f", "%.4f", 1,
+	{ "port share", "port_share", "port_share", COL_REAL, "%.3f", "%.6g", 1, NULL, 0 },
+	{ "peak share", "peak_port_share", "peak_port_share", COL_REAL, "%.3f", "%.6g", 1,
 	  NULL, 0 },
 	{ "max error", "max_error", "max_error", COL_INT, NULL, NULL, 1, NULL, 0 },
 };
