@@ -27,6 +27,11 @@ struct context {
 int		 context_init(struct context *cx, const char *proc);
 void		 context_free(struct context *cx);
 void		 context_read(struct context *cx, struct kstat *k, struct klimits *l);
+/*
+ * net.ipv4.ip_local_port_range alone, read before each dump whatever
+ * `context` says: it tells outbound peers from inbound. 0, or -1.
+ */
+int		 context_port_range(struct context *cx, int64_t *lo, int64_t *hi);
 
 /* diag.c */
 enum { DIAG_LEGACY = 1, DIAG_V2 = 2 };
@@ -110,6 +115,8 @@ struct kcontext {
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
 		     const struct kcontext *kc, unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
+/* A statement kept for the process's life; 0 or -1. */
+int		 store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
 /* store_bk.c, for store.c: the breakdown rows of a sample, in its transaction. */
 int		 store_bk_prepare(struct store *s);
 int		 store_bk_insert(struct store *s, int64_t ts, const struct breakdown *b);

@@ -121,3 +121,18 @@ context_read(struct context *cx, struct kstat *k, struct klimits *l)
 		note(cx, KS_NFILES + i, path, NULL);
 	}
 }
+
+int
+context_port_range(struct context *cx, int64_t *lo, int64_t *hi)
+{
+	const int a = KL_ip_local_port_range_min, b = KL_ip_local_port_range_max;
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", klimit_path(a));
+	if ((n = slurp(cx, path)) == -1 ||
+	    klimit_parse(cx->buf, (size_t)n, klimit_index(a), lo) == -1 ||
+	    klimit_parse(cx->buf, (size_t)n, klimit_index(b), hi) == -1)
+		return -1;
+	return 0;
+}

@@ -97,19 +97,14 @@ cg_find(void)
 
 /* net.ipv4.ip_local_port_range of this namespace: it tells outbound peers from inbound. */
 static void
-read_port_range(struct breakdown *b)
+read_port_range(struct context *cx, struct breakdown *b)
 {
 	static int failing;
-	char buf[64];
-	unsigned lo, hi;
-	FILE *f;
-	int ok = 0;
+	int64_t lo, hi;
+	int ok;
 
-	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) != NULL) {
-		ok = fgets(buf, sizeof(buf), f) != NULL && sscanf(buf, "%u %u", &lo, &hi) == 2 &&
-		    bk_set_port_range(b, lo, hi) == 0;
-		fclose(f);
-	}
+	ok = context_port_range(cx, &lo, &hi) == 0 && lo >= 0 && hi <= 65535 &&
+	    bk_set_port_range(b, (uint32_t)lo, (uint32_t)hi) == 0;
 	if (!ok && !failing)
 		log_warnx("/proc/sys/net/ipv4/ip_local_port_range: cannot read it; peers are "
 		    "told apart with the range %u-%u", b->port_lo, b->port_hi);
@@ -250,7 +245,7 @@ take_sample(struct collector *co, int64_t ts)
 	int rc;
 
 	if (co->bk != NULL) {
-		read_port_range(co->bk);
+		read_port_range(&co->context, co->bk);
 		cgmap_round(&cgmap);
 	}
 	tally_begin(&co->tally, ts);

@@ -9,8 +9,8 @@
 static const char sql_limit[] =
     "INSERT OR REPLACE INTO klimit (ts, host, name, value) VALUES (?1, ?2, ?3, ?4)";
 
-static int
-prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+int
+store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 {
 	return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) ==
 	    SQLITE_OK ? 0 : -1;
@@ -53,7 +53,7 @@ prepare_counts(struct store *s)
 	state_sql(vals, sizeof(vals), ", ", "?", 0);
 	snprintf(sql, sizeof(sql), "INSERT INTO counts (ts, host, grp, %s, listeners, queued,"
 	    " backlog, max_fill, full) VALUES (?, ?, ?, %s, ?, ?, ?, ?, ?)", cols, vals);
-	return prepare(s, sql, &s->ins_counts);
+	return store_prepare(s, sql, &s->ins_counts);
 }
 
 /* The sample, and its kernel context: ts, host, interval, then the kstats. */
@@ -62,14 +62,14 @@ prepare_sample(struct store *s)
 {
 	char cols[512], vals[128], sql[1024];
 
-	if (prepare(s, "INSERT INTO sample (ts, host, flags, duration_us, sockets)"
+	if (store_prepare(s, "INSERT INTO sample (ts, host, flags, duration_us, sockets)"
 	    " VALUES (?, ?, ?, ?, ?)", &s->ins_sample) == -1)
 		return -1;
 	kstat_sql(cols, sizeof(cols), ", ", "{c}", 0);
 	kstat_sql(vals, sizeof(vals), ", ", "?", 0);
 	snprintf(sql, sizeof(sql), "INSERT INTO sample_kernel (ts, host, interval, %s)"
 	    " VALUES (?, ?, ?, %s)", cols, vals);
-	return prepare(s, sql, &s->ins_kernel);
+	return store_prepare(s, sql, &s->ins_kernel);
 }
 
 /* The newest stored value of each limit of this host: only changes are stored. */
@@ -79,7 +79,7 @@ load_limits(struct store *s)
 	sqlite3_stmt *st;
 	int i;
 
-	if (prepare(s, "SELECT value FROM klimit WHERE host = ?1 AND name = ?2"
+	if (store_prepare(s, "SELECT value FROM klimit WHERE host = ?1 AND name = ?2"
 	    " ORDER BY ts DESC LIMIT 1", &st) == -1)
 		return -1;
 	memset(&s->limits, 0, sizeof(s->limits));
@@ -131,11 +131,11 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 		return -1;
 	}
 	if ((s->path = strdup(path)) == NULL ||
-	    prepare(s, "BEGIN IMMEDIATE", &s->begin) == -1 ||
-	    prepare(s, "COMMIT", &s->commit) == -1 ||
-	    prepare(s, "ROLLBACK", &s->rollback) == -1 ||
+	    store_prepare(s, "BEGIN IMMEDIATE", &s->begin) == -1 ||
+	    store_prepare(s, "COMMIT", &s->commit) == -1 ||
+	    store_prepare(s, "ROLLBACK", &s->rollback) == -1 ||
 	    prepare_sample(s) == -1 || prepare_counts(s) == -1 ||
-	    prepare(s, sql_limit, &s->ins_limit) == -1 || store_bk_prepare(s) == -1 ||
+	    store_prepare(s, sql_limit, &s->ins_limit) == -1 || store_bk_prepare(s) == -1 ||
 	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		store_close(s);

@@ -26,31 +26,24 @@ struct bkcache {
 
 static const char *const kind_name[BK_NKINDS] = { "cgroup", "peer" };
 
-static int
-prep(struct store *s, const char *sql, sqlite3_stmt **st)
-{
-	return sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) ==
-	    SQLITE_OK ? 0 : -1;
-}
-
 int
 store_bk_prepare(struct store *s)
 {
 	if ((s->bkc = calloc(1, sizeof(*s->bkc))) == NULL)
 		return -1;
-	return prep(s, "SELECT id FROM bkey WHERE kind = ?1 AND key = ?2 AND direction = ?3",
+	return store_prepare(s, "SELECT id FROM bkey WHERE kind = ?1 AND key = ?2 AND direction = ?3",
 	    &s->bk_get) == -1 ||
-	    prep(s, "INSERT INTO bkey (kind, key, direction) VALUES (?1, ?2, ?3)",
+	    store_prepare(s, "INSERT INTO bkey (kind, key, direction) VALUES (?1, ?2, ?3)",
 	    &s->bk_put) == -1 ||
-	    prep(s, "INSERT INTO breakdown_count (ts, host, grp, state, bkey, count, err)"
+	    store_prepare(s, "INSERT INTO breakdown_count (ts, host, grp, state, bkey, count, err)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s->ins_bcount) == -1 ||
-	    prep(s, "INSERT INTO peer_load (ts, host, grp, bkey, sockets, err)"
+	    store_prepare(s, "INSERT INTO peer_load (ts, host, grp, bkey, sockets, err)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s->ins_load) == -1 ||
-	    prep(s, "INSERT INTO sample_breakdown (ts, host, port_range) VALUES (?1, ?2, ?3)",
+	    store_prepare(s, "INSERT INTO sample_breakdown (ts, host, port_range) VALUES (?1, ?2, ?3)",
 	    &s->ins_bsample) == -1 ||
-	    prep(s, "INSERT INTO close_wait_age (ts, host, grp, age, untracked, lower_bound)"
+	    store_prepare(s, "INSERT INTO close_wait_age (ts, host, grp, age, untracked, lower_bound)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s->ins_cwage) == -1 ||
-	    prep(s, "INSERT INTO owner (ts, host, grp, pid, comm, cgroup, count)"
+	    store_prepare(s, "INSERT INTO owner (ts, host, grp, pid, comm, cgroup, count)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s->ins_owner) == -1 ? -1 : 0;
 }
 
@@ -89,6 +82,16 @@ bkc_slot(const struct bkcache *c, int kind, const struct tk_key *k)
 	return i;
 }
 
+/* Printable ASCII, as names are stored: the rest of a byte becomes '?'. */
+static void
+printable(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+	for (; *dst != '\0'; dst++)
+		if (*dst < 0x20 || *dst >= 0x7f)
+			*dst = '?';
+}
+
 /* The text of a key: its bkey row's key and direction. */
 static void
 key_text(struct store *s, int kind, const struct tk_key *k, char *buf, size_t len,
@@ -107,11 +110,7 @@ key_text(struct store *s, int kind, const struct tk_key *k, char *buf, size_t le
 	} else if ((id = bk_key_cgroup(k)) == 0) {
 		snprintf(buf, len, "(kernel)");
 	} else if (s->cgname != NULL && (p = s->cgname(s->cgarg, id)) != NULL) {
-		/* printable ASCII only: a name is the kernel's, but anyone may make one */
-		snprintf(buf, len, "%s", p);
-		for (; *buf != '\0'; buf++)
-			if (*buf < 0x20 || *buf >= 0x7f)
-				*buf = '?';
+		printable(buf, len, p);	/* the kernel's name, but anyone may make a cgroup */
 	} else {
 		/* gone before it could be looked up, or no cgroup2 to look in */
 		snprintf(buf, len, "(id %" PRIu64 ")", id);
@@ -258,16 +257,6 @@ store_cw_insert(struct store *s, int64_t ts, const struct tally *t)
 			return -1;
 	}
 	return 0;
-}
-
-/* Printable ASCII, as names are stored: the rest of a byte becomes '?'. */
-static void
-printable(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src);
-	for (; *dst != '\0'; dst++)
-		if (*dst < 0x20 || *dst >= 0x7f)
-			*dst = '?';
 }
 
 static int

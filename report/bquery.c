@@ -93,17 +93,19 @@ dir_of(const unsigned char *d)
 	return -1;
 }
 
-/* Column c as a count: an integer 0 .. TT_COUNT_MAX; NULL allowed if nullable (-1). */
+/* Column c as a count (count_at), or NULL if nullable: then *v is -1. */
 static int
 count_col(sqlite3_stmt *st, int c, int nullable, int64_t *v)
 {
-	int t = sqlite3_column_type(st, c);
+	uint64_t u;
 
 	*v = -1;
-	if (t == SQLITE_NULL)
+	if (sqlite3_column_type(st, c) == SQLITE_NULL)
 		return nullable ? 0 : -1;
-	*v = sqlite3_column_int64(st, c);
-	return t == SQLITE_INTEGER && *v >= 0 && *v <= TT_COUNT_MAX ? 0 : -1;
+	if (count_at(st, c, &u) == -1)
+		return -1;
+	*v = (int64_t)u;
+	return 0;
 }
 
 /* One row into the key it belongs to; -1 bad value, -2 out of memory. */
@@ -111,14 +113,13 @@ static int
 take_row(struct acc *a, const struct hfile *f, sqlite3_stmt *st, int64_t newest)
 {
 	const unsigned char *key = sqlite3_column_text(st, 1);
-	int len = sqlite3_column_bytes(st, 1), dir = dir_of(sqlite3_column_text(st, 2));
+	int dir = dir_of(sqlite3_column_text(st, 2));
 	int64_t ts = sqlite3_column_int64(st, 0), count, err, sockets, range;
 	struct bkstat *s = a->n > 0 ? &a->s[a->n - 1] : NULL;
 	double t, share;
 
-	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || ts < 0 || key == NULL ||
-	    sqlite3_column_type(st, 1) != SQLITE_TEXT || len < 1 || len >= BKD_TEXT_MAX ||
-	    !text_printable((const char *)key, (size_t)len) || dir < 0 ||
+	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || ts < 0 ||
+	    !name_ok(st, 1, BKD_TEXT_MAX, 0) || dir < 0 ||
 	    count_col(st, 3, 0, &count) == -1 || count_col(st, 4, 0, &err) == -1 ||
 	    err > count || count_col(st, 5, 1, &sockets) == -1 ||
 	    count_col(st, 6, 1, &range) == -1 || range == 0 || range > 65536)
@@ -387,7 +388,7 @@ hist_bk_top(struct history *h, const char *host, const char *group, int what, in
 	sqlite3_stmt *st;
 	const unsigned char *k;
 	int64_t v;
-	int rc, n, got = 0;
+	int rc, got = 0;
 
 	if (f == NULL || f->why != NULL || f->schema < SCHEMA_BREAKDOWN)
 		return 0;
@@ -404,9 +405,7 @@ hist_bk_top(struct history *h, const char *host, const char *group, int what, in
 	sqlite3_bind_int64(st, 5, to);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		k = sqlite3_column_text(st, 0);
-		n = sqlite3_column_bytes(st, 0);
-		if (k == NULL || n < 1 || n >= BKD_TEXT_MAX ||
-		    !text_printable((const char *)k, (size_t)n) || count_col(st, 1, 0, &v) == -1) {
+		if (!name_ok(st, 0, BKD_TEXT_MAX, 0) || count_col(st, 1, 0, &v) == -1) {
 			sqlite3_finalize(st);
 			hfile_end(f);
 			return hfile_refuse(f, "a breakdown key that is not 1 to 255 printable "
@@ -428,14 +427,13 @@ static const char sql_owners[] =
     " JOIN grp AS g ON g.id = o.grp WHERE o.host = ?1 AND o.ts BETWEEN ?2 AND ?3"
     " AND (?4 IS NULL OR g.name = ?4) ORDER BY g.name, o.pid, o.comm, o.ts";
 
+/* A name (name_ok), or empty text: a process's name or cgroup may be unreadable. */
 static int
 text_col(sqlite3_stmt *st, int c, size_t max)
 {
-	const unsigned char *s = sqlite3_column_text(st, c);
-	int n = sqlite3_column_bytes(st, c);
-
-	return sqlite3_column_type(st, c) == SQLITE_TEXT && s != NULL && n >= 0 &&
-	    (size_t)n < max && text_printable((const char *)s, (size_t)n) ? 0 : -1;
+	if (sqlite3_column_type(st, c) == SQLITE_TEXT && sqlite3_column_bytes(st, c) == 0)
+		return 0;
+	return name_ok(st, c, max, 0) ? 0 : -1;
 }
 
 /* One file's owner rows into *out (grown); -1 refused, -2 out of memory. */
@@ -464,7 +462,7 @@ owners_file(struct history *h, size_t fi, int64_t from, int64_t to, const char *
 		ts = sqlite3_column_int64(st, 0);
 		pid = sqlite3_column_int64(st, 2);
 		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || ts < 0 ||
-		    text_col(st, 1, TT_NAME_MAX) == -1 || text_col(st, 3, 64) == -1 ||
+		    !name_ok(st, 1, TT_NAME_MAX, 1) || text_col(st, 3, 64) == -1 ||
 		    text_col(st, 4, BKD_TEXT_MAX) == -1 ||
 		    sqlite3_column_type(st, 2) != SQLITE_INTEGER || pid < 1 || pid > INT32_MAX ||
 		    count_col(st, 5, 0, &count) == -1) {

@@ -226,9 +226,10 @@ bsection_table(struct report *r, int64_t from, int64_t to, int clock, FILE *f)
 	return 0;
 }
 
-enum { O_HOST, O_GROUP_, O_PID, O_COMM, O_CGROUP, O_NOW, O_PEAK, O_FIRST, O_LAST, O_NCOLS };
+enum { OW_HOST, OW_GROUP, OW_PID, OW_COMM, OW_CGROUP, OW_NOW, OW_PEAK, OW_FIRST, OW_LAST,
+	OW_NCOLS };
 
-static const struct column owner_cols[O_NCOLS] = {
+static const struct column owner_cols[OW_NCOLS] = {
 	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "pid", "pid", "pid", COL_INT, NULL, NULL, 1, NULL, 0 },
@@ -245,7 +246,7 @@ cmd_owners(struct report *r)
 {
 	int64_t to = r->now, from = to - (r->since_set ? r->since : 3600);
 	struct ownstat *o = NULL;
-	struct cell row[O_NCOLS];
+	struct cell row[OW_NCOLS];
 	struct rows t;
 	char a[32], b[32];
 	size_t n = 0, i;
@@ -255,19 +256,19 @@ cmd_owners(struct report *r)
 		return usage_err(r, "owners: one --group at a time");
 	if (hist_owners(&r->hist, from, to, r->ngroup ? r->group[0] : NULL, &o, &n) == -1)
 		return report_fail(r);
-	rows_init(&t, owner_cols, O_NCOLS);
+	rows_init(&t, owner_cols, OW_NCOLS);
 	if (r->format != FMT_JSON && r->hist.n == 1)
-		t.hide |= 1u << O_HOST;
+		t.hide |= 1u << OW_HOST;
 	for (i = 0; i < n && rc == 0; i++) {
-		row[O_HOST] = cell_text(o[i].host);
-		row[O_GROUP_] = cell_text(o[i].group);
-		row[O_PID] = cell_int(o[i].pid);
-		row[O_COMM] = cell_text(o[i].comm);
-		row[O_CGROUP] = o[i].cgroup[0] ? cell_text(o[i].cgroup) : cell_null();
-		row[O_NOW] = cell_int((int64_t)o[i].now);
-		row[O_PEAK] = cell_int((int64_t)o[i].peak);
-		row[O_FIRST] = cell_int(o[i].first);
-		row[O_LAST] = cell_int(o[i].last);
+		row[OW_HOST] = cell_text(o[i].host);
+		row[OW_GROUP] = cell_text(o[i].group);
+		row[OW_PID] = cell_int(o[i].pid);
+		row[OW_COMM] = cell_text(o[i].comm);
+		row[OW_CGROUP] = o[i].cgroup[0] ? cell_text(o[i].cgroup) : cell_null();
+		row[OW_NOW] = cell_int((int64_t)o[i].now);
+		row[OW_PEAK] = cell_int((int64_t)o[i].peak);
+		row[OW_FIRST] = cell_int(o[i].first);
+		row[OW_LAST] = cell_int(o[i].last);
 		if (rows_add(&t, row, 0) == -1)
 			rc = runtime_err(r, "out of memory");
 	}

@@ -268,8 +268,7 @@ check_schema(struct hfile *f)
 	return 0;
 }
 
-/* A name as the collector and import write them: printable UTF-8, 1..max-1 bytes. */
-static int
+int
 name_ok(sqlite3_stmt *st, int col, size_t max, int strict)
 {
 	const char *s;

@@ -216,8 +216,7 @@ hist_file_of(const struct history *h, const char *host)
 	return NULL;
 }
 
-/* A count, min or max: an integer from 0 to TT_COUNT_MAX. */
-static int
+int
 count_at(sqlite3_stmt *st, int col, uint64_t *out)
 {
 	int64_t v;

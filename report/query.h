@@ -67,6 +67,13 @@ int		 hfile_fail(struct hfile *f);
 void		 hfile_begin(struct hfile *f);
 void		 hfile_end(struct hfile *f);
 
+/* Checks on a column of a row read: every value is validated before use. */
+/* dbread.c: a name as the collector and import write them: printable UTF-8 without
+ * NUL, 1..max-1 bytes; strict: of the characters a group or threshold name takes. */
+int		 name_ok(sqlite3_stmt *st, int col, size_t max, int strict);
+/* query.c: a count, min or max: an integer from 0 to TT_COUNT_MAX. 0, or -1. */
+int		 count_at(sqlite3_stmt *st, int col, uint64_t *out);
+
 /* query.c */
 int		 hist_add(struct history *h, const char *path);
 int		 hist_open(struct history *h);
