@@ -31,12 +31,36 @@ struct listen_tally {
 	double		 max_fill;
 };
 
+/*
+ * A side's addresses seen lately, with the groups whose address conditions
+ * on that side they meet: most sockets share a few local addresses and
+ * often their peers, so the CIDR lists are walked once per address, not
+ * once per socket and group.
+ */
+#define MATCH_ACACHE	256		/* entries per side, direct-mapped */
+
+struct acache_ent {
+	uint8_t		 family;	/* 0: empty */
+	uint8_t		 addr[16];
+	uint64_t	 mask;
+};
+
+/*
+ * Port conditions as two small tables per side: port -> class, class ->
+ * the mask of groups it matches. There are few distinct masks, so the
+ * 64k-entry table is 1 byte a port (2 beyond 256 classes), not 8: 64 KiB
+ * a side stays in the cache where 512 KiB did not, and those loads were
+ * the counting's largest cost.
+ */
 struct matcher {
 	size_t		 ngroups;	/* user groups */
-	uint64_t	*lport;		/* [65536] bit g set: local port matches group g */
-	uint64_t	*rport;		/* [65536] */
+	void		*lcls, *rcls;	/* [65536] the class of a local / remote port */
+	int		 lwide, rwide;	/* classes are uint16_t, not uint8_t */
+	uint64_t	*lmask, *rmask;	/* [classes] the groups a class matches */
 	uint64_t	 fam4, fam6;	/* groups accepting each family */
 	uint64_t	 has_addr;	/* groups with address conditions */
+	uint64_t	 has_laddr, has_raddr;	/* ... on the local, the remote side */
+	struct acache_ent *acache;	/* [2][MATCH_ACACHE]: local, remote; mutable */
 	const struct group *groups;
 };
 
@@ -59,6 +83,10 @@ int		 tally_init(struct tally *t, size_t ngroups);
 void		 tally_reset(struct tally *t);
 void		 tally_free(struct tally *t);
 void		 tally_add(struct tally *t, const struct matcher *m, const struct tt_sock *s);
+/* The user groups (bit g: group g) whose port and family conditions s meets. */
+uint64_t	 matcher_ports(const struct matcher *m, const struct tt_sock *s);
+/* The user groups whose address conditions s meets (with none: all of them). */
+uint64_t	 matcher_addrs(const struct matcher *m, const struct tt_sock *s);
 /* A new sample at now: the ages of CLOSE_WAIT count from it (when t->cw). */
 void		 tally_begin(struct tally *t, int64_t now);
 /* A listener's fill: queue / (backlog + 1). */

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,7 +221,7 @@ test_no_groups(void **state)
 	(void)state;
 	memset(&none, 0, sizeof(none));
 	assert_int_equal(matcher_init(&m, &none), 0);
-	assert_null(m.lport);	/* nothing allocated for `all` alone */
+	assert_null(m.lcls);	/* nothing allocated for `all` alone */
 	assert_int_equal(tally_init(&t, 1), 0);
 	s.family = AF_INET;
 	s.state = TT_LISTEN;
@@ -238,6 +239,203 @@ test_no_groups(void **state)
 	matcher_free(&m);
 }
 
+/* A group's conditions read straight from its definition. */
+static int
+ports_in(const struct portrange *r, size_t n, uint16_t port)
+{
+	size_t i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (port >= r[i].lo && port <= r[i].hi)
+			return 1;
+	return 0;
+}
+
+static uint64_t
+naive_groups(const struct config *c, const struct tt_sock *s)
+{
+	uint64_t mask = 0;
+	size_t g;
+
+	for (g = 0; g < c->ngroups; g++) {
+		const struct group *gr = &c->groups[g];
+
+		if ((gr->family == FAM_IPV4 && s->family != AF_INET) ||
+		    (gr->family == FAM_IPV6 && s->family != AF_INET6))
+			continue;
+		if (!ports_in(gr->local_ports, gr->nlocal_ports, s->sport) ||
+		    !ports_in(gr->remote_ports, gr->nremote_ports, s->dport))
+			continue;
+		if (gr->nlocal_addrs > 0 &&
+		    !cidr_list_match(gr->local_addrs, gr->nlocal_addrs, s->family, s->src))
+			continue;
+		if (gr->nremote_addrs > 0 &&
+		    !cidr_list_match(gr->remote_addrs, gr->nremote_addrs, s->family, s->dst))
+			continue;
+		mask |= 1ULL << g;
+	}
+	return mask;
+}
+
+/*
+ * The compiled matcher (port classes, the cache of address masks) against
+ * the definitions, over random sockets: ports at the edges of every range,
+ * addresses from a pool larger than the cache (evictions, collisions),
+ * v4-mapped IPv6, and a pool address coming back after it was evicted.
+ */
+static void
+test_matcher_equals_definitions(void **state)
+{
+	static struct portrange edge[] = { { 0, 0 }, { 1023, 1024 }, { 32768, 60999 },
+		{ 65535, 65535 } };
+	static struct cidr la[2], ra[3];
+	struct group gs[NG + 3];
+	struct config c;
+	struct matcher m;
+	struct tt_sock s;
+	uint8_t pool[1500][16], src[16], dst[16];
+	uint64_t seed = 88172645463325252ULL, x, got;
+	const char *why;
+	size_t i, checked = 0, hits = 0;
+
+	(void)state;
+	memcpy(gs, groups, sizeof(groups));
+	assert_int_equal(cidr_parse("127.0.0.0/8", &la[0], &why), 0);
+	assert_int_equal(cidr_parse("fd00::/64", &la[1], &why), 0);
+	assert_int_equal(cidr_parse("10.1.0.0/16", &ra[0], &why), 0);
+	assert_int_equal(cidr_parse("::ffff:10.2.0.0/112", &ra[1], &why), 0);
+	assert_int_equal(cidr_parse("2001:db8::/32", &ra[2], &why), 0);
+	memset(&gs[NG], 0, 3 * sizeof(gs[0]));
+	strcpy(gs[NG].name, "edges");
+	gs[NG].local_ports = edge;
+	gs[NG].nlocal_ports = 4;
+	gs[NG].remote_addrs = ra;
+	gs[NG].nremote_addrs = 3;
+	strcpy(gs[NG + 1].name, "local");
+	gs[NG + 1].local_addrs = la;
+	gs[NG + 1].nlocal_addrs = 2;
+	gs[NG + 1].remote_ports = edge;
+	gs[NG + 1].nremote_ports = 2;
+	strcpy(gs[NG + 2].name, "both");
+	gs[NG + 2].local_addrs = la;
+	gs[NG + 2].nlocal_addrs = 1;
+	gs[NG + 2].remote_addrs = ra;
+	gs[NG + 2].nremote_addrs = 2;
+	memset(&c, 0, sizeof(c));
+	c.groups = gs;
+	c.ngroups = NG + 3;
+	assert_int_equal(matcher_init(&m, &c), 0);
+	assert_false(m.lwide);	/* a handful of classes: 8 bits */
+	for (i = 0; i < 1500; i++) {
+		x = seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		memset(pool[i], 0, 16);
+		switch (i % 5) {
+		case 0:	/* 10.1.x.y, 10.2.x.y, 10.3.x.y */
+			pool[i][0] = 10, pool[i][1] = (uint8_t)(1 + (x >> 40) % 3);
+			pool[i][2] = (uint8_t)(x >> 8), pool[i][3] = (uint8_t)(x >> 16);
+			break;
+		case 1:	/* 127.x.y.z */
+			pool[i][0] = 127, memcpy(pool[i] + 1, &x, 3);
+			break;
+		case 2:	/* v4-mapped 10.2.x.y */
+			pool[i][10] = pool[i][11] = 0xff, pool[i][12] = 10, pool[i][13] = 2;
+			pool[i][14] = (uint8_t)x, pool[i][15] = (uint8_t)(x >> 8);
+			break;
+		case 3:	/* 2001:db8::/32 or beside it */
+			pool[i][0] = 0x20, pool[i][1] = 0x01, pool[i][2] = 0x0d;
+			pool[i][3] = (uint8_t)(0xb8 + (x >> 60) % 2);
+			memcpy(pool[i] + 8, &x, 8);
+			break;
+		default:	/* fd00::/64 or fd00:0:0:1::/64 */
+			pool[i][0] = 0xfd, pool[i][7] = (uint8_t)((x >> 50) % 2);
+			memcpy(pool[i] + 8, &x, 8);
+		}
+	}
+	for (i = 0; i < 200000; i++) {
+		size_t a, b;
+
+		x = seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		a = (size_t)(x % 1500);
+		b = (size_t)((x >> 16) % 1500);
+		if ((a % 5 < 2) != (b % 5 < 2))	/* both IPv4 or both IPv6 */
+			b = a;
+		memcpy(src, pool[a], 16);
+		memcpy(dst, pool[b], 16);
+		s.family = a % 5 < 2 ? AF_INET : AF_INET6;
+		s.state = TT_ESTABLISHED;
+		s.src = src;
+		s.dst = dst;
+		s.sport = (uint16_t)(x >> 32);
+		s.dport = (uint16_t)(x >> 48);
+		if ((x >> 20) % 4 == 0)	/* the edges of the ranges */
+			s.sport = edge[(x >> 22) % 4].lo - (x >> 24) % 2;
+		if ((x >> 25) % 4 == 0)
+			s.dport = edge[(x >> 27) % 4].hi + (x >> 29) % 2;
+		got = matcher_ports(&m, &s);
+		if (got & m.has_addr)
+			got &= matcher_addrs(&m, &s);
+		assert_true(got == naive_groups(&c, &s));
+		hits += got != 0;
+		checked++;
+	}
+	assert_true(checked == 200000);
+	assert_true(hits > 50000);	/* the sockets fell in groups, not only outside */
+	matcher_free(&m);
+}
+
+/*
+ * More than 256 distinct port masks (the classes go 16 bits wide): group g
+ * takes the ports below 2048 whose bit g is set, locally, and bit g + 1
+ * remotely.
+ */
+static void
+test_matcher_wide_classes(void **state)
+{
+	static struct portrange lr[10][1024], rr[10][1024];
+	struct group gs[10];
+	struct config c;
+	struct matcher m;
+	struct tt_sock s;
+	uint8_t a[16] = { 127, 0, 0, 1 };
+	uint32_t sp, dp;
+	size_t g, n;
+
+	(void)state;
+	memset(gs, 0, sizeof(gs));
+	for (g = 0; g < 10; g++) {
+		snprintf(gs[g].name, sizeof(gs[g].name), "bit%zu", g);
+		for (n = 0, sp = 1u << g; sp < 2048; sp += 2u << g, n++) {
+			lr[g][n].lo = (uint16_t)sp;
+			lr[g][n].hi = (uint16_t)(sp + (1u << g) - 1);
+		}
+		gs[g].local_ports = lr[g];
+		gs[g].nlocal_ports = n;
+		for (n = 0, sp = 2u << g; sp < 2048; sp += 4u << g, n++) {
+			rr[g][n].lo = (uint16_t)sp;
+			rr[g][n].hi = (uint16_t)(sp + (2u << g) - 1);
+		}
+		gs[g].remote_ports = rr[g];
+		gs[g].nremote_ports = n;
+	}
+	memset(&c, 0, sizeof(c));
+	c.groups = gs;
+	c.ngroups = 10;
+	assert_int_equal(matcher_init(&m, &c), 0);
+	assert_true(m.lwide);	/* 1024 local classes */
+	s.family = AF_INET;
+	s.state = TT_ESTABLISHED;
+	s.src = s.dst = a;
+	for (sp = 0; sp < 65536; sp++)
+		for (dp = sp % 7; dp < 65536; dp += 4099) {
+			s.sport = (uint16_t)sp;
+			s.dport = (uint16_t)dp;
+			assert_true(matcher_ports(&m, &s) == naive_groups(&c, &s));
+		}
+	matcher_free(&m);
+}
+
 int
 main(void)
 {
@@ -247,6 +445,8 @@ main(void)
 		cmocka_unit_test_setup(test_totals_and_reset, setup),
 		cmocka_unit_test_setup(test_unknown_state, setup),
 		cmocka_unit_test_setup(test_no_groups, setup),
+		cmocka_unit_test_setup(test_matcher_equals_definitions, setup),
+		cmocka_unit_test_setup(test_matcher_wide_classes, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
