@@ -59,7 +59,7 @@ db_hosts(sqlite3 *db, char *buf, size_t len)
 	int n = 0, rc;
 
 	buf[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT name FROM host ORDER BY id", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, "SELECT name FROM host GROUP BY name ORDER BY min(id)", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -70,10 +70,29 @@ db_hosts(sqlite3 *db, char *buf, size_t len)
 }
 
 int64_t
+db_host_id(sqlite3 *db, const char *name, const char *netns)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO host (name, netns) VALUES (?1, ?2) "
+	    "ON CONFLICT (name, netns) DO UPDATE SET name = name RETURNING id", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, netns, -1, SQLITE_STATIC);
+	v = db_int_stmt(st, -1);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int64_t
 db_name_id(sqlite3 *db, const char *table, const char *name)
 {
 	char sql[128];
 
+	if (strcmp(table, "host") == 0)
+		return db_host_id(db, name, "host");
 	snprintf(sql, sizeof(sql), "INSERT INTO %s (name) VALUES (?1) "
 	    "ON CONFLICT (name) DO UPDATE SET name = name RETURNING id", table);
 	return db_int(db, sql, name, -1);

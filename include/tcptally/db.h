@@ -49,10 +49,12 @@ int64_t		 db_int(sqlite3 *db, const char *sql, const char *arg, int64_t dflt);
 /*
  * How many hosts the database holds (one file holds one host; more come
  * only from imports of older versions), the first one's name in buf; -1 on
- * error.
+ * error. The network namespaces of one host are one host.
  */
 int		 db_hosts(sqlite3 *db, char *buf, size_t len);
 /* The id of name in table (host or grp), inserted if missing; -1 on error. */
 int64_t		 db_name_id(sqlite3 *db, const char *table, const char *name);
+/* The id of host name's network namespace netns ("host": its own); inserted if missing. */
+int64_t		 db_host_id(sqlite3 *db, const char *name, const char *netns);
 
 #endif

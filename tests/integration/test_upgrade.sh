@@ -6,12 +6,19 @@
 # reads the same through state_counts, the hourly rollups of the old hours are
 # unchanged, the old samples have no accept queues, kernel context or
 # breakdowns (NULL or no rows, not 0), and the new sample has all three.
+# Since schema 5 every view ends in a `netns` column: old rows read the same
+# with `host` there (old(): a view's rows with it checked and cut off).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 : "${REPORT:?REPORT must point at tcptally-report}"
 command -v sqlite3 >/dev/null || skip_or_fail "sqlite3 not installed"
 
 tt_netns
+# A view's rows as schema 4 showed them: after schema 5, each must end in
+# the namespace `host`, which is cut off.
+old() {
+	q "$1" | awk -v what="$1" '{ if (sub(/\|host$/, "") != 1) { print "no netns host: " $0 > "/dev/stderr"; exit 1 } print }'
+}
 TT_DB="$TT_TMP/up.db"
 cp "$here/fixtures/schema2.db" "$TT_DB"
 chmod 600 "$TT_DB"
@@ -54,9 +61,9 @@ grep -q "no sample with breakdowns between .*: breakdowns are off (breakdown: in
 
 echo "--- the collector upgrades it on its next sample"
 in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once on the old database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 4 "the schema after the upgrade"
+assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade"
-assert_eq "$(q "SELECT * FROM state_counts WHERE ts <= $old_last ORDER BY ts, host, grp, state")" \
+assert_eq "$(old "SELECT * FROM state_counts WHERE ts <= $old_last ORDER BY ts, host, grp, state")" \
 	"$(cat "$TT_TMP/before.txt")" "every old row through state_counts ($nrows rows)"
 assert_eq "$(q "SELECT $HOURLY FROM hourly WHERE ts <= $old_last / 3600 * 3600 - 3600
 	ORDER BY ts, host, grp")" \
@@ -92,12 +99,12 @@ grep -qx "no group had a listener" "$TT_TMP/l.out" &&
 "$REPORT" -d "$TT_DB" now >"$TT_TMP/now.out" || fail "now after the upgrade"
 grep -q "^the kernel (the whole host" "$TT_TMP/now.out" || fail "now: no kernel section: $(cat "$TT_TMP/now.out")"
 echo "    $nrows state rows and $(wc -l <"$TT_TMP/hourly-before.txt") hourly rows of schema 2 read" \
-	"the same after the upgrade to schema 4"
+	"the same after the upgrade to schema 5"
 
 # The release before the breakdowns (fixtures/schema3.db, written by eea1e0d:
 # a day imported, then three samples with accept queues and the kernel's
 # context): every row of every view reads the same after the upgrade to 4.
-echo "--- schema 3: the report reads it as it is; --once upgrades it to 4"
+echo "--- schema 3: the report reads it as it is; --once upgrades it to 5"
 TT_DB="$TT_TMP/up3.db"
 cp "$here/fixtures/schema3.db" "$TT_DB"
 chmod 600 "$TT_DB"
@@ -120,14 +127,50 @@ rc=0
 assert_eq "$rc" 1 "who on schema 3"
 assert_eq "$(q "PRAGMA user_version")" 3 "the report changed nothing"
 in_ns "$COLLECTOR" -c "$cfg" --once -q 2>/dev/null || fail "--once on the schema-3 database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 4 "the schema after the upgrade from 3"
+assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade from 3"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade from 3"
 for v in $VIEWS3; do
-	assert_eq "$(q "SELECT * FROM $v WHERE $(upto $v) ORDER BY 1, 2, 3, 4")" "$(cat "$TT_TMP/v3-$v.txt")" \
+	assert_eq "$(old "SELECT * FROM $v WHERE $(upto $v) ORDER BY 1, 2, 3, 4")" "$(cat "$TT_TMP/v3-$v.txt")" \
 		"$v: every row of schema 3 ($(wc -l <"$TT_TMP/v3-$v.txt") rows)"
 	[ -s "$TT_TMP/v3-$v.txt" ] || fail "$v: the fixture has no rows in it"
 done
 assert_eq "$(q "SELECT count(*) FROM sample_breakdown WHERE ts > $old3")" 1 "the new sample's breakdowns"
 assert_eq "$(q "SELECT count(*) FROM breakdown WHERE ts <= $old3")" 0 "old samples: no breakdowns"
-echo "    $(cat "$TT_TMP"/v3-*.txt | wc -l) rows of 7 views of schema 3 read the same after the upgrade to 4"
-echo "OK: schema 2 and 3 databases upgrade in place"
+echo "    $(cat "$TT_TMP"/v3-*.txt | wc -l) rows of 7 views of schema 3 read the same after the upgrade to 5"
+
+# The release before the namespaces (fixtures/schema4.db, written by 98017a2:
+# the day imported, three samples with breakdowns, ages, owners, context):
+# every row of all 12 views reads the same after the upgrade to 5, under the
+# namespace `host`, and the host table is one row (old-release, host).
+echo "--- schema 4: the report reads it as it is; --once upgrades it to 5"
+TT_DB="$TT_TMP/up4.db"
+cp "$here/fixtures/schema4.db" "$TT_DB"
+chmod 600 "$TT_DB"
+sed -i "s#^database: .*#database: $TT_DB#" "$cfg"
+assert_eq "$(q "PRAGMA user_version")" 4 "the schema-4 fixture's schema"
+VIEWS4="$VIEWS3 owners oldest_close_wait breakdown breakdown_hourly port_shares"
+old4=$(q "SELECT max(ts) FROM sample")
+# (the new sample, in an empty namespace, raises no key's hourly maximum)
+upto() { case $1 in state_counts_hourly) echo "ts < $old4 - $old4 % 3600" ;; *) echo "ts <= $old4" ;; esac; }
+# every column of schema 4's, in order: rows come out the same whatever the plan
+byall() { q "SELECT count(*) FROM pragma_table_info('$1')" | awk '{ for (i = 1; i <= $1; i++) printf "%s%d", (i > 1 ? ", " : ""), i }'; }
+declare -A BY
+for v in $VIEWS4; do
+	BY[$v]=$(byall "$v")
+	q "SELECT * FROM $v WHERE $(upto $v) ORDER BY ${BY[$v]}" >"$TT_TMP/v4-$v.txt"
+	[ -s "$TT_TMP/v4-$v.txt" ] || fail "$v: the schema-4 fixture has no rows in it"
+done
+"$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT >"$TT_TMP/w4.out" || fail "who on schema 4 exited $?"
+assert_eq "$(q "PRAGMA user_version")" 4 "the report changed nothing"
+in_ns "$COLLECTOR" -c "$cfg" --once -q 2>/dev/null || fail "--once on the schema-4 database exited $?"
+assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade from 4"
+assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade from 4"
+assert_eq "$(q "SELECT name, netns FROM host")" "old-release|host" "the host row, in the namespace host"
+for v in $VIEWS4; do
+	assert_eq "$(old "SELECT * FROM $v WHERE $(upto $v) ORDER BY ${BY[$v]}")" \
+		"$(cat "$TT_TMP/v4-$v.txt")" "$v: every row of schema 4 ($(wc -l <"$TT_TMP/v4-$v.txt") rows)"
+done
+"$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT >"$TT_TMP/w5.out" || fail "who after the upgrade exited $?"
+grep -Eq "^\(id [0-9]+\) +0 +3 " "$TT_TMP/w5.out" || fail "who after the upgrade: $(cat "$TT_TMP/w5.out")"
+echo "    $(cat "$TT_TMP"/v4-*.txt | wc -l) rows of 12 views of schema 4 read the same after the upgrade to 5"
+echo "OK: schema 2, 3 and 4 databases upgrade in place"
