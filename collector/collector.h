@@ -74,6 +74,12 @@ int		 diag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 int		 diag_tap_header(FILE *f, uint32_t seq, uint32_t portid);
 
 /* store.c */
+struct store_src {
+	char		*netns;
+	int64_t		 id;
+	struct klimits	 limits;
+};
+
 struct store {
 	sqlite3		*db;
 	char		*path;
@@ -89,6 +95,10 @@ struct store {
 	char		 txn_err[256];
 	sqlite3_stmt	*ins_limit, *ins_kernel;
 	struct klimits	 limits;	/* the newest stored, to store only changes */
+	/* the network namespaces stored to: each its host row and its limits */
+	char		*host;
+	struct store_src *src;
+	size_t		 nsrc, cur;
 	/* store_bk.c: breakdowns */
 	sqlite3_stmt	*bk_get, *bk_put, *ins_bcount, *ins_load, *ins_bsample, *ins_cwage;
 	sqlite3_stmt	*ins_owner;
@@ -115,6 +125,11 @@ struct kcontext {
 int		 store_sample(struct store *s, int64_t ts, const struct tally *t,
 		     const struct kcontext *kc, unsigned flags, int64_t duration_us);
 int		 store_missed(struct store *s, const int64_t *ts, size_t n);
+/*
+ * The network namespace the next samples are of: its label ("host": the
+ * collector's own), whose host row is made if need be. 0, or -1.
+ */
+int		 store_source(struct store *s, const char *netns);
 /* A statement kept for the process's life; 0 or -1. */
 int		 store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
 /* store_bk.c, for store.c: the breakdown rows of a sample, in its transaction. */

@@ -24,10 +24,12 @@
 #include "tcptally/timeutil.h"
 #include "collector.h"
 #include "cgroup.h"
+#include "netns.h"
 
 #define MISSED_MAX	8640	/* missed slots remembered while the store is failing */
 
 static volatile sig_atomic_t quit, reload;
+static int stop;	/* could not come back to our own network namespace: exit 1 */
 
 /* The cgroup2 tree, for the cgroups breakdown: one per process, kept over reloads. */
 static struct cgmap cgmap;
@@ -35,6 +37,9 @@ static int cg_state;		/* 0 not looked for yet, 1 found, -1 none */
 /* The CLOSE_WAIT sockets' first sightings, kept over reloads too. */
 static struct cwage cwage;
 static int cw_ready;
+/* The network namespaces sampled beside ours, and their sockets: over reloads too. */
+static struct nsset nsset;
+static int ns_ready;
 
 static const char *
 cg_name(void *arg, uint64_t id)
@@ -167,7 +172,8 @@ resolve_host(const struct config *c, char *buf, size_t len)
 }
 
 static void
-log_sample(const struct collector *co, int64_t ts, int64_t dur_us, unsigned flags)
+log_sample(const struct collector *co, const char *netns, int64_t ts, int64_t dur_us,
+    unsigned flags)
 {
 	char line[512], when[32];
 	size_t off = 0;
@@ -183,7 +189,8 @@ log_sample(const struct collector *co, int64_t ts, int64_t dur_us, unsigned flag
 		if (co->tally.count[0][i] != 0)
 			off += (size_t)snprintf(line + off, sizeof(line) - off, " %s=%llu",
 			    state_name(i), (unsigned long long)co->tally.count[0][i]);
-	log_info("sample %s: %llu sockets in %.1f ms%s%s%s", when,
+	log_info("sample %s%s%s: %llu sockets in %.1f ms%s%s%s", when,
+	    netns != NULL ? ", netns " : "", netns != NULL ? netns : "",
 	    (unsigned long long)co->tally.total, (double)dur_us / 1000.0,
 	    flags & SAMPLE_RETRIED ? " (retried)" : "",
 	    flags & SAMPLE_SUSPECT ? " (suspect)" : "", off ? line : "");
@@ -199,9 +206,18 @@ note_missed(struct collector *co, int64_t slot)
 static void
 flush_missed(struct collector *co)
 {
+	size_t i;
+
 	if (co->nmissed == 0)
 		return;
-	if (store_missed(&co->store, co->missed, co->nmissed) == 0) {
+	/* a slot missed is missed in every namespace sampled */
+	for (i = 0; ns_ready && i < nsset.n; i++)
+		if (!nsset.e[i].self && !nsset.e[i].bad &&
+		    (store_source(&co->store, nsset.e[i].label) == -1 ||
+		    store_missed(&co->store, co->missed, co->nmissed) == -1))
+			return;
+	if ((!ns_ready || store_source(&co->store, "host") == 0) &&
+	    store_missed(&co->store, co->missed, co->nmissed) == 0) {
 		log_info("recorded %zu missed slot%s", co->nmissed, co->nmissed == 1 ? "" : "s");
 		co->nmissed = 0;
 	}
@@ -233,26 +249,40 @@ find_owners(struct collector *co)
 }
 
 /*
- * Take and store the sample for slot ts. 0 ok, 1 a sample for that second is
- * already stored (not overwritten), -1 failed (slot noted as missed).
+ * Take and store the sample of one namespace for slot ts, from d (a netlink
+ * socket made in it), when the process is in it. netns: its label, NULL for
+ * the collector's own. 0 ok, 1 a sample for that second is already stored
+ * (not overwritten), -1 failed (slot noted as missed). *dump_ns: the dump's
+ * time.
  */
 static int
-take_sample(struct collector *co, int64_t ts)
+sample_one(struct collector *co, int64_t ts, struct diag *d, struct cwage *cw,
+    const char *netns, int64_t *dump_ns)
 {
 	int64_t t0 = clock_ns(CLOCK_MONOTONIC), dur;
 	const struct kcontext *kc = NULL;
 	unsigned flags;
 	int rc;
 
-	if (co->bk != NULL) {
-		read_port_range(&co->context, co->bk);
-		cgmap_round(&cgmap);
+	if (store_source(&co->store, netns != NULL ? netns : "host") == -1) {
+		log_warnx("%s: netns %s: %s", co->store.path, netns, store_errmsg(&co->store));
+		return -1;
 	}
+	if (co->bk != NULL)
+		read_port_range(&co->context, co->bk);
+	co->tally.cw = cw;
 	tally_begin(&co->tally, ts);
-	if (diag_sample(&co->diag, &co->tally, &co->matcher, &flags) == -1) {
-		log_warn("sample %lld: socket dump failed; slot recorded as missed", (long long)ts);
-		note_missed(co, ts);
-		flush_missed(co);
+	rc = diag_sample(d, &co->tally, &co->matcher, &flags);
+	*dump_ns = clock_ns(CLOCK_MONOTONIC) - t0;
+	if (rc == -1) {
+		log_warn("sample %lld%s%s: socket dump failed; slot recorded as missed",
+		    (long long)ts, netns != NULL ? ", netns " : "", netns != NULL ? netns : "");
+		if (netns != NULL)
+			store_missed(&co->store, &ts, 1);
+		else {
+			note_missed(co, ts);
+			flush_missed(co);
+		}
 		return -1;
 	}
 	if (co->cfg->context) {	/* in the dump's slot: the counters of the same moment */
@@ -270,17 +300,108 @@ take_sample(struct collector *co, int64_t ts)
 			log_warnx("%s: cannot store samples: %s; slots are kept as missed until "
 			    "it works again", co->store.path, store_errmsg(&co->store));
 		co->store_failing = 1;
-		note_missed(co, ts);
+		if (netns == NULL)
+			note_missed(co, ts);
 		return -1;
 	}
 	if (co->store_failing)
 		log_warnx("%s: storing works again", co->store.path);
 	co->store_failing = 0;
-	flush_missed(co);
-	co->taken++;
-	textfile_write(co->cfg, &co->tally, kc, ts, clock_ns(CLOCK_MONOTONIC) - t0);
-	log_sample(co, ts, dur, flags);
+	if (netns == NULL) {	/* the textfile is of the collector's own namespace */
+		flush_missed(co);
+		textfile_write(co->cfg, &co->tally, kc, ts, clock_ns(CLOCK_MONOTONIC) - t0);
+	}
+	log_sample(co, netns, ts, dur, flags);
 	return 0;
+}
+
+/*
+ * The other namespaces' samples for slot ts (and ours, when listed): each
+ * entered in turn, dumped with its own socket, stored under its label.
+ * 0 some stored, 1 all already stored, -1 some failed; -2 the process could
+ * not come back to its own namespace (it must stop).
+ */
+static int
+sample_namespaces(struct collector *co, int64_t ts, int64_t *dump_ns)
+{
+	struct nsent *e;
+	int64_t dns;
+	size_t i, stored = 0, skipped = 0, failed = 0;
+	int rc;
+
+	if (!ns_ready) {
+		if (ns_init(&nsset, "/proc", TT_NETNS_DIR) == -1) {
+			log_warn("/proc/self/ns/net");
+			return -1;
+		}
+		ns_ready = 1;
+	}
+	if (ns_discover(&nsset, co->cfg) == -1) {
+		log_warnx("out of memory");
+		return -1;
+	}
+	for (i = 0; i < nsset.n; i++) {
+		e = &nsset.e[i];
+		if (e->self) {
+			rc = sample_one(co, ts, &co->diag, cw_ready ? &cwage : NULL, NULL, &dns);
+			goto tell;
+		}
+		if (e->bad || ns_enter(&nsset, e) == -1)
+			continue;
+		if (!e->diag_ok && diag_open(&e->diag, co->diag.mode) == -1)
+			log_warn("netns %s: cannot open a NETLINK_SOCK_DIAG socket in it", e->label);
+		else
+			e->diag_ok = 1;
+		if (e->cw == NULL && (e->cw = calloc(1, sizeof(*e->cw))) != NULL &&
+		    cwage_init(e->cw) == -1) {
+			free(e->cw);
+			e->cw = NULL;
+		}
+		rc = e->diag_ok ? sample_one(co, ts, &e->diag, e->cw, e->label, &dns) : -1;
+		if (ns_leave(&nsset) == -1)
+			return -2;
+tell:
+		*dump_ns += dns;
+		stored += rc == 0;
+		skipped += rc == 1;
+		failed += rc == -1;
+	}
+	if (store_source(&co->store, "host") == -1)
+		failed++;
+	if (failed > 0)
+		return -1;
+	return stored == 0 && skipped > 0 ? 1 : 0;
+}
+
+/*
+ * Take and store the sample for slot ts. 0 ok, 1 a sample for that second is
+ * already stored (not overwritten), -1 failed (slot noted as missed), -2 stop.
+ */
+static int
+take_sample(struct collector *co, int64_t ts)
+{
+	static int slow_said;
+	int64_t dump_ns = 0;
+	int rc;
+
+	if (co->bk != NULL)
+		cgmap_round(&cgmap);
+	if (!ns_beyond_host(co->cfg))
+		rc = sample_one(co, ts, &co->diag, cw_ready ? &cwage : NULL, NULL, &dump_ns);
+	else
+		rc = sample_namespaces(co, ts, &dump_ns);
+	if (rc != -2 && dump_ns > co->cfg->interval * 500000000LL && !slow_said) {
+		slow_said = 1;
+		log_warnx("the dumps of one sample took %.2f s, over half the interval (%llds): "
+		    "each dump walks the socket hash that its namespace shares with the "
+		    "others, so N namespaces cost about N walks of the whole host; lengthen "
+		    "`interval`, or give new namespaces their own hash "
+		    "(net.ipv4.tcp_child_ehash_entries, see tcptally-collector(8))",
+		    (double)dump_ns / 1e9, (long long)co->cfg->interval);
+	}
+	if (rc == 0)
+		co->taken++;
+	return rc;
 }
 
 /*
@@ -344,8 +465,6 @@ setup(struct collector *co, struct config *cfg)
 	}
 	if (!cw_ready && cwage_init(&cwage) == 0)
 		cw_ready = 1;
-	if (cw_ready)
-		co->tally.cw = &cwage;
 	if (cfg->breakdown_cgroups > 0 || cfg->breakdown_peers > 0) {
 		if ((co->bk = malloc(sizeof(*co->bk))) == NULL ||
 		    bk_init(co->bk, cfg->ngroups + 1, (uint32_t)cfg->breakdown_cgroups,
@@ -520,6 +639,7 @@ on_tick(struct collector *co)
 	int64_t step = co->cfg->interval, now = clock_real_ns() / 1000000;
 	int64_t slot = (now + step * 500) / (step * 1000) * step, s, n = 0;
 	char from[32], to[32];
+	int rc;
 
 	if (slot == co->last_slot)
 		return;		/* a small step back: this slot is handled */
@@ -535,7 +655,10 @@ on_tick(struct collector *co)
 		log_warnx("%lld slot%s missed before %lld (woke late or the clock jumped)",
 		    (long long)n, n == 1 ? "" : "s", (long long)slot);
 	co->last_slot = slot;
-	note_skip(co, slot, take_sample(co, slot));
+	if ((rc = take_sample(co, slot)) == -2)
+		quit = stop = 1;
+	else
+		note_skip(co, slot, rc);
 }
 
 /*
@@ -623,11 +746,14 @@ run_loop(struct collector *co, const struct collector_opts *o, const sigset_t *m
 			break;
 		rearm(co);
 	}
-	if (quit)
+	if (stop)
+		log_warnx("stopping: a sample in another network namespace could not come "
+		    "back to the collector's own");
+	else if (quit)
 		log_info("stopping on signal after %ld sample%s", co->taken,
 		    co->taken == 1 ? "" : "s");
 	close(co->tfd);
-	return 0;
+	return stop ? 1 : 0;
 }
 
 /* --once: now, not on a slot; only a sample at this very second stops it. */
@@ -704,6 +830,9 @@ out:
 	if (cw_ready)
 		cwage_free(&cwage);
 	cw_ready = 0;
+	if (ns_ready)
+		ns_free(&nsset);
+	ns_ready = 0;
 	dblock_release(&co->lock);
 	config_free(co->cfg);
 	free(co);

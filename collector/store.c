@@ -136,11 +136,51 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 	    store_prepare(s, "ROLLBACK", &s->rollback) == -1 ||
 	    prepare_sample(s) == -1 || prepare_counts(s) == -1 ||
 	    store_prepare(s, sql_limit, &s->ins_limit) == -1 || store_bk_prepare(s) == -1 ||
-	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1) {
+	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1 ||
+	    (s->host = strdup(host)) == NULL ||
+	    (s->src = calloc(1, sizeof(*s->src))) == NULL ||
+	    (s->src[0].netns = strdup("host")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		store_close(s);
 		return -1;
 	}
+	s->src[0].id = s->host_id;	/* the collector's own namespace */
+	s->src[0].limits = s->limits;
+	s->nsrc = 1;
+	return 0;
+}
+
+int
+store_source(struct store *s, const char *netns)
+{
+	struct store_src *ns;
+	size_t i;
+
+	if (strcmp(s->src[s->cur].netns, netns) == 0)
+		return 0;
+	for (i = 0; i < s->nsrc && strcmp(s->src[i].netns, netns) != 0; i++)
+		;
+	if (i == s->nsrc) {	/* new: its row, and the limits it last stored */
+		if ((ns = reallocarray(s->src, s->nsrc + 1, sizeof(*ns))) == NULL)
+			return -1;
+		s->src = ns;
+		memset(&ns[i], 0, sizeof(ns[i]));
+		s->src[s->cur].limits = s->limits;
+		if ((ns[i].netns = strdup(netns)) == NULL ||
+		    (s->host_id = ns[i].id = db_host_id(s->db, s->host, netns)) == -1 ||
+		    load_limits(s) == -1) {
+			free(ns[i].netns);
+			s->host_id = s->src[s->cur].id;
+			s->limits = s->src[s->cur].limits;
+			return -1;
+		}
+		ns[i].limits = s->limits;
+		s->nsrc++;
+	}
+	s->src[s->cur].limits = s->limits;
+	s->cur = i;
+	s->host_id = s->src[i].id;
+	s->limits = s->src[i].limits;
 	return 0;
 }
 
@@ -314,6 +354,8 @@ store_errmsg(struct store *s)
 void
 store_close(struct store *s)
 {
+	size_t i;
+
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->rollback);
@@ -325,5 +367,9 @@ store_close(struct store *s)
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s->grp_ids);
+	free(s->host);
+	for (i = 0; i < s->nsrc; i++)
+		free(s->src[i].netns);
+	free(s->src);
 	memset(s, 0, sizeof(*s));
 }

@@ -229,7 +229,7 @@ parse_groups(struct ctx *x, const yaml_node_t *n)
 }
 
 enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_MAX_SIZE, K_TEXTFILE,
-    K_CONTEXT, K_BREAKDOWN, K_OWNERS, K_GROUPS, K_THRESHOLDS };
+    K_CONTEXT, K_BREAKDOWN, K_OWNERS, K_GROUPS, K_THRESHOLDS, K_NAMESPACES };
 
 /* on or off (YAML's true, false, yes and no too); -1 after the error is noted. */
 static int
@@ -298,12 +298,101 @@ parse_owners(struct cfgyaml *y, const yaml_node_t *v, struct config *c)
 	}
 }
 
+#define PID_MAX_LINUX	4194304		/* the kernel's PID_MAX_LIMIT on 64 bits */
+
+/* One item of namespaces: host | all | name:GLOB | pid:N. 0, or -1 (reported). */
+static int
+parse_nsspec(struct cfgyaml *y, const yaml_node_t *v, struct nsspec *ns)
+{
+	const char *s, *arg;
+	char *end;
+	long pid;
+
+	if ((s = cfg_item(y, v, "namespaces", "host, all, name:GLOB or pid:N")) == NULL)
+		return -1;
+	ns->line = (int)v->start_mark.line + 1;
+	if (strcmp(s, "host") == 0)
+		return ns->kind = NS_HOST, 0;
+	if (strcmp(s, "all") == 0)
+		return ns->kind = NS_ALL, 0;
+	if (strncmp(s, "name:", 5) == 0) {
+		arg = s + 5;
+		if (*arg == '\0' || strchr(arg, '/') != NULL || strlen(arg) >= TT_NAME_MAX ||
+		    !text_printable(arg, strlen(arg))) {
+			cfg_perr(y, v, "'%s' in namespaces: after name: comes a glob over the names "
+			    "in " TT_NETNS_DIR " (as `ip netns add NAME` makes them), 1 to %d "
+			    "characters without '/', e.g. name:\"ttns-*\"", s, TT_NAME_MAX - 1);
+			return -1;
+		}
+		ns->kind = NS_NAME;
+		cfg_set_str(y, &ns->glob, arg);
+		return 0;
+	}
+	if (strncmp(s, "pid:", 4) == 0) {
+		arg = s + 4;
+		errno = 0;
+		pid = strtol(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || errno != 0 || pid < 1 ||
+		    pid > PID_MAX_LINUX) {
+			cfg_perr(y, v, "'%s' in namespaces: after pid: comes a process id, 1 to %d, "
+			    "e.g. pid:1234", s, PID_MAX_LINUX);
+			return -1;
+		}
+		ns->kind = NS_PID;
+		ns->pid = pid;
+		return 0;
+	}
+	cfg_perr(y, v, "'%s' in namespaces is not host, all, name:GLOB or pid:N", s);
+	return -1;
+}
+
+static int
+nsspec_same(const struct nsspec *a, const struct nsspec *b)
+{
+	return a->kind == b->kind && a->pid == b->pid &&
+	    (a->glob == NULL ? b->glob == NULL : b->glob != NULL && strcmp(a->glob, b->glob) == 0);
+}
+
+/* namespaces: [host, name:GLOB, pid:N, all] */
+static void
+parse_namespaces(struct cfgyaml *y, const yaml_node_t *v, struct config *c)
+{
+	yaml_node_item_t *it;
+	struct nsspec *ns;
+	size_t i;
+
+	if (v->type == YAML_SEQUENCE_NODE && ITEMS(v).top == ITEMS(v).start) {
+		cfg_perr(y, v, "namespaces: [] samples nothing; leave the key out to sample "
+		    "the collector's own namespace ([host])");
+		return;
+	}
+	if ((c->namespaces = cfg_seq_alloc(y, v, "namespaces",
+	    "namespaces, e.g. [host, \"name:ttns-*\"]", sizeof(*c->namespaces))) == NULL)
+		return;
+	for (it = ITEMS(v).start; it < ITEMS(v).top; it++) {
+		ns = &c->namespaces[c->nnamespaces];
+		memset(ns, 0, sizeof(*ns));
+		if (parse_nsspec(y, cfg_node(y, *it), ns) == -1)
+			continue;
+		for (i = 0; i < c->nnamespaces; i++)
+			if (nsspec_same(&c->namespaces[i], ns))
+				break;
+		if (i < c->nnamespaces) {
+			cfg_perr(y, cfg_node(y, *it), "namespaces lists '%s' twice (line %d)",
+			    TEXT(cfg_node(y, *it)), c->namespaces[i].line);
+			free(ns->glob);
+			continue;
+		}
+		c->nnamespaces++;
+	}
+}
+
 static void
 parse_top(void *arg, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "database", "interval", "host",
 	    "retention", "max_size", "textfile", "context", "breakdown", "owners", "groups",
-	    "thresholds", NULL };
+	    "thresholds", "namespaces", NULL };
 	static const char *const rkeys[] = { "raw", "hourly", NULL };
 	struct ctx *x = arg;
 	struct cfgyaml *y = &x->y;
@@ -370,6 +459,8 @@ parse_top(void *arg, const yaml_node_t *root)
 		parse_breakdown(y, v, c);
 	if ((v = f.val[K_OWNERS]) != NULL)
 		parse_owners(y, v, c);
+	if ((v = f.val[K_NAMESPACES]) != NULL)
+		parse_namespaces(y, v, c);
 	/* Groups first: thresholds refer to them. */
 	if ((v = f.val[K_GROUPS]) != NULL)
 		parse_groups(x, v);
@@ -438,6 +529,9 @@ config_free(struct config *c)
 	}
 	free(c->groups);
 	free(c->thresholds);
+	for (i = 0; i < c->nnamespaces; i++)
+		free(c->namespaces[i].glob);
+	free(c->namespaces);
 	free(c->path);
 	free(c->database);
 	free(c->textfile);

@@ -68,6 +68,16 @@ struct threshold {
 						   a value above it breaches */
 };
 
+/* One form of `namespaces:`. */
+enum { NS_HOST = 1, NS_NAME, NS_PID, NS_ALL };
+#define TT_NETNS_DIR	"/run/netns"	/* where `ip netns add` binds them */
+struct nsspec {
+	int		 kind;			/* NS_* */
+	char		*glob;			/* NS_NAME: over the names in TT_NETNS_DIR */
+	long		 pid;			/* NS_PID */
+	int		 line;			/* where it was given */
+};
+
 struct config {
 	char		*path;			/* NULL for built-in defaults */
 	char		*database;
@@ -82,6 +92,8 @@ struct config {
 	int		 breakdown_peers;
 	int64_t		 owners_above;		/* CLOSE_WAIT per group that names owners; 0 off */
 	int		 owners_top;		/* processes stored per group */
+	struct nsspec	*namespaces;		/* what to sample; none given: [host] */
+	size_t		 nnamespaces;
 	struct group	*groups;		/* user groups, `all` not included */
 	size_t		 ngroups;
 	struct threshold *thresholds;

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# One collector samples several network namespaces (`namespaces:`), each
+# under its own label. Three namespaces bound under /run/netns (name:GLOB),
+# each with its own population (IPv4 and IPv6, LISTEN, ESTABLISHED,
+# CLOSE_WAIT, FIN_WAIT2, TIME_WAIT), plus the collector's own: after --once,
+# every namespace's state_counts equal ss run in that namespace, for `all`
+# and for a port group. Then, with the collector as a daemon, a namespace
+# deleted between two samples ends (one log line, its samples stay) and one
+# added is picked up (one log line). pid:N samples the namespace of a
+# process that no name binds, labelled by its cgroup (or its inode); `all`
+# finds the test's namespaces and counts the one bound under /run/netns and
+# held by processes once, under its name.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+tt_netns
+TT_DB="$TT_TMP/ns.db"
+pfx="ttns-$$"
+NS_MADE=()
+UNSHARED=""
+cleanup_ns() {
+	local n
+	[ -n "$UNSHARED" ] && kill "$UNSHARED" 2>/dev/null
+	for n in "${NS_MADE[@]}"; do
+		ip netns del "$n" 2>/dev/null || true
+	done
+	tt_cleanup
+}
+trap cleanup_ns EXIT
+
+new_ns() {	# name: a namespace bound under /run/netns, lo up, fd00::2
+	ip netns add "$1" || fail "ip netns add $1"
+	NS_MADE+=("$1")
+	ip -n "$1" link set lo up
+	ip -n "$1" -6 addr add fd00::2/128 dev lo nodad
+}
+
+cfg="$TT_TMP/tcptally.yaml"
+write_cfg() {	# namespaces list, interval
+	cat >"$cfg" <<YAML
+database: $TT_DB
+interval: ${2:-10s}
+host: it-ns
+breakdown: { cgroups: 0, peers: 0 }
+namespaces: $1
+groups:
+  - name: srv
+    local_ports: ["8000-8015"]
+YAML
+}
+
+# Counts per state from ss in namespace $1 (a /run/netns name, or /proc/PID/ns/net), filter $2...
+ss_in() {
+	local ns=$1
+	shift
+	case $ns in
+	/*) nsenter --net="$ns" ss -Htan "$@" ;;
+	*) ip netns exec "$ns" ss -Htan "$@" ;;
+	esac | awk -v names="${SS_STATES[*]}" '
+		BEGIN { n = split(names, s, " "); for (i = 1; i <= n; i++) c[s[i]] = 0 }
+		{ c[$1]++ }
+		END { for (i = 1; i <= n; i++) printf "%s%d", (i > 1 ? " " : ""), c[s[i]]; print "" }'
+}
+# The same from the database: netns $1, group $2, at that namespace's newest sample.
+db_in() {
+	local st out=""
+	for st in "${TT_STATES[@]}"; do
+		out+="$(q "SELECT count FROM state_counts WHERE netns = '$1' AND grp = '$2'
+			AND state = '$st' AND ts = (SELECT max(s.ts) FROM sample AS s JOIN host AS h
+			ON h.id = s.host WHERE h.netns = '$1' AND (s.flags & 4) = 0)") "
+	done
+	echo "${out% }"
+}
+
+echo "--- three namespaces ($pfx-a, -b, -c) and the collector's own, each its population"
+for n in a b c; do
+	new_ns "$pfx-$n"
+done
+populate_in() {	# namespace, args...
+	local saved=$TT_NS
+	TT_NS=$1
+	shift
+	tt_populate --src6 ::1,fd00::2 "$@"
+	TT_NS=$saved
+}
+populate_in "$TT_NS" --listen 1 --established 40 --close-wait 5 --time-wait 5 --v6 20
+populate_in "$pfx-a" --listen 5 --established 400 --close-wait 30 --time-wait 40 --v6 20
+populate_in "$pfx-b" --listen 3 --established 200 --close-wait 60 --time-wait 20 --v6 50
+populate_in "$pfx-c" --listen 2 --established 100 --close-wait 10 --time-wait 10 --v6 0 \
+	--port-base 8010
+
+NSES=("$TT_NS" "$pfx-a" "$pfx-b" "$pfx-c")
+label_of() { [ "$1" = "$TT_NS" ] && echo host || echo "$1"; }
+snapshot() {
+	local n
+	for n in "${NSES[@]}"; do
+		echo "$n all $(ss_in "$n")"
+		echo "$n srv $(ss_in "$n" "( sport >= :8000 and sport <= :8015 )")"
+	done
+}
+write_cfg "[host, \"name:$pfx-*\"]"
+once_while_still "$cfg"
+before=$TT_STILL
+
+assert_eq "$(q "SELECT name || '|' || netns FROM host ORDER BY id")" \
+	"$(printf 'it-ns|host\nit-ns|%s\nit-ns|%s\nit-ns|%s' "$pfx-a" "$pfx-b" "$pfx-c")" \
+	"one host row per namespace"
+printf '    %-14s %-4s %s\n' namespace grp "${TT_STATES[*]}"
+compared=0
+for n in "${NSES[@]}"; do
+	for g in all srv; do
+		want=$(echo "$before" | awk -v n="$n" -v g="$g" '$1 == n && $2 == g { $1 = $2 = ""; sub(/^  /, ""); print }')
+		got=$(db_in "$(label_of "$n")" "$g")
+		assert_eq "$got" "$want" "netns $(label_of "$n"), group $g: the collector against ss"
+		printf '    %-14s %-4s %s\n' "$(label_of "$n")" "$g" "$got"
+		compared=$((compared + 11))
+	done
+done
+# each population differs, so no namespace's counts are another's
+[ "$(echo "$before" | awk '$2 == "all" { $1 = ""; print }' | sort -u | wc -l)" = 4 ] ||
+	fail "two namespaces have the same counts: the test cannot tell them apart"
+for n in a b c; do
+	v6=$(ip netns exec "$pfx-$n" ss -Htan -6 | wc -l)
+	v4=$(ip netns exec "$pfx-$n" ss -Htan -4 | wc -l)
+	[ "$n" = c ] || [ "$v6" -gt 0 ] || fail "$pfx-$n has no IPv6 socket"
+	[ "$v4" -gt 0 ] || fail "$pfx-$n has no IPv4 socket"
+done
+echo "    $compared counts of 4 namespaces x 2 groups equal ss"
+
+echo "--- as a daemon: $pfx-c deleted between two samples, $pfx-d added"
+write_cfg "[host, \"name:$pfx-*\"]" 1s
+log="$TT_TMP/daemon.log"
+ip netns exec "$TT_NS" "$COLLECTOR" -c "$cfg" -v >"$log" 2>&1 &
+daemon=$!
+TT_PIDS+=("$daemon")
+samples_of() { q "SELECT count(*) FROM sample AS s JOIN host AS h ON h.id = s.host
+	WHERE h.netns = '$1' AND (s.flags & 4) = 0"; }
+c0=$(samples_of "$pfx-c")
+wait_for 20 sh -c "[ \$(sqlite3 '$TT_DB' \"SELECT count(*) FROM sample AS s JOIN host AS h ON h.id = s.host WHERE h.netns = '$pfx-c'\") -ge $((c0 + 2)) ]" ||
+	fail "the daemon did not sample $pfx-c: $(cat "$log")"
+ip netns del "$pfx-c"
+new_ns "$pfx-d"
+ip netns exec "$pfx-d" python3 -c '
+import socket, time
+l = socket.socket(); l.bind(("127.0.0.1", 8001)); l.listen(8)
+c = socket.create_connection(("127.0.0.1", 8001)); s, _ = l.accept()
+print("ready", flush=True); time.sleep(120)' >"$TT_TMP/d.out" &
+TT_PIDS+=($!)
+wait_for 10 grep -q ready "$TT_TMP/d.out" || fail "the population of $pfx-d did not start"
+c_gone=$(samples_of "$pfx-c")
+wait_for 20 sh -c "[ \$(sqlite3 '$TT_DB' \"SELECT count(*) FROM sample AS s JOIN host AS h ON h.id = s.host WHERE h.netns = '$pfx-d'\") -ge 3 ]" ||
+	fail "the daemon did not pick up $pfx-d: $(cat "$log")"
+sleep 1.5
+kill -TERM "$daemon"
+wait "$daemon" || fail "the daemon exited $? on SIGTERM: $(cat "$log")"
+assert_eq "$(grep -c "netns $pfx-c: gone" "$log")" 1 "log lines saying $pfx-c is gone"
+assert_eq "$(grep -c "netns $pfx-d: found" "$log")" 1 "log lines saying $pfx-d is found"
+grep "netns $pfx-c: gone\|netns $pfx-d: found" "$log" | sed 's/^/    /'
+# c's samples stay, and none came after it went; d's counts are its own
+assert_eq "$(samples_of "$pfx-c")" "$c_gone" "$pfx-c: samples after it went"
+[ "$c_gone" -ge $((c0 + 2)) ] || fail "$pfx-c: its samples did not stay ($c_gone)"
+assert_eq "$(db_in "$pfx-d" all)" "$(ss_in "$pfx-d")" "$pfx-d: the collector against ss"
+[ "$(samples_of host)" -ge 4 ] || fail "the daemon's own namespace: $(samples_of host) samples"
+! grep -qi "error\|cannot" "$log" || fail "the daemon complained: $(grep -i "error\|cannot" "$log")"
+echo "    $pfx-c: $c_gone samples kept; $pfx-d: $(samples_of "$pfx-d") samples, equal to ss"
+
+echo "--- pid:N: a process's namespace that no name binds"
+unshare --net sh -c 'ip link set lo up && exec python3 -c "
+import socket, time
+l = socket.socket(); l.bind((\"127.0.0.1\", 8002)); l.listen(8)
+cs = [socket.create_connection((\"127.0.0.1\", 8002)) for i in range(3)]
+ss = [l.accept()[0] for i in range(3)]
+for s in ss: s.shutdown(socket.SHUT_WR)
+print(\"ready\", flush=True); time.sleep(120)"' >"$TT_TMP/u.out" &
+UNSHARED=$!
+wait_for 10 grep -q ready "$TT_TMP/u.out" || fail "the unshared population did not start"
+uino=$(readlink "/proc/$UNSHARED/ns/net" | tr -dc 0-9)
+ucg=$(awk -F'::' '/^0::/ { print $2 }' "/proc/$UNSHARED/cgroup")
+case $ucg in "" | /) ulabel="netns:$uino" ;; *) ulabel=$ucg ;; esac
+write_cfg "[\"pid:$UNSHARED\"]"
+in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once with pid:$UNSHARED exited $?"
+assert_eq "$(q "SELECT count(*) FROM host WHERE netns = '$ulabel'")" 1 "the row of pid:$UNSHARED's namespace, '$ulabel'"
+assert_eq "$(db_in "$ulabel" all)" "$(ss_in "/proc/$UNSHARED/ns/net")" "pid:$UNSHARED: the collector against ss"
+echo "    pid:$UNSHARED -> '$ulabel': $(db_in "$ulabel" all)"
+
+echo "--- all: every namespace, each once; one bound and held by processes under its name"
+write_cfg "[all]"
+in_ns "$COLLECTOR" -c "$cfg" --once -q 2>"$TT_TMP/all.err" || fail "--once with all exited $?: $(cat "$TT_TMP/all.err")"
+last=$(q "SELECT max(ts) FROM sample")
+for n in "$pfx-a" "$pfx-b" "$pfx-d" "$ulabel" host; do
+	assert_eq "$(q "SELECT count(*) FROM sample AS s JOIN host AS h ON h.id = s.host
+		WHERE h.netns = '$n' AND s.ts = $last")" 1 "all: one sample of '$n'"
+done
+aino=$(stat -L -c %i "/run/netns/$pfx-a")
+assert_eq "$(q "SELECT count(*) FROM host WHERE netns = 'netns:$aino'")" 0 \
+	"all: $pfx-a (inode $aino, held by populate's processes too) under no other label"
+assert_eq "$(db_in "$pfx-a" all)" "$(ss_in "$pfx-a")" "all: $pfx-a against ss"
+echo "    all: $(q "SELECT count(*) FROM sample WHERE ts = $last") namespaces in one sample;" \
+	"$pfx-a once, under its name"
+echo "OK: namespaces sampled each on its own, equal to ss"
