@@ -404,8 +404,9 @@ ent_new(struct nsset *s, const struct nsfound *f)
 		return e;
 	}
 	if ((e->fd = open(f->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		log_warn("netns %s: cannot open %s (another user's process needs "
-		    "CAP_SYS_PTRACE); skipped while it lives", e->label, f->path);
+		log_warn("netns %s: cannot open %s%s; skipped while it lives", e->label, f->path,
+		    errno == EACCES || errno == EPERM ? " (another user's process: that needs "
+		    "CAP_SYS_PTRACE)" : "");
 		e->bad = 1;
 	} else if (fstat(e->fd, &st) == -1 || fstatfs(e->fd, &sf) == -1 ||
 	    sf.f_type != NSFS_MAGIC_ || st.st_ino != f->ino) {

@@ -27,7 +27,7 @@
 			"FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, " \
 			"LISTEN, CLOSING"
 #define TOPKEYS		"database, interval, host, retention, max_size, textfile, context, " \
-			"breakdown, owners, groups, thresholds"
+			"breakdown, owners, groups, thresholds, namespaces"
 #define MAXMSG		16
 
 struct bad {
@@ -437,6 +437,29 @@ static const struct bad bads[] = {
 	    "every state: no 'state' goes with it",
 	    F ":5:5: threshold 't': 'peer_port_share_above' cannot be combined with "
 	    "'oldest_above'; use one threshold per condition" } },
+	{ "namespaces_empty", "namespaces: []\n",
+	  { F ":1:13: namespaces: [] samples nothing; leave the key out to sample the "
+	    "collector's own namespace ([host])" } },
+	{ "namespaces_scalar", "namespaces: host\n",
+	  { F ":1:13: 'namespaces' must be a list of namespaces, e.g. [host, \"name:ttns-*\"], "
+	    "not a single value" } },
+	{ "namespaces_bad_items",
+	  "namespaces: [hots, \"pid:0\", \"pid:12x\", \"name:\", \"name:a/b\", \"pid:4194305\"]\n",
+	  { F ":1:14: 'hots' in namespaces is not host, all, name:GLOB or pid:N",
+	    F ":1:20: 'pid:0' in namespaces: after pid: comes a process id, 1 to 4194304, "
+	    "e.g. pid:1234",
+	    F ":1:29: 'pid:12x' in namespaces: after pid: comes a process id, 1 to 4194304, "
+	    "e.g. pid:1234",
+	    F ":1:40: 'name:' in namespaces: after name: comes a glob over the names in "
+	    "/run/netns (as `ip netns add NAME` makes them), 1 to 63 characters without '/', "
+	    "e.g. name:\"ttns-*\"",
+	    F ":1:49: 'name:a/b' in namespaces: after name: comes a glob over the names in "
+	    "/run/netns (as `ip netns add NAME` makes them), 1 to 63 characters without '/', "
+	    "e.g. name:\"ttns-*\"",
+	    F ":1:61: 'pid:4194305' in namespaces: after pid: comes a process id, 1 to 4194304, "
+	    "e.g. pid:1234" } },
+	{ "namespaces_twice", "namespaces:\n  - host\n  - \"name:a*\"\n  - host\n",
+	  { F ":4:5: namespaces lists 'host' twice (line 2)" } },
 };
 
 static void
@@ -527,6 +550,8 @@ test_example(void **state)
 	assert_int_equal(c->context, 1);
 	assert_int_equal(c->breakdown_cgroups, 20);
 	assert_int_equal(c->breakdown_peers, 20);
+	assert_int_equal(c->nnamespaces, 1);	/* the default, written out */
+	assert_int_equal(c->namespaces[0].kind, NS_HOST);
 	assert_int_equal(c->nthresholds, 8);
 	t = &c->thresholds[0];
 	assert_string_equal(t->name, "close-wait-leak");
@@ -618,6 +643,28 @@ test_defaults(void **state)
 	config_free(c);
 	c = load_ok("groups:\nthresholds: []\nretention:\n");
 	check_defaults(c);
+	config_free(c);
+}
+
+/* namespaces: every form, in order; none given is [host] (nnamespaces 0). */
+static void
+test_namespaces(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = load_ok("namespaces: [host, \"name:ttns-*\", \"pid:1\", all, \"name:x\"]\n");
+	assert_int_equal(c->nnamespaces, 5);
+	assert_int_equal(c->namespaces[0].kind, NS_HOST);
+	assert_int_equal(c->namespaces[1].kind, NS_NAME);
+	assert_string_equal(c->namespaces[1].glob, "ttns-*");
+	assert_int_equal(c->namespaces[2].kind, NS_PID);
+	assert_int_equal(c->namespaces[2].pid, 1);
+	assert_int_equal(c->namespaces[3].kind, NS_ALL);
+	assert_string_equal(c->namespaces[4].glob, "x");
+	config_free(c);
+	c = load_ok("database: x.db\n");
+	assert_int_equal(c->nnamespaces, 0);
 	config_free(c);
 }
 
@@ -852,6 +899,7 @@ main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_variants),
+		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_context_thresholds),
 		cmocka_unit_test(test_breakdown_thresholds),
 		cmocka_unit_test(test_locate),
