@@ -197,4 +197,27 @@ assert_eq "$(q "SELECT count(*) FROM host WHERE netns = 'netns:$aino'")" 0 \
 assert_eq "$(db_in "$pfx-a" all)" "$(ss_in "$pfx-a")" "all: $pfx-a against ss"
 echo "    all: $(q "SELECT count(*) FROM sample WHERE ts = $last") namespaces in one sample;" \
 	"$pfx-a once, under its name"
+echo "--- as nobody, without capabilities: $pfx-a cannot be entered, said once; ours is stored"
+getent passwd nobody >/dev/null || fail "no user nobody"
+NOBODY=(setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --inh-caps=-all
+	--bounding-set=-all)
+chmod 0711 "$TT_TMP"
+bin="$COLLECTOR"
+if ! "${NOBODY[@]}" test -x "$bin"; then
+	mkdir -m 0755 "$TT_TMP/bin"
+	cp "$COLLECTOR" "$TT_TMP/bin/"
+	bin="$TT_TMP/bin/$(basename "$COLLECTOR")"
+fi
+own="$TT_TMP/nobody"
+mkdir -m 0700 "$own"
+chown nobody "$own"
+TT_DB="$own/n.db"
+write_cfg "[host, \"name:$pfx-a\"]" 1s
+in_ns "${NOBODY[@]}" "$bin" -c "$cfg" --samples 2 2>"$TT_TMP/nobody.err" ||
+	fail "the collector as nobody exited $?: $(cat "$TT_TMP/nobody.err")"
+assert_eq "$(grep -c "netns $pfx-a: cannot enter it" "$TT_TMP/nobody.err")" 1 \
+	"lines saying $pfx-a cannot be entered"
+grep "netns $pfx-a: cannot enter it" "$TT_TMP/nobody.err" | sed 's/^/    /'
+assert_eq "$(samples_of host)" 2 "samples of the collector's own namespace, as nobody"
+assert_eq "$(samples_of "$pfx-a")" 0 "samples of $pfx-a, as nobody"
 echo "OK: namespaces sampled each on its own, equal to ss"
