@@ -368,6 +368,7 @@ tell:
 	}
 	if (store_source(&co->store, "host") == -1)
 		failed++;
+	flush_missed(co);	/* also when the collector's own is not sampled */
 	if (failed > 0)
 		return -1;
 	return stored == 0 && skipped > 0 ? 1 : 0;

@@ -126,6 +126,17 @@ for n in a b c; do
 	[ "$v4" -gt 0 ] || fail "$pfx-$n has no IPv4 socket"
 done
 echo "    $compared counts of 4 namespaces x 2 groups equal ss"
+# the kernel's context is each namespace's own: its TCP ActiveOpens, which
+# nothing moves once the populations are up
+opens() { ip netns exec "$1" awk '/^Tcp:/ { if (h) { print $6; exit } h = 1 }' /proc/net/snmp; }
+for n in "${NSES[@]}"; do
+	assert_eq "$(q "SELECT value FROM kernel_counters WHERE netns = '$(label_of "$n")'
+		AND name = 'ActiveOpens' ORDER BY ts DESC LIMIT 1")" "$(opens "$n")" \
+		"netns $(label_of "$n"): ActiveOpens, the namespace's own"
+done
+[ "$(for n in "${NSES[@]}"; do opens "$n"; done | sort -u | wc -l)" = 4 ] ||
+	fail "two namespaces have the same ActiveOpens: the test cannot tell them apart"
+echo "    the kernel context of each namespace is its own (ActiveOpens $(for n in "${NSES[@]}"; do printf '%s ' "$(opens "$n")"; done))"
 
 echo "--- as a daemon: $pfx-c deleted between two samples, $pfx-d added"
 write_cfg "[host, \"name:$pfx-*\"]" 1s
