@@ -96,6 +96,7 @@ struct importer {
 	struct names	 hosts, groups;
 	struct import_sample cur;
 	int		 has_cur;
+	int		 netns_col;		/* the header has the netns column */
 	int64_t		 memo_ts, memo_host;	/* the sample written last */
 	int		 memo_new;		/* its sample row is this import's */
 	char		*join;			/* a CSV record over several lines */
@@ -178,6 +179,34 @@ names_id(struct importer *im, struct names *nm, const char *table, const char *n
 		return oom(im);
 	nm->e[nm->n].id = id;
 	return nm->e[nm->last = nm->n++].id;
+}
+
+/* The id of host's network namespace netns, added if missing; cached by "netns\nhost". */
+static int64_t
+host_id(struct importer *im, const char *host, const char *netns)
+{
+	struct names *nm = &im->hosts;
+	char key[2 * TT_HOST_MAX + 2];
+	struct name_id *e;
+	int64_t id;
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s\n%s", netns, host);
+	for (i = 0; i < nm->n; i++)
+		if (strcmp(nm->e[i].name, key) == 0)
+			return nm->e[i].id;
+	if ((id = db_host_id(im->db, host, netns)) == -1)
+		return db_fail(im);
+	if (nm->n == nm->cap) {
+		if ((e = reallocarray(nm->e, nm->cap + 16, sizeof(*e))) == NULL)
+			return oom(im);
+		nm->e = e;
+		nm->cap += 16;
+	}
+	if ((nm->e[nm->n].name = strdup(key)) == NULL)
+		return oom(im);
+	nm->e[nm->n].id = id;
+	return nm->e[nm->n++].id;
 }
 
 static void
@@ -431,7 +460,7 @@ flush(struct importer *im)
 	if (import_sample_whole(s, &line, why, sizeof(why)) == -1)
 		return bad(im, line, why);
 	if (one_host(im, s) == -1 ||
-	    (host = names_id(im, &im->hosts, "host", s->host)) == -1 ||
+	    (host = host_id(im, s->host, s->netns)) == -1 ||
 	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
@@ -455,17 +484,17 @@ csv_record(struct importer *im, char *s, size_t len, size_t line)
 	struct import_row r;
 	char why[512];
 
-	if (import_csv_row(s, len, &r, why, sizeof(why)) == -1 ||
+	if (import_csv_row(s, len, im->netns_col, &r, why, sizeof(why)) == -1 ||
 	    import_future(r.ts, im->now, why, sizeof(why)) == -1) {
 		if (flush(im) == -1)	/* a duplicate there comes first */
 			return -1;
 		return bad(im, line, why);
 	}
 	im->stats->rows++;
-	if (!im->has_cur || !import_sample_same(&im->cur, r.ts, r.host, r.group)) {
+	if (!im->has_cur || !import_sample_same(&im->cur, r.ts, r.host, r.netns, r.group)) {
 		if (flush(im) == -1)
 			return -1;
-		import_sample_start(&im->cur, r.ts, r.host, r.group, line);
+		import_sample_start(&im->cur, r.ts, r.host, r.netns, r.group, line);
 		im->has_cur = 1;
 	}
 	if (import_sample_add(&im->cur, r.state, r.count, line, why, sizeof(why)) == -1)
@@ -515,15 +544,17 @@ csv_loop(struct importer *im, int crlf)
 {
 	char *s;
 	size_t len;
-	int rc;
+	int rc, h;
 
 	while ((rc = next_line(im, &s, &len)) == 1) {
 		if (crlf && len > 0 && s[len - 1] == '\r')
 			len--;
 		if (im->jlen > 0 || !import_csv_complete(s, len))
 			rc = csv_join(im, s, len, im->rd.lineno);
-		else if (import_is_blank(s, len) || import_is_header(s, len))
+		else if (import_is_blank(s, len))
 			continue;
+		else if ((h = import_is_header(s, len)) != 0)
+			im->netns_col = h == 2;	/* another export's: its columns from here */
 		else
 			rc = csv_record(im, s, len, im->rd.lineno);
 		if (rc == -1)
@@ -578,7 +609,7 @@ cron_record(struct importer *im, char *s, size_t len, size_t line)
 			return -1;
 		if (import_future(c.ts, im->now, why, sizeof(why)) == -1)
 			return bad(im, line, why);
-		import_sample_start(&im->cur, c.ts, im->cron_host, "all", line);
+		import_sample_start(&im->cur, c.ts, im->cron_host, "host", "all", line);
 		im->has_cur = 1;
 		return 0;
 	}
@@ -610,7 +641,7 @@ import_lines(struct importer *im)
 {
 	char *s;
 	size_t len;
-	int rc;
+	int rc, h;
 
 	while ((rc = next_line(im, &s, &len)) == 1) {
 		if (im->rd.lineno == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
@@ -619,8 +650,10 @@ import_lines(struct importer *im)
 		}
 		if (import_is_blank(s, len))
 			continue;
-		if (import_is_header(s, len))
+		if ((h = import_is_header(s, len)) != 0) {
+			im->netns_col = h == 2;
 			return csv_loop(im, s[len - 1] == '\r');
+		}
 		return cron_loop(im, s, len);
 	}
 	return rc;

@@ -14,6 +14,8 @@
 
 /* import_parse.c: pure; the import formats, one line at a time, parsed in place. */
 #define IMPORT_HEADER	"ts,host,group,state,count"
+/* export's header when a row is of a network namespace other than the host's own */
+#define IMPORT_HEADER_NETNS	IMPORT_HEADER ",netns"
 /*
  * How far ahead of this host's clock an imported sample may be, in seconds:
  * a little for clocks that differ between hosts; one from further ahead is
@@ -39,6 +41,7 @@ struct import_row {			/* one CSV row; strings point into the line */
 	int64_t		 ts;
 	const char	*host;
 	const char	*group;
+	const char	*netns;		/* "host" without the netns column */
 	int		 state;		/* the field: a state 1..11, or IMPORT_F(IX_...) */
 	uint64_t	 count;		/* 0..TT_COUNT_MAX, or what the field allows */
 	double		 real;		/* listen.max_fill */
@@ -57,6 +60,7 @@ struct import_sample {
 	int64_t		 ts;
 	char		 host[TT_HOST_MAX];
 	char		 group[TT_NAME_MAX];
+	char		 netns[TT_HOST_MAX];
 	uint64_t	 count[IMPORT_NF];	/* [1..11] the states, then the others */
 	size_t		 line[IMPORT_NF];	/* where each was given; 0 = not */
 	double		 fill;			/* listen.max_fill */
@@ -65,11 +69,12 @@ struct import_sample {
 };
 
 int		 import_is_blank(const char *s, size_t len);
-int		 import_is_header(const char *s, size_t len);	/* also with a trailing \r */
+/* 1 the header, 2 the header with netns, 0 not a header; also with a trailing \r. */
+int		 import_is_header(const char *s, size_t len);
 /* 1 if the quotes of s[0..len) are balanced: the CSV record ends here. */
 int		 import_csv_complete(const char *s, size_t len);
-/* s[len] must be writable. 0 ok, -1 with the reason in why. */
-int		 import_csv_row(char *s, size_t len, struct import_row *r, char *why,
+/* s[len] must be writable; netns: the header has the netns column. 0 ok, -1 with why. */
+int		 import_csv_row(char *s, size_t len, int netns, struct import_row *r, char *why,
 		     size_t whylen);
 int		 import_cron_line(char *s, size_t len, struct cron_line *c, char *why,
 		     size_t whylen);
@@ -79,9 +84,9 @@ int		 import_future(int64_t ts, int64_t now, char *why, size_t whylen);
 /* s[0..len) quoted for a message: clipped, control characters as '?'. */
 const char	*import_show(char *buf, size_t size, const char *s, size_t len);
 void		 import_sample_start(struct import_sample *s, int64_t ts, const char *host,
-		     const char *group, size_t line);
+		     const char *netns, const char *group, size_t line);
 int		 import_sample_same(const struct import_sample *s, int64_t ts,
-		     const char *host, const char *group);
+		     const char *host, const char *netns, const char *group);
 int		 import_sample_add(struct import_sample *s, int state, uint64_t count,
 		     size_t line, char *why, size_t whylen);
 /* Against the lines of an earlier part of the same sample: -1 and *line if a state repeats. */

@@ -15,7 +15,7 @@
 #include "import.h"
 
 #define TS_MAX		253402300799LL	/* 9999-12-31T23:59:59Z, as logtime_parse */
-#define CSV_FIELDS	5
+#define CSV_FIELDS	6	/* at most: the header's 5, and netns */
 #define SHOW_MAX	48
 #define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
@@ -33,10 +33,12 @@ import_is_blank(const char *s, size_t len)
 int
 import_is_header(const char *s, size_t len)
 {
-	size_t n = sizeof(IMPORT_HEADER) - 1;
+	size_t n = sizeof(IMPORT_HEADER) - 1, nn = sizeof(IMPORT_HEADER_NETNS) - 1;
 
-	if (len == n + 1 && s[n] == '\r')
+	if (len > 0 && s[len - 1] == '\r')
 		len--;
+	if (len == nn && memcmp(s, IMPORT_HEADER_NETNS, nn) == 0)
+		return 2;
 	return len == n && memcmp(s, IMPORT_HEADER, n) == 0;
 }
 
@@ -386,17 +388,17 @@ csv_split(char *s, size_t len, char **f, size_t *flen, int nf, char *why, size_t
 }
 
 int
-import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whylen)
+import_csv_row(char *s, size_t len, int netns, struct import_row *r, char *why, size_t whylen)
 {
 	char *f[CSV_FIELDS];
 	size_t fl[CSV_FIELDS];
-	int n;
+	int n, want = netns ? 6 : 5;
 
 	if ((n = csv_split(s, len, f, fl, CSV_FIELDS, why, whylen)) == -1)
 		return -1;
-	if (n != CSV_FIELDS) {
-		snprintf(why, whylen, "expected %d fields (%s), found %d", CSV_FIELDS,
-		    IMPORT_HEADER, n);
+	if (n != want) {
+		snprintf(why, whylen, "expected %d fields (%s), found %d", want,
+		    netns ? IMPORT_HEADER_NETNS : IMPORT_HEADER, n);
 		return -1;
 	}
 	if (parse_ts(f[0], fl[0], &r->ts, why, whylen) == -1)
@@ -416,6 +418,16 @@ import_csv_row(char *s, size_t len, struct import_row *r, char *why, size_t whyl
 	}
 	r->host = f[1];
 	r->group = f[2];
+	r->netns = "host";
+	if (netns) {
+		if (fl[5] == 0 || fl[5] >= TT_HOST_MAX || !text_printable(f[5], fl[5])) {
+			snprintf(why, whylen, "netns is not 1 to %d bytes of printable UTF-8 (the "
+			    "label of a network namespace: host, a name under /run/netns, a "
+			    "cgroup, netns:INODE)", TT_HOST_MAX - 1);
+			return -1;
+		}
+		r->netns = f[5];
+	}
 	if (import_group_ok(f[2], why, whylen) == -1 ||
 	    parse_field(f[3], fl[3], f[2], &r->state, why, whylen) == -1 ||
 	    parse_value(f[4], fl[4], r->state, r, why, whylen) == -1)
@@ -517,12 +529,13 @@ import_cron_line(char *s, size_t len, struct cron_line *c, char *why, size_t why
 
 void
 import_sample_start(struct import_sample *s, int64_t ts, const char *host,
-    const char *group, size_t line)
+    const char *netns, const char *group, size_t line)
 {
 	memset(s->count, 0, sizeof(s->count));
 	memset(s->line, 0, sizeof(s->line));
 	s->ts = ts;
 	snprintf(s->host, sizeof(s->host), "%s", host);
+	snprintf(s->netns, sizeof(s->netns), "%s", netns);
 	snprintf(s->group, sizeof(s->group), "%s", group);
 	s->first = line;
 	s->n = 0;
@@ -530,20 +543,25 @@ import_sample_start(struct import_sample *s, int64_t ts, const char *host,
 
 int
 import_sample_same(const struct import_sample *s, int64_t ts, const char *host,
-    const char *group)
+    const char *netns, const char *group)
 {
-	return s->ts == ts && strcmp(s->host, host) == 0 && strcmp(s->group, group) == 0;
+	return s->ts == ts && strcmp(s->host, host) == 0 && strcmp(s->group, group) == 0 &&
+	    strcmp(s->netns, netns) == 0;
 }
 
 static void
 dup_msg(const struct import_sample *s, int state, size_t first, char *why,
     size_t whylen)
 {
-	char b[SHOW_MAX + 8], n[64];
+	char b[SHOW_MAX + 8], n[64], ns[SHOW_MAX + 16] = "";
 
-	snprintf(why, whylen, "duplicate %s for ts %lld, host %s, group '%s' (first "
+	if (strcmp(s->netns, "host") != 0) {
+		memcpy(ns, ", netns ", 8);
+		import_show(ns + 8, sizeof(ns) - 8, s->netns, strlen(s->netns));
+	}
+	snprintf(why, whylen, "duplicate %s for ts %lld, host %s%s, group '%s' (first "
 	    "given on line %zu)", import_field_name(state, n, sizeof(n)), (long long)s->ts,
-	    import_show(b, sizeof(b), s->host, strlen(s->host)), s->group, first);
+	    import_show(b, sizeof(b), s->host, strlen(s->host)), ns, s->group, first);
 }
 
 int

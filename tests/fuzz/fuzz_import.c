@@ -94,6 +94,8 @@ query(int i)
 	return n;
 }
 
+static int netns_col;	/* the last header had the netns column */
+
 /* One line as a CSV row, gathered into a sample as import.c would. */
 static void
 csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t lineno)
@@ -103,7 +105,7 @@ csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t li
 	size_t line;
 
 	why[0] = '\0';
-	if (import_csv_row(s, len, &r, why, sizeof(why)) == -1) {
+	if (import_csv_row(s, len, netns_col, &r, why, sizeof(why)) == -1) {
 		CHECK(why[0] != '\0');
 		return;
 	}
@@ -118,11 +120,12 @@ csv_line(char *s, size_t len, struct import_sample *cur, int *has_cur, size_t li
 	if (r.state > TT_NSTATES && import_unit(r.state) != IU_LISTEN)
 		CHECK(strcmp(r.group, "all") == 0 && r.count <= INT64_MAX);
 	CHECK(strlen(r.host) > 0 && strlen(r.host) < TT_HOST_MAX);
+	CHECK(strlen(r.netns) > 0 && strlen(r.netns) < TT_HOST_MAX);
 	CHECK(import_group_ok(r.group, why, sizeof(why)) == 0);
-	if (!*has_cur || !import_sample_same(cur, r.ts, r.host, r.group)) {
-		import_sample_start(cur, r.ts, r.host, r.group, lineno);
+	if (!*has_cur || !import_sample_same(cur, r.ts, r.host, r.netns, r.group)) {
+		import_sample_start(cur, r.ts, r.host, r.netns, r.group, lineno);
 		*has_cur = 1;
-		CHECK(import_sample_same(cur, r.ts, r.host, r.group));
+		CHECK(import_sample_same(cur, r.ts, r.host, r.netns, r.group));
 	}
 	if (import_sample_add(cur, r.state, r.count, lineno, why, sizeof(why)) == 0) {
 		CHECK(cur->line[r.state] == lineno && cur->count[r.state] == r.count);
@@ -153,8 +156,9 @@ pure(const uint8_t *data, size_t size)
 	char *s, shown[64];
 	const uint8_t *p = data, *end = data + size, *nl;
 	size_t len, lineno = 0;
-	int has_cur = 0;
+	int has_cur = 0, h;
 
+	netns_col = 0;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
@@ -165,7 +169,8 @@ pure(const uint8_t *data, size_t size)
 		memcpy(s, p, len);
 		s[len] = '\0';
 		(void)import_is_blank(s, len);
-		(void)import_is_header(s, len);
+		if ((h = import_is_header(s, len)) != 0)
+			netns_col = h == 2;
 		(void)import_csv_complete(s, len);
 		import_show(shown, sizeof(shown), s, len);
 		CHECK(shown[0] == '\'' && strlen(shown) < sizeof(shown));

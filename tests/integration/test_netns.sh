@@ -208,6 +208,29 @@ assert_eq "$(q "SELECT count(*) FROM host WHERE netns = 'netns:$aino'")" 0 \
 assert_eq "$(db_in "$pfx-a" all)" "$(ss_in "$pfx-a")" "all: $pfx-a against ss"
 echo "    all: $(q "SELECT count(*) FROM sample WHERE ts = $last") namespaces in one sample;" \
 	"$pfx-a once, under its name"
+echo "--- --import with the netns column: each row into its namespace's host row"
+TT_DB="$TT_TMP/imp.db"
+printf 'database: %s\nhost: it-ns\n' "$TT_DB" >"$TT_TMP/imp.yaml"
+{
+	echo "ts,host,group,state,count,netns"
+	echo "1795000000,it-ns,all,ESTABLISHED,7,host"
+	echo "1795000000,it-ns,all,ESTABLISHED,11,ttns-x"
+	echo "1795000000,it-ns,all,CLOSE_WAIT,3,/pod.slice/c1.scope"
+	echo "1795000010,it-ns,all,ESTABLISHED,12,ttns-x"
+} >"$TT_TMP/ns.csv"
+"$COLLECTOR" -c "$TT_TMP/imp.yaml" --import "$TT_TMP/ns.csv" -q || fail "--import with netns exited $?"
+assert_eq "$(q "SELECT netns, ts, count FROM state_counts WHERE grp = 'all' AND
+	(state = 'ESTABLISHED' AND count > 0 OR state = 'CLOSE_WAIT' AND count > 0) ORDER BY netns, ts")" \
+	"$(printf '/pod.slice/c1.scope|1795000000|3\nhost|1795000000|7\nttns-x|1795000000|11\nttns-x|1795000010|12')" \
+	"imported rows, each in its namespace"
+assert_eq "$(q "SELECT count(*) FROM host")" 3 "host rows after the import: one per namespace"
+printf 'ts,host,group,state,count,netns\n1795000020,it-ns,all,ESTABLISHED,1,\n' >"$TT_TMP/bad.csv"
+rc=0
+"$COLLECTOR" -c "$TT_TMP/imp.yaml" --import "$TT_TMP/bad.csv" 2>"$TT_TMP/bad.err" || rc=$?
+assert_eq "$rc" 2 "--import of an empty netns"
+grep -q "bad.csv:2: netns is not 1 to 255 bytes" "$TT_TMP/bad.err" || fail "bad netns: $(cat "$TT_TMP/bad.err")"
+echo "    4 rows into 3 namespaces; an empty netns refused: $(cat "$TT_TMP/bad.err")"
+
 echo "--- as nobody, without capabilities: $pfx-a cannot be entered, said once; ours is stored"
 getent passwd nobody >/dev/null || fail "no user nobody"
 NOBODY=(setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --inh-caps=-all

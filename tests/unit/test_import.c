@@ -153,21 +153,52 @@ test_csv_row_ok(void **state)
 	char why[512] = "";
 
 	(void)state;
-	assert_int_equal(import_csv_row(line, strlen(line), &r, why, sizeof(why)), 0);
+	assert_int_equal(import_csv_row(line, strlen(line), 0, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.ts, 1795464350);
 	assert_string_equal(r.host, "web,1 \"x\"");
 	assert_string_equal(r.group, "all");
 	assert_int_equal(r.state, TT_TIME_WAIT);
 	assert_int_equal(r.count, 4294967295u);
-	assert_int_equal(import_csv_row(plain, strlen(plain), &r, why, sizeof(why)), 0);
+	assert_int_equal(import_csv_row(plain, strlen(plain), 0, &r, why, sizeof(why)), 0);
 	assert_int_equal(r.ts, 0);
 	assert_string_equal(r.group, "g.1-_Z");
 	assert_int_equal(r.state, TT_CLOSING);
-	assert_true(import_is_header("ts,host,group,state,count", 25));
-	assert_true(import_is_header("ts,host,group,state,count\r", 26));
+	assert_string_equal(r.netns, "host");	/* without the column: the host's own */
+	assert_int_equal(import_is_header("ts,host,group,state,count", 25), 1);
+	assert_int_equal(import_is_header("ts,host,group,state,count\r", 26), 1);
+	assert_int_equal(import_is_header("ts,host,group,state,count,netns", 31), 2);
+	assert_int_equal(import_is_header("ts,host,group,state,count,netns\r", 32), 2);
+	assert_false(import_is_header("ts,host,group,state,count,netn", 30));
 	assert_false(import_is_header("ts,host,group,state", 19));
 	assert_false(import_csv_complete("1,\"a,b,c", 8));
 	assert_true(import_csv_complete("1,\"a\"\"b\",c", 11));
+}
+
+/* With the netns column: six fields, the sixth a label. */
+static void
+test_csv_row_netns(void **state)
+{
+	char ok[] = "1795464350,web-1,all,CLOSE_WAIT,12,/kubepods.slice/x.scope";
+	char five[] = "1795464350,web-1,all,CLOSE_WAIT,12";
+	char six[] = "1795464350,web-1,all,CLOSE_WAIT,12,ttns-a";
+	char empty[] = "1795464350,web-1,all,CLOSE_WAIT,12,";
+	char ctl[] = "1795464350,web-1,all,CLOSE_WAIT,12,a\tb";
+	struct import_row r;
+	char why[512] = "";
+
+	(void)state;
+	assert_int_equal(import_csv_row(ok, strlen(ok), 1, &r, why, sizeof(why)), 0);
+	assert_string_equal(r.netns, "/kubepods.slice/x.scope");
+	assert_string_equal(r.host, "web-1");
+	assert_int_equal(r.count, 12);
+	assert_int_equal(import_csv_row(five, strlen(five), 1, &r, why, sizeof(why)), -1);
+	assert_string_equal(why, "expected 6 fields (ts,host,group,state,count,netns), found 5");
+	assert_int_equal(import_csv_row(six, strlen(six), 0, &r, why, sizeof(why)), -1);
+	assert_string_equal(why, "expected 5 fields (ts,host,group,state,count), found 6");
+	assert_int_equal(import_csv_row(empty, strlen(empty), 1, &r, why, sizeof(why)), -1);
+	assert_string_equal(why, "netns is not 1 to 255 bytes of printable UTF-8 (the label of a "
+	    "network namespace: host, a name under /run/netns, a cgroup, netns:INODE)");
+	assert_int_equal(import_csv_row(ctl, strlen(ctl), 1, &r, why, sizeof(why)), -1);
 }
 
 static void
@@ -177,7 +208,7 @@ expect_csv(const char *text, const char *want)
 	struct import_row r;
 
 	snprintf(line, sizeof(line), "%s", text);
-	assert_int_equal(import_csv_row(line, strlen(line), &r, why, sizeof(why)), -1);
+	assert_int_equal(import_csv_row(line, strlen(line), 0, &r, why, sizeof(why)), -1);
 	assert_string_equal(why, want);
 }
 
@@ -645,6 +676,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csv_row_ok),
+		cmocka_unit_test(test_csv_row_netns),
 		cmocka_unit_test(test_csv_row_errors),
 		cmocka_unit_test(test_cron_lines),
 		cmocka_unit_test(test_future_row),
