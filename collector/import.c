@@ -154,48 +154,28 @@ next_line(struct importer *im, char **s, size_t *len)
 	return rc;
 }
 
-/* The id of name in table (host or grp), added to it if missing. */
+/*
+ * The id cached for key in nm, else got by a lookup (host: host name and
+ * netns; grp: group name) and cached. The host table's key is "netns\nhost".
+ */
 static int64_t
-names_id(struct importer *im, struct names *nm, const char *table, const char *name)
+names_id(struct importer *im, struct names *nm, const char *table, const char *name,
+    const char *netns)
 {
-	struct name_id *e;
-	int64_t id;
-	size_t i;
-
-	if (nm->n > 0 && strcmp(nm->e[nm->last].name, name) == 0)
-		return nm->e[nm->last].id;
-	for (i = 0; i < nm->n; i++)
-		if (strcmp(nm->e[i].name, name) == 0)
-			return nm->e[nm->last = i].id;
-	if ((id = db_name_id(im->db, table, name)) == -1)
-		return db_fail(im);
-	if (nm->n == nm->cap) {
-		if ((e = reallocarray(nm->e, nm->cap + 16, sizeof(*e))) == NULL)
-			return oom(im);
-		nm->e = e;
-		nm->cap += 16;
-	}
-	if ((nm->e[nm->n].name = strdup(name)) == NULL)
-		return oom(im);
-	nm->e[nm->n].id = id;
-	return nm->e[nm->last = nm->n++].id;
-}
-
-/* The id of host's network namespace netns, added if missing; cached by "netns\nhost". */
-static int64_t
-host_id(struct importer *im, const char *host, const char *netns)
-{
-	struct names *nm = &im->hosts;
 	char key[2 * TT_HOST_MAX + 2];
 	struct name_id *e;
 	int64_t id;
 	size_t i;
 
-	snprintf(key, sizeof(key), "%s\n%s", netns, host);
+	snprintf(key, sizeof(key), "%s%s%s", netns != NULL ? netns : "", netns != NULL ?
+	    "\n" : "", name);
+	if (nm->n > 0 && strcmp(nm->e[nm->last].name, key) == 0)
+		return nm->e[nm->last].id;
 	for (i = 0; i < nm->n; i++)
 		if (strcmp(nm->e[i].name, key) == 0)
-			return nm->e[i].id;
-	if ((id = db_host_id(im->db, host, netns)) == -1)
+			return nm->e[nm->last = i].id;
+	if ((id = netns != NULL ? db_host_id(im->db, name, netns) :
+	    db_name_id(im->db, table, name)) == -1)
 		return db_fail(im);
 	if (nm->n == nm->cap) {
 		if ((e = reallocarray(nm->e, nm->cap + 16, sizeof(*e))) == NULL)
@@ -206,7 +186,7 @@ host_id(struct importer *im, const char *host, const char *netns)
 	if ((nm->e[nm->n].name = strdup(key)) == NULL)
 		return oom(im);
 	nm->e[nm->n].id = id;
-	return nm->e[nm->n++].id;
+	return nm->e[nm->last = nm->n++].id;
 }
 
 static void
@@ -460,8 +440,8 @@ flush(struct importer *im)
 	if (import_sample_whole(s, &line, why, sizeof(why)) == -1)
 		return bad(im, line, why);
 	if (one_host(im, s) == -1 ||
-	    (host = host_id(im, s->host, s->netns)) == -1 ||
-	    (grp = names_id(im, &im->groups, "grp", s->group)) == -1)
+	    (host = names_id(im, &im->hosts, "host", s->host, s->netns)) == -1 ||
+	    (grp = names_id(im, &im->groups, "grp", s->group, NULL)) == -1)
 		return -1;
 	for (i = 1; i <= TT_NSTATES; i++)
 		sum += (int64_t)s->count[i];
