@@ -52,12 +52,15 @@ void
 ns_label(const struct nsset *s, const struct nsfound *f, const char *cgroup, char *buf,
     size_t len)
 {
+	/* a label is stored and shown: printable text only, else the inode */
 	if (f->self)
 		snprintf(buf, len, "host");
-	else if (f->name[0] != '\0' && strcmp(f->name, "host") != 0 && !label_taken(s, f->name))
+	else if (f->name[0] != '\0' && strcmp(f->name, "host") != 0 &&
+	    text_printable(f->name, strlen(f->name)) && !label_taken(s, f->name))
 		snprintf(buf, len, "%s", f->name);
 	else if (cgroup != NULL && cgroup[0] == '/' && cgroup[1] != '\0' &&
-	    strlen(cgroup) < len && !label_taken(s, cgroup))
+	    strlen(cgroup) < len && text_printable(cgroup, strlen(cgroup)) &&
+	    !label_taken(s, cgroup))
 		snprintf(buf, len, "%s", cgroup);
 	else
 		snprintf(buf, len, "netns:%" PRIu64, f->ino);

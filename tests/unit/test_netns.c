@@ -85,6 +85,10 @@ test_labels(void **state)
 	strcpy(f.name, "web");
 	ns_label(&s, &f, "/b.scope", buf, sizeof(buf));
 	assert_string_equal(buf, "/b.scope");
+	strcpy(f.name, "a\tb");	/* not printable: not stored, nor shown */
+	s.n = 0;
+	ns_label(&s, &f, "/c\x1b[2J.scope", buf, sizeof(buf));
+	assert_string_equal(buf, "netns:4026532001");
 	strcpy(f.name, "host");	/* a name "host" would pass for ours */
 	s.n = 0;
 	ns_label(&s, &f, NULL, buf, sizeof(buf));
