@@ -1,5 +1,5 @@
 /*
- * The breakdowns in the history (schema 4): per host, the keys of one kind
+ * The breakdowns in the history (schema 4): per source, the keys of one kind
  * (cgroups or peers) of one group x state over a window, each with its
  * count at the newest sample, its peak and its growth. Values are checked
  * as query.c checks counts: a bad one refuses its file.
@@ -161,8 +161,7 @@ one_file(struct history *h, size_t i, struct bkquery *q, struct acc *a)
 	int64_t newest = -1, oldest = INT64_MAX, hourly_to;
 	int rc, hourly = 0;
 
-	if (f->why != NULL || f->schema < SCHEMA_BREAKDOWN ||
-	    (h->host != NULL && sqlite3_strglob(h->host, f->host) != 0))
+	if (f->file->why != NULL || f->schema < SCHEMA_BREAKDOWN)
 		return 0;
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, sql_newest, -1, &st, NULL) != SQLITE_OK) {
@@ -230,7 +229,7 @@ one_file(struct history *h, size_t i, struct bkquery *q, struct acc *a)
 				    "not a time, a key of 1 to 255 printable bytes, a direction "
 				    "(in, out) or a count", ts);
 			}
-			f->rows++;
+			f->file->rows++;
 			hourly |= sqlite3_column_int(st, 7);
 		}
 		sqlite3_finalize(st);
@@ -305,8 +304,7 @@ int
 hist_bk_obs(struct history *h, const char *host, const char *group, int what,
     int64_t from, int64_t to, struct obs **out, size_t *n)
 {
-	const struct hfile *cf = hist_file_of(h, host);
-	struct hfile *f = (struct hfile *)cf;
+	struct hfile *f = hist_file_of(h, host);
 	struct obs *o = NULL, *no;
 	size_t cap = 0;
 	sqlite3_stmt *st;
@@ -315,7 +313,7 @@ hist_bk_obs(struct history *h, const char *host, const char *group, int what,
 
 	*out = NULL;
 	*n = 0;
-	if (f == NULL || f->why != NULL || f->schema < SCHEMA_BREAKDOWN)
+	if (f == NULL || f->schema < SCHEMA_BREAKDOWN)
 		return 0;
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, what == BKO_PORT_SHARE ? sql_share : sql_oldest, -1, &st,
@@ -354,7 +352,7 @@ hist_bk_obs(struct history *h, const char *host, const char *group, int what,
 		o[*n].v = v < 0 ? 0 : what == BKO_PORT_SHARE ? (double)v / (double)range :
 		    (double)v;
 		(*n)++;
-		f->rows++;
+		f->file->rows++;
 	}
 	sqlite3_finalize(st);
 	hfile_end(f);
@@ -384,13 +382,13 @@ int
 hist_bk_top(struct history *h, const char *host, const char *group, int what, int state,
     int64_t from, int64_t to, char *key, size_t len, uint64_t *count)
 {
-	struct hfile *f = (struct hfile *)hist_file_of(h, host);
+	struct hfile *f = hist_file_of(h, host);
 	sqlite3_stmt *st;
 	const unsigned char *k;
 	int64_t v;
 	int rc, got = 0;
 
-	if (f == NULL || f->why != NULL || f->schema < SCHEMA_BREAKDOWN)
+	if (f == NULL || f->schema < SCHEMA_BREAKDOWN)
 		return 0;
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, what == BKO_PORT_SHARE ? sql_top_peer : sql_top_cgroup,
@@ -503,7 +501,7 @@ owners_file(struct history *h, size_t fi, int64_t from, int64_t to, const char *
 			o->peak = (uint64_t)count;
 		if (ts > newest)
 			newest = ts;
-		f->rows++;
+		f->file->rows++;
 	}
 	sqlite3_finalize(st);
 	hfile_end(f);
@@ -546,8 +544,7 @@ hist_owners(struct history *h, int64_t from, int64_t to, const char *group,
 	for (i = 0; i < h->n; i++) {
 		struct hfile *f = &h->f[i];
 
-		if (f->why != NULL || f->schema < SCHEMA_BREAKDOWN ||
-		    (h->host != NULL && sqlite3_strglob(h->host, f->host) != 0))
+		if (f->file->why != NULL || f->schema < SCHEMA_BREAKDOWN)
 			continue;
 		if (owners_file(h, i, from, to, group, out, n, &cap) == -2) {
 			free(*out);

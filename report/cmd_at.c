@@ -29,6 +29,7 @@ struct window {
 };
 
 struct compare {
+	const struct report *r;
 	struct window	 w[MAX_WIN];	/* w[0] is compared against each other one */
 	size_t		 nw;
 	int		 at_set;	/* at: the value at the sample nearest `at` */
@@ -106,7 +107,7 @@ compare_load(struct report *r, struct compare *c)
 		if (load_window(r, &c->w[i]) != 0)
 			return -1;
 	count_samples(&c->w[0].d, &hosts);
-	c->hosts = hosts > 1 || r->hist.n > 1;
+	c->hosts = hosts > 1 || hist_several(&r->hist);
 	c->nearest = -1;
 	for (i = 0; i < c->w[0].d.n; i++) {
 		s = &c->w[0].d.s[i];
@@ -213,7 +214,7 @@ compare_cols(struct compare *c)
 	uint64_t hide = 0;
 	size_t j;
 
-	col(&k[A_HOST], "host", "host", COL_TEXT, NULL, NULL);
+	col(&k[A_HOST], "host", "host", COL_HOST, NULL, NULL);
 	col(&k[A_GROUP], "group", "group", COL_TEXT, NULL, NULL);
 	col(&k[A_STATE], "state", "state", COL_TEXT, NULL, NULL);
 	col(&k[A_NEAR_TS], NULL, "nearest_time", COL_TIME, NULL, NULL);
@@ -265,7 +266,7 @@ compare_row(const struct compare *c, struct rows *t, const struct crow *w)
 	size_t j;
 
 	memset(row, 0, sizeof(row));
-	row[A_HOST] = cell_text(w->s->host);
+	row[A_HOST] = host_cell(c->r, w->s->host);
 	row[A_GROUP] = cell_text(w->s->group);
 	row[A_STATE] = cell_text(state_name(w->st));
 	row[A_NEAR_TS] = cell_int(w->near_ts);
@@ -411,6 +412,7 @@ cmd_at(struct report *r)
 	if (time_parse(r->arg, r->now, &t, &why) == -1)
 		return usage_err(r, "at '%s': %s", r->arg, why);
 	memset(&c, 0, sizeof(c));
+	c.r = r;
 	memset(&ks, 0, sizeof(ks));
 	c.nw = 3;
 	c.at_set = 1;
@@ -465,6 +467,7 @@ cmd_diff(struct report *r)
 	if (r->baseline_set == 3 && r->baseline_from >= r->baseline_to)
 		return usage_err(r, "diff: --baseline-from must be before --baseline-to");
 	memset(&c, 0, sizeof(c));
+	c.r = r;
 	c.nw = 2;
 	c.with_max = 1;
 	c.w[0].name = "window";

@@ -7,7 +7,7 @@
 const struct column firing_cols[NFIRING_COLS] = {
 	{ "threshold", "threshold", "threshold", COL_TEXT, NULL, NULL, 0, NULL },
 	{ "severity", "severity", "severity", COL_TEXT, NULL, NULL, 0, NULL },
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
 	{ "state", "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
 	{ "start", "start", "start", COL_TIME, NULL, NULL, 0, NULL },
@@ -17,15 +17,15 @@ const struct column firing_cols[NFIRING_COLS] = {
 };
 
 int
-firing_row(struct rows *t, const struct threshold *th, const struct series *s,
-    const struct firing *f)
+firing_row(const struct report *r, struct rows *t, const struct threshold *th,
+    const struct series *s, const struct firing *f)
 {
 	struct cell row[NFIRING_COLS];
 	char w[64], p[32];
 
 	row[0] = cell_text(th->name);
 	row[1] = cell_text(th->severity == SEV_CRITICAL ? "critical" : "warning");
-	row[2] = cell_text(s->host);
+	row[2] = host_cell(r, s->host);
 	row[3] = cell_text(th->kind == TH_RATE || th->kind == TH_USED ? "" : s->group);
 	row[4] = cell_text(watch_what(th, w, sizeof(w)));
 	row[5] = cell_int(f->start);
@@ -61,7 +61,7 @@ replay_one(void *arg, const struct series *s, const struct obs *o, size_t n)
 			continue;
 		if (f[j].start < rp->from && rp->clip)
 			f[j].start = rp->from;
-		if (firing_row(rp->t, rp->th, s, &f[j]) == -1)
+		if (firing_row(rp->r, rp->t, rp->th, s, &f[j]) == -1)
 			rc = runtime_err(rp->r, "out of memory");
 	}
 	free(f);

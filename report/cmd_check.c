@@ -5,11 +5,13 @@
  * refused database, or an error of check's own). CRITICAL outranks UNKNOWN,
  * which outranks WARNING.
  *
- * Over a fleet, a database refused on the way (hostile, damaged, too slow)
- * is one UNKNOWN finding of its own, and whatever was found on its host
- * before is dropped: every other host is still judged. Names in the output
- * are escaped as the plugin guidelines need: no name can end a line, start
- * perfdata ('|') or break a perfdata pair ('=', quotes).
+ * Each network namespace of a host is judged on its own, and its findings
+ * name it: "host web-1, netns ttns-a". Over a fleet, a database refused on
+ * the way (hostile, damaged, too slow) is one UNKNOWN finding of its own,
+ * and whatever was found on its host before is dropped: every other host
+ * is still judged. Names in the output are escaped as the plugin guidelines
+ * need: no name can end a line, start perfdata ('|') or break a perfdata
+ * pair ('=', quotes).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -105,29 +107,51 @@ esc(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* Whose a finding is: "host web-1", or "host web-1, netns ttns-a", escaped. */
+static const char *
+whose(const struct report *r, const char *label, char *buf, size_t len)
+{
+	const struct hfile *f = hist_source(&r->hist, label);
+	char h[TT_HOST_MAX * 4], n[TT_HOST_MAX * 4];
+
+	if (f == NULL || strcmp(f->netns, "host") == 0)
+		snprintf(buf, len, "host %s", esc(f != NULL ? f->name : label, h, sizeof(h)));
+	else
+		snprintf(buf, len, "host %s, netns %s", esc(f->name, h, sizeof(h)),
+		    esc(f->netns, n, sizeof(n)));
+	return buf;
+}
+
 /*
  * 'group_STATE'=value;warn;crit, once per host x group x state (a fill, a
  * rate or a share: 'group_LISTEN_fill', 'ListenOverflows_rate',
- * 'tw_buckets_used'); the limits of thresholds on one series merged.
+ * 'tw_buckets_used'); the limits of thresholds on one series merged. Over
+ * several sources each label starts with the series' (web-1/, web-1/ttns-a/);
+ * a namespace other than the host's own is named even alone (ttns-a/).
  */
 static void
 add_perf(struct check_state *cs, const struct report *r, const struct series *s,
     const struct threshold *t, double value)
 {
-	char raw[TT_HOST_MAX + TT_NAME_MAX + 80], label[sizeof(raw) * 5], lim[32] = "", w[64];
+	char raw[TT_SOURCE_MAX + TT_NAME_MAX + 80], label[sizeof(raw) * 5], lim[32] = "", w[64];
+	char pre[TT_SOURCE_MAX + 1] = "";
+	const struct hfile *f = hist_source(&r->hist, s->host);
 	struct perf *p = NULL;
-	int host = cs->nhosts > 1 || r->hist.n > 1 || r->hist.host != NULL;
 	size_t i;
+
+	if (cs->nhosts > 1 || hist_several(&r->hist) || r->hist.host != NULL)
+		snprintf(pre, sizeof(pre), "%s/", s->host);
+	else if (f != NULL && strcmp(f->netns, "host") != 0)
+		snprintf(pre, sizeof(pre), "%s/", f->netns);
 
 	watch_what(t, w, sizeof(w));
 	for (i = 0; w[i] != '\0'; i++)	/* 'LISTEN fill' -> 'LISTEN_fill' */
 		if (w[i] == ' ')
 			w[i] = '_';
 	if (t->kind == TH_RATE || t->kind == TH_USED)
-		snprintf(raw, sizeof(raw), "%s%s%s", host ? s->host : "", host ? "/" : "", w);
+		snprintf(raw, sizeof(raw), "%s%s", pre, w);
 	else
-		snprintf(raw, sizeof(raw), "%s%s%s_%s", host ? s->host : "", host ? "/" : "",
-		    s->group, w);
+		snprintf(raw, sizeof(raw), "%s%s_%s", pre, s->group, w);
 	nagios_label(label, sizeof(label), raw);
 	for (i = 0; i < cs->nperf && p == NULL; i++)
 		if (strcmp(cs->perf[i].label, label) == 0)
@@ -225,7 +249,7 @@ judge_one(void *arg, const struct series *s, const struct obs *o, size_t n)
 {
 	struct judge *j = arg;
 	const struct threshold *t = j->t;
-	char what[200 + BKD_TEXT_MAX * 4], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4], w[64];
+	char what[200 + BKD_TEXT_MAX * 4], h[TT_HOST_MAX * 9], g[TT_NAME_MAX * 4], w[64];
 	struct finding f;
 
 	if (host_stale(j->stale, s->host) || n == 0)
@@ -240,14 +264,14 @@ judge_one(void *arg, const struct series *s, const struct obs *o, size_t n)
 		return 0;
 	describe(what, sizeof(what), t, &f);
 	behind(j, s, what, sizeof(what));
-	esc(s->host, h, sizeof(h));
+	whose(j->r, s->host, h, sizeof(h));
 	watch_what(t, w, sizeof(w));
 	if (t->kind == TH_RATE || t->kind == TH_USED)
 		add_line(j->cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
-		    "%s: host %s, %s %s", t->name, h, w, what);
+		    "%s: %s, %s %s", t->name, h, w, what);
 	else
 		add_line(j->cs, t->severity == SEV_CRITICAL ? ST_CRITICAL : ST_WARNING, s->host,
-		    "%s: host %s, group %s, %s %s", t->name, h, esc(s->group, g, sizeof(g)), w,
+		    "%s: %s, group %s, %s %s", t->name, h, esc(s->group, g, sizeof(g)), w,
 		    what);
 	return 0;
 }
@@ -258,7 +282,7 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
 {
 	int64_t back = (t->has_growth ? t->window : t->for_secs) + r->max_gap + 1;
 	struct judge j = { r, t, at, stale, cs, 0, { 0 }, 0 };
-	char g[TT_NAME_MAX * 4], h[TT_HOST_MAX * 4], w[64];
+	char g[TT_NAME_MAX * 4], h[TT_HOST_MAX * 9], w[64];
 	const char *host;
 	size_t i, good = hist_good(&r->hist);
 
@@ -276,15 +300,15 @@ check_threshold(struct report *r, const struct threshold *t, int64_t at,
 		host = cs->latest.s[i].host;
 		if (host_stale(stale, host) || find_series(&j.judged, &cs->latest.s[i]) != NULL)
 			continue;
-		esc(host, h, sizeof(h));
+		whose(r, host, h, sizeof(h));
 		watch_what(t, w, sizeof(w));
 		if (t->kind == TH_RATE)
-			add_line(cs, ST_UNKNOWN, host, "%s: host %s, no %s: it takes two samples "
+			add_line(cs, ST_UNKNOWN, host, "%s: %s, no %s: it takes two samples "
 			    "with the kernel's context at most 3 intervals apart (context: off, a "
 			    "kernel without %s, or a database before schema 3?)", t->name, h, w,
 			    kstat_name(t->metric));
 		else
-			add_line(cs, ST_UNKNOWN, host, "%s: host %s, no %s: %s or %s is not stored "
+			add_line(cs, ST_UNKNOWN, host, "%s: %s, no %s: %s or %s is not stored "
 			    "(context: off, or a collector outside the first network namespace, "
 			    "where the kernel does not show %s)", t->name, h, w,
 			    t->metric == USED_TW ? "tcp_tw" : "tcp_orphan",
@@ -318,7 +342,7 @@ static int
 find_stale(struct report *r, int64_t at, struct dataset *stale, struct check_state *cs)
 {
 	struct dataset *latest = &cs->latest, recent = { 0 };
-	char when[32], first[32], h[TT_HOST_MAX * 4];
+	char when[32], first[32], h[TT_HOST_MAX * 9];
 	int64_t newest;
 	size_t i;
 	int rc;
@@ -337,12 +361,12 @@ find_stale(struct report *r, int64_t at, struct dataset *stale, struct check_sta
 			rc = runtime_err(r, "out of memory");
 			break;
 		}
-		esc(s->host, h, sizeof(h));
+		whose(r, s->host, h, sizeof(h));
 		if ((newest = hist_newest_at(&r->hist, s->host, at)) < 0)
-			add_line(cs, ST_UNKNOWN, s->host, "host %s: no samples at or before %s; "
+			add_line(cs, ST_UNKNOWN, s->host, "%s: no samples at or before %s; "
 			    "the first is later", h, fmt_time(at, first, sizeof(first)));
 		else
-			add_line(cs, ST_UNKNOWN, s->host, "host %s: newest sample %s is older "
+			add_line(cs, ST_UNKNOWN, s->host, "%s: newest sample %s is older "
 			    "than %d intervals (%llds); is tcptally-collector running?", h,
 			    fmt_time(newest, when, sizeof(when)), STALE_INTERVALS,
 			    (long long)r->max_gap);
@@ -358,11 +382,11 @@ refused_files(struct report *r, struct check_state *cs)
 	char p[4096];
 	size_t i;
 
-	for (i = 0; i < r->hist.n; i++)
-		if (r->hist.f[i].why != NULL) {
-			add_line(cs, ST_UNKNOWN, NULL, "file %s", esc(r->hist.f[i].why, p,
+	for (i = 0; i < r->hist.nfiles; i++)
+		if (r->hist.files[i].why != NULL) {
+			add_line(cs, ST_UNKNOWN, NULL, "file %s", esc(r->hist.files[i].why, p,
 			    sizeof(p)));
-			r->hist.f[i].told = 1;
+			r->hist.files[i].told = 1;
 		}
 }
 
@@ -374,9 +398,41 @@ dropped(const struct report *r, const char *host)
 }
 
 static int
+by_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(const void *const *)a, y = (uintptr_t)*(const void *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The hosts judged (one file, one host) and their sources not dropped. */
+static size_t
+count_hosts(const struct report *r, const struct check_state *cs, size_t *sources)
+{
+	const struct hfile *f;
+	const void **files;
+	size_t i, n = 0, hosts = 0;
+
+	*sources = 0;
+	if ((files = calloc(cs->latest.n + 1, sizeof(*files))) == NULL)
+		return 0;
+	for (i = 0; i < cs->latest.n; i++)
+		if (!dropped(r, cs->latest.s[i].host) &&
+		    (f = hist_source(&r->hist, cs->latest.s[i].host)) != NULL)
+			files[n++] = f->file;
+	if (n > 1)
+		qsort(files, n, sizeof(*files), by_ptr);
+	for (i = 0; i < n; i++)
+		hosts += i == 0 || files[i] != files[i - 1];
+	free(files);
+	*sources = n;
+	return hosts;
+}
+
+static int
 check_print(struct report *r, struct check_state *cs)
 {
-	size_t i, n[4] = { 0 }, hosts = 0;
+	size_t i, n[4] = { 0 }, hosts, sources;
 	int status = ST_OK, first;
 	FILE *out = stdout;
 
@@ -386,12 +442,13 @@ check_print(struct report *r, struct check_state *cs)
 			if (rank(cs->line[i].status) > rank(status))
 				status = cs->line[i].status;
 		}
-	for (i = 0; i < cs->latest.n; i++)
-		hosts += !dropped(r, cs->latest.s[i].host);
+	hosts = count_hosts(r, cs, &sources);
 	fprintf(out, "TCPTALLY %s: %zu critical, %zu warning, %zu unknown; %zu threshold%s on "
 	    "%zu host%s", status_name[status], n[ST_CRITICAL], n[ST_WARNING], n[ST_UNKNOWN],
 	    r->cfg->nthresholds, r->cfg->nthresholds == 1 ? "" : "s", hosts,
 	    hosts == 1 ? "" : "s");
+	if (sources > hosts)
+		fprintf(out, " (%zu network namespaces)", sources);
 	for (i = 0, first = 1; i < cs->nperf; i++)
 		if (!dropped(r, cs->perf[i].host)) {
 			fprintf(out, "%s %s=%.*f;%s;%s", first ? " |" : "", cs->perf[i].label,
@@ -441,8 +498,8 @@ cmd_check(struct report *r)
 	memset(&cs, 0, sizeof(cs));
 	rc = find_stale(r, at, &stale, &cs);
 	if (rc == 0 && cs.nhosts == 0 && hist_good(&r->hist) > 0)
-		add_line(&cs, ST_UNKNOWN, NULL, "%s holds no samples yet", r->hist.n == 1 ?
-		    r->hist.f[0].path : "no database");
+		add_line(&cs, ST_UNKNOWN, NULL, "%s holds no samples yet", r->hist.nfiles == 1 ?
+		    r->hist.files[0].path : "no database");
 	for (i = 0; i < r->cfg->nthresholds && rc == 0; i++)
 		rc = check_threshold(r, &r->cfg->thresholds[i], at, &stale, &cs);
 	dataset_free(&stale);

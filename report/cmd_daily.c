@@ -48,7 +48,7 @@ enum { D_HOST, D_GROUP, D_STATE, D_SAMPLES, D_MIN, D_AVG, D_P95, D_PEAK, D_PEAK_
 	{ NULL, key "_change", key "_change", COL_REAL, NULL, "%.2f", 0, NULL }, \
 	{ NULL, key "_change_pct", key "_change_pct", COL_REAL, NULL, "%.2f", 0, NULL }
 static const struct column stats_cols[D_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
 	{ "state", "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
 	{ NULL, "samples", "samples", COL_INT, NULL, NULL, 0, NULL },
@@ -113,12 +113,12 @@ change_cells(struct cell *row, char *buf, size_t len, double cur,
 }
 
 static int
-stats_row(struct rows *t, const struct drow *w)
+stats_row(const struct report *r, struct rows *t, const struct drow *w)
 {
 	struct cell row[D_NCOLS];
 	char c1[64], c2[64];
 
-	row[D_HOST] = cell_text(w->s->host);
+	row[D_HOST] = host_cell(r, w->s->host);
 	row[D_GROUP] = cell_text(w->s->group);
 	row[D_STATE] = cell_text(state_name(w->st));
 	row[D_SAMPLES] = cell_int((int64_t)w->day.n);
@@ -135,7 +135,7 @@ stats_row(struct rows *t, const struct drow *w)
 }
 
 static int
-stats_rows(struct daily *dl, struct rows *t)
+stats_rows(const struct report *r, struct daily *dl, struct rows *t)
 {
 	const struct series *p, *k;
 	struct drow w;
@@ -149,7 +149,7 @@ stats_rows(struct daily *dl, struct rows *t)
 			series_summary(w.s, w.st, &w.day);
 			series_summary(p, w.st, &w.prev);
 			series_summary(k, w.st, &w.week);
-			if (stats_row(t, &w) == -1)
+			if (stats_row(r, t, &w) == -1)
 				return -1;
 		}
 	}
@@ -241,7 +241,7 @@ daily_load(struct report *r, struct daily *dl)
 		    fmt_time(dl->from, a, sizeof(a)), fmt_time(dl->to, b, sizeof(b)));
 	}
 	dl->samples = count_samples(&dl->day, &dl->hosts);
-	dl->hosts = dl->hosts > 1 || r->hist.n > 1;
+	dl->hosts = dl->hosts > 1 || hist_several(&r->hist);
 	if (hist_kernel(&r->hist, dl->from, dl->to - 1, &dl->kern) == -1)
 		return report_fail(r);
 	dataset_sort(&dl->kern);
@@ -383,7 +383,7 @@ daily_table(struct report *r, struct daily *dl, struct rows *st, struct rows *ft
 static int
 daily_print(struct report *r, struct daily *dl, struct rows *st, struct rows *ft)
 {
-	if (stats_rows(dl, st) == -1)
+	if (stats_rows(r, dl, st) == -1)
 		return runtime_err(r, "out of memory");
 	if (!dl->from_hourly && fired_rows(r, dl, ft) != 0)
 		return EX_RUNTIME;

@@ -3,6 +3,10 @@
  * backfilling Prometheus (`promtool tsdb create-blocks-from openmetrics`).
  * CSV and JSON stream in (ts, host, group) order, every state, zeros included.
  * OpenMetrics needs each series contiguous, so it goes series by series.
+ * A network namespace other than the host's own is named beside the host:
+ * a netns member in JSON (always), a netns label in OpenMetrics, and in CSV
+ * a sixth column, netns, only when some row is of one (else the CSV is the
+ * import format of old, byte for byte).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 
 static struct progress progress;	/* on a terminal, after a second; rows are values */
 static uint64_t nrows;
+static int csv_netns;		/* CSV: the netns column */
 
 /*
  * One (ts, host, group) to write: its counts and accept queues, and with
@@ -20,7 +25,8 @@ static uint64_t nrows;
  */
 struct xrow {
 	int64_t		 ts;
-	const char	*host, *group;
+	const struct hfile *src;	/* whose: host name and netns */
+	const char	*group;
 	const struct point *pt;
 	const struct kpoint *k;		/* NULL: none */
 	const struct klimits *lim;	/* NULL or none changed */
@@ -41,10 +47,15 @@ static void
 csv_extra(const struct xrow *x, const char *prefix, const char *name, const char *value)
 {
 	printf("%lld,", (long long)x->ts);
-	csv_field(stdout, x->host);
+	csv_field(stdout, x->src->name);
 	putchar(',');
 	csv_field(stdout, x->group);
-	printf(",%s%s,%s\n", prefix, name, value);
+	printf(",%s%s,%s", prefix, name, value);
+	if (csv_netns) {
+		putchar(',');
+		csv_field(stdout, x->src->netns);
+	}
+	putchar('\n');
 	nrows++;
 }
 
@@ -93,7 +104,9 @@ emit_json(const struct xrow *x, int *first)
 	int i, n;
 
 	printf("%s\n  {\"ts\": %lld, \"host\": ", *first ? "" : ",", (long long)x->ts);
-	json_string(stdout, x->host);
+	json_string(stdout, x->src->name);
+	printf(", \"netns\": ");
+	json_string(stdout, x->src->netns);
 	printf(", \"group\": ");
 	json_string(stdout, x->group);
 	printf(", \"counts\": {");
@@ -138,7 +151,7 @@ emit(const struct report *r, const struct xrow *x, int *first)
 	progress_update(&progress, nrows, 0);
 }
 
-/* A host's kernel context and limits as its `all` rows go by, in ts order. */
+/* A source's kernel context and limits as its `all` rows go by, in ts order. */
 struct hostctx {
 	struct kcursor	 kc;		/* one database: a cursor (none: empty) */
 	const struct series *ks;	/* several: the loaded series, or NULL ... */
@@ -170,44 +183,52 @@ context_of(struct hostctx *c, struct xrow *x)
 
 struct streamer {
 	const struct report *r;
-	struct hostctx	*c;
+	struct hostctx	*c;		/* per source */
 	int		*first;
 };
 
 static int
-stream_row(void *arg, const char *host, const char *group, const struct point *pt,
+stream_row(void *arg, const struct hfile *src, const char *group, const struct point *pt,
     const struct hour *hr)
 {
 	struct streamer *sm = arg;
-	struct xrow x = { pt->ts, host, group, pt, NULL, NULL };
+	struct xrow x = { pt->ts, src, group, pt, NULL, NULL };
 
 	(void)hr;
-	if (context_of(sm->c, &x) == -1)
+	if (context_of(&sm->c[src - sm->r->hist.f], &x) == -1)
 		return -1;
 	emit(sm->r, &x, sm->first);
 	return 0;
 }
 
-/* One database: its rows in (ts, host, group) order, as they come. */
+/* One database (file i): its rows in (ts, source, group) order, as they come. */
 static int
-stream(struct report *r, int64_t from, int64_t to, const char *group, int *first)
+stream(struct report *r, size_t i, int64_t from, int64_t to, const char *group, int *first)
 {
-	struct hostctx c;
-	struct streamer sm = { r, &c, first };
+	struct hostctx *c;
+	struct streamer sm = { r, NULL, first };
+	size_t k;
 	int rc = 0;
 
-	memset(&c, 0, sizeof(c));
-	if (hist_limit_rows(&r->hist, 0, to, &c.lim, &c.nlim) == -1 ||
-	    kcursor_open(&r->hist, 0, from, to, &c.kc) == -1 ||
-	    hist_rows(&r->hist, 0, ROWS_RAW, from, to, group, r->hist.host, stream_row,
+	if ((c = calloc(r->hist.n + 1, sizeof(*c))) == NULL)
+		return runtime_err(r, "out of memory");
+	sm.c = c;
+	for (k = 0; k < r->hist.n && rc == 0; k++)
+		if (hist_limit_rows(&r->hist, k, to, &c[k].lim, &c[k].nlim) == -1 ||
+		    kcursor_open(&r->hist, k, from, to, &c[k].kc) == -1)
+			rc = -1;
+	if (rc != 0 || hist_rows(&r->hist, i, ROWS_RAW, from, to, group, NULL, stream_row,
 	    &sm) != 0)
 		rc = report_fail(r);
-	kcursor_close(&c.kc);
-	free(c.lim);
+	for (k = 0; k < r->hist.n; k++) {
+		kcursor_close(&c[k].kc);
+		free(c[k].lim);
+	}
+	free(c);
 	return rc;
 }
 
-/* Several databases: one (ts, host, group) order, each sample once. */
+/* Several databases: one (ts, source, group) order, each sample once. */
 struct ref {
 	const struct series *s;
 	const struct point *p;
@@ -226,14 +247,14 @@ cmp_ref(const void *a, const void *b)
 	return strcmp(x->s->group, y->s->group);
 }
 
-/* Each file's host: its kernel series in ks, its limits. */
+/* Each source: its kernel series in ks, its limits. */
 static int
 contexts(struct report *r, int64_t to, const struct dataset *ks, struct hostctx *c)
 {
 	size_t i, j;
 
 	for (i = 0; i < r->hist.n; i++) {
-		if (r->hist.f[i].why != NULL)
+		if (r->hist.f[i].file->why != NULL)
 			continue;
 		for (j = 0; j < ks->n; j++)
 			if (strcmp(ks->s[j].host, r->hist.f[i].host) == 0)
@@ -245,7 +266,7 @@ contexts(struct report *r, int64_t to, const struct dataset *ks, struct hostctx 
 	return 0;
 }
 
-/* The context of the file that holds host. */
+/* The context of the source labelled host. */
 static struct hostctx *
 context_for(struct report *r, struct hostctx *c, const char *host)
 {
@@ -264,7 +285,7 @@ merged(struct report *r, int64_t from, int64_t to, const char *group, int *first
 	size_t i, k, n = 0;
 	int rc;
 
-	if ((c = calloc(r->hist.n, sizeof(*c))) == NULL)
+	if ((c = calloc(r->hist.n + 1, sizeof(*c))) == NULL)
 		return runtime_err(r, "out of memory");
 	if ((rc = report_load(r, ROWS_RAW, from, to, group, &d)) == 0 &&
 	    hist_kernel(&r->hist, from, to, &ks) == -1)
@@ -283,9 +304,11 @@ merged(struct report *r, int64_t from, int64_t to, const char *group, int *first
 	if (rc == 0 && n > 1)
 		qsort(refs, n, sizeof(*refs), cmp_ref);
 	for (i = 0; rc == 0 && i < n; i++) {
-		x = (struct xrow){ refs[i].p->ts, refs[i].s->host, refs[i].s->group, refs[i].p,
-		    NULL, NULL };
-		if ((hc = context_for(r, c, x.host)) != NULL)
+		x = (struct xrow){ refs[i].p->ts, hist_source(&r->hist, refs[i].s->host),
+		    refs[i].s->group, refs[i].p, NULL, NULL };
+		if (x.src == NULL)
+			continue;	/* cannot be: every series is a source's */
+		if ((hc = context_for(r, c, refs[i].s->host)) != NULL)
 			context_of(hc, &x);
 		emit(r, &x, first);
 	}
@@ -308,12 +331,23 @@ om_label(const char *s)
 	fputs(buf, stdout);
 }
 
-/* One series' line start: name{host="...",group="..." */
+/*
+ * One series' line start: name{host="...",group="..." for the series of
+ * label host; a network namespace other than the host's own adds
+ * netns="..." after host.
+ */
 static void
-om_start(const char *name, const char *host, const char *k, const char *v)
+om_start(const struct report *r, const char *name, const char *host, const char *k,
+    const char *v)
 {
+	const struct hfile *f = hist_source(&r->hist, host);
+
 	printf("%s{host=\"", name);
-	om_label(host);
+	om_label(f != NULL ? f->name : host);
+	if (f != NULL && strcmp(f->netns, "host") != 0) {
+		printf("\",netns=\"");
+		om_label(f->netns);
+	}
 	printf("\",%s=\"", k);
 	om_label(v);
 	putchar('"');
@@ -321,7 +355,7 @@ om_start(const char *name, const char *host, const char *k, const char *v)
 
 /* The listeners' queues of each series, one family per value. */
 static void
-om_listen(const struct dataset *d)
+om_listen(const struct report *r, const struct dataset *d)
 {
 	static const struct {
 		const char *name, *help;
@@ -344,7 +378,7 @@ om_listen(const struct dataset *d)
 			for (k = 0; k < d->s[i].n; k++) {
 				if (!(q = &d->s[i].p[k].lq)->have)
 					continue;
-				om_start(fam[f].name, d->s[i].host, "group", d->s[i].group);
+				om_start(r, fam[f].name, d->s[i].host, "group", d->s[i].group);
 				if (f == 0)
 					exact(q->max_fill, v, sizeof(v));
 				else
@@ -381,7 +415,7 @@ om_kernel(struct report *r, const struct dataset *ks, int64_t to)
 				for (j = 0, s = &ks->s[i]; j < s->nk && kstat_kind(st) == kind; j++) {
 					if (!((s->k[j].have >> st) & 1))
 						continue;
-					om_start(kind == KS_COUNTER ? "tcptally_kernel_total" :
+					om_start(r, kind == KS_COUNTER ? "tcptally_kernel_total" :
 					    "tcptally_sockstat", s->host, "name", kstat_name(st));
 					printf("} %lld %lld\n", (long long)s->k[j].v[st],
 					    (long long)s->k[j].ts);
@@ -403,7 +437,8 @@ om_kernel(struct report *r, const struct dataset *ks, int64_t to)
 				klimits_advance(lim, nlim, &pos, s->k[j].ts, &in, &changed);
 				if (!((in.have >> st) & 1))
 					continue;
-				om_start("tcptally_kernel_limit", s->host, "name", klimit_name(st));
+				om_start(r, "tcptally_kernel_limit", s->host, "name",
+				    klimit_name(st));
 				printf("} %lld %lld\n", (long long)in.v[st], (long long)s->k[j].ts);
 				progress_update(&progress, ++nrows, 0);
 			}
@@ -435,16 +470,13 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 	for (i = 0; i < d.n; i++)
 		for (st = 1; st <= TT_NSTATES; st++)
 			for (k = 0; k < d.s[i].n; k++) {
-				fputs("tcptally_sockets{host=\"", stdout);
-				om_label(d.s[i].host);
-				fputs("\",group=\"", stdout);
-				om_label(d.s[i].group);
-				printf("\",state=\"%s\"} %llu %lld\n", state_name(st),
+				om_start(r, "tcptally_sockets", d.s[i].host, "group", d.s[i].group);
+				printf(",state=\"%s\"} %llu %lld\n", state_name(st),
 				    (unsigned long long)d.s[i].p[k].count[st],
 				    (long long)d.s[i].p[k].ts);
 				progress_update(&progress, ++nrows, 0);
 			}
-	om_listen(&d);
+	om_listen(r, &d);
 	/* the kernel's context belongs to the host: with --group G, only for `all` */
 	if (group == NULL || strcmp(group, "all") == 0)
 		om_kernel(r, &ks, to);
@@ -454,11 +486,40 @@ openmetrics(struct report *r, int64_t from, int64_t to, const char *group)
 	return 0;
 }
 
+/*
+ * Whether some source of a namespace other than the host's own has rows to
+ * export: CSV then has its netns column. 1, 0, or -1 (every file refused).
+ */
+static int
+netns_rows(struct report *r, int64_t from, int64_t to, const char *group)
+{
+	size_t i;
+
+	for (i = 0; i < r->hist.n; i++)
+		if (strcmp(r->hist.f[i].netns, "host") != 0 &&
+		    hist_has_rows(&r->hist.f[i], from, to, group) == 1)
+			return 1;
+	return hist_good(&r->hist) > 0 ? 0 : -1;
+}
+
+/* The file of every source, if they are of one (then its rows stream); else -1. */
+static ssize_t
+one_file(const struct report *r)
+{
+	size_t i;
+
+	for (i = 1; i < r->hist.n; i++)
+		if (r->hist.f[i].file != r->hist.f[0].file)
+			return -1;
+	return r->hist.n > 0 ? r->hist.f[0].file - r->hist.files : -1;
+}
+
 int
 cmd_export(struct report *r)
 {
 	int64_t from = r->from_set ? r->from : 0, to = r->to_set ? r->to : INT64_MAX;
 	const char *group = r->ngroup > 0 ? r->group[0] : NULL;
+	ssize_t fi;
 	int first = 1, rc = 0;
 
 	if (r->ngroup > 1)
@@ -475,14 +536,18 @@ cmd_export(struct report *r)
 		progress_end(&progress);
 		return rc;
 	}
+	if (r->format == FMT_CSV && (csv_netns = netns_rows(r, from, to, group)) == -1) {
+		progress_end(&progress);
+		return report_fail(r);
+	}
 	if (r->format == FMT_CSV)
-		printf("ts,host,group,state,count\n");
+		printf("ts,host,group,state,count%s\n", csv_netns ? ",netns" : "");
 	else
 		printf("[");
-	if (r->hist.n > 1)
+	if ((fi = one_file(r)) < 0)
 		rc = merged(r, from, to, group, &first);
 	else
-		rc = stream(r, from, to, group, &first);
+		rc = stream(r, (size_t)fi, from, to, group, &first);
 	if (r->format == FMT_JSON)
 		printf("%s]\n", first ? "" : "\n");
 	progress_end(&progress);

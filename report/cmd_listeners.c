@@ -15,7 +15,7 @@ enum { L_HOST, L_GROUP, L_TS, L_LISTENERS, L_QUEUED, L_BACKLOG, L_FILL, L_PEAK, 
 	L_FULL, L_OVERFLOWS, L_DROPS, L_NCOLS };
 
 static const struct column cols[L_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ NULL, "time", "ts", COL_TIME, NULL, NULL, 0, NULL, 0 },
 	{ "listeners", "listeners", "listeners", COL_INT, NULL, NULL, 1, NULL, 0 },
@@ -52,7 +52,8 @@ rate_cell(const struct series *ks, int stat)
 }
 
 static int
-listener_row(struct rows *t, const struct series *s, const struct series *ks)
+listener_row(const struct report *r, struct rows *t, const struct series *s,
+    const struct series *ks)
 {
 	struct cell row[L_NCOLS];
 	const struct point *now = NULL, *peak = NULL;
@@ -67,7 +68,7 @@ listener_row(struct rows *t, const struct series *s, const struct series *ks)
 	}
 	if (now == NULL)
 		return 0;	/* not stored: older samples, imports */
-	row[L_HOST] = cell_text(s->host);
+	row[L_HOST] = host_cell(r, s->host);
 	row[L_GROUP] = cell_text(s->group);
 	row[L_TS] = cell_int(now->ts);
 	row[L_LISTENERS] = cell_int((int64_t)now->lq.listeners);
@@ -101,7 +102,7 @@ kernel_footer(const struct history *h, const struct dataset *k)
 		double o = ks ? kernel_rate_over(ks->k, ks->nk, KS_ListenOverflows, NULL) : NAN;
 		double d = ks ? kernel_rate_over(ks->k, ks->nk, KS_ListenDrops, NULL) : NAN;
 
-		if (h->n > 1)
+		if (hist_several(h))
 			printf("%s: ", h->f[i].host);
 		if (ks == NULL)
 			printf("the kernel's ListenOverflows and ListenDrops: not stored "
@@ -132,10 +133,10 @@ cmd_listeners(struct report *r)
 		rc = report_fail(r);
 	dataset_sort(&d);
 	rows_init(&t, cols, L_NCOLS);
-	if (r->format != FMT_JSON && r->hist.n == 1)
+	if (r->format != FMT_JSON && !hist_several(&r->hist))
 		t.hide = 1u << L_HOST;
 	for (i = 0; i < d.n && rc == 0; i++)
-		if (listener_row(&t, &d.s[i], kernel_of(&k, d.s[i].host)) == -1)
+		if (listener_row(r, &t, &d.s[i], kernel_of(&k, d.s[i].host)) == -1)
 			rc = runtime_err(r, "out of memory");
 	if (rc == 0 && t.n == 0)
 		rc = runtime_err(r, "no listener data between %s and %s: samples stored "

@@ -1,4 +1,7 @@
-/* now: the latest sample of each host, group x state; in a table, the kernel's section. */
+/*
+ * now: the latest sample of each source (a host, or one of its network
+ * namespaces), group x state; in a table, the kernel's section.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +12,7 @@ enum { C_HOST, C_GROUP, C_TIME, C_STATE0 };
 #define STATE_COL_(name, col) \
 	{ #name, #name, #name, COL_INT, NULL, NULL, 1, "counts" },
 static const struct column cols[] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
 	{ "time (UTC)", "time (UTC)", "ts", COL_TIME, NULL, NULL, 0, NULL, 1 },
 	TT_STATES(STATE_COL_)
@@ -28,7 +31,7 @@ multi_host(const struct dataset *d)
 }
 
 static int
-now_rows(const struct dataset *d, struct rows *t)
+now_rows(const struct report *r, const struct dataset *d, struct rows *t)
 {
 	struct cell row[C_STATE0 + TT_NSTATES];
 	const struct point *p;
@@ -37,7 +40,7 @@ now_rows(const struct dataset *d, struct rows *t)
 
 	for (i = 0; i < d->n; i++) {
 		p = &d->s[i].p[d->s[i].n - 1];
-		row[C_HOST] = cell_text(d->s[i].host);
+		row[C_HOST] = host_cell(r, d->s[i].host);
 		row[C_GROUP] = cell_text(d->s[i].group);
 		row[C_TIME] = cell_int(p->ts);
 		for (st = 1; st <= TT_NSTATES; st++)
@@ -67,14 +70,14 @@ cmd_now(struct report *r)
 	if (d.n == 0) {
 		dataset_free(&d);
 		return runtime_err(r, "%s: no samples yet; is tcptally-collector running?",
-		    r->hist.f[0].path);
+		    r->hist.n > 0 ? r->hist.f[0].path : r->hist.files[0].path);
 	}
 	dataset_sort(&d);
 	rows_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	/* one host: no host column, but JSON always names it */
-	if (r->format != FMT_JSON && !multi_host(&d) && r->hist.n == 1)
+	if (r->format != FMT_JSON && !multi_host(&d) && !hist_several(&r->hist))
 		t.hide = 1u << C_HOST;
-	if (now_rows(&d, &t) == -1)
+	if (now_rows(r, &d, &t) == -1)
 		rc = runtime_err(r, "out of memory");
 	else
 		rows_print(&t, r->format, stdout);

@@ -134,7 +134,7 @@ wanted(const struct report *r, const struct series *s, int st)
 /* CSV and JSON: a row per bucket x state. */
 static const struct column bucket_cols[] = {
 	{ NULL, "ts", "ts", COL_TIME, NULL, NULL, 0, NULL },
-	{ NULL, "host", "host", COL_TEXT, NULL, NULL, 0, NULL },
+	{ NULL, "host", "host", COL_HOST, NULL, NULL, 0, NULL },
 	{ NULL, "group", "group", COL_TEXT, NULL, NULL, 0, NULL },
 	{ NULL, "state", "state", COL_TEXT, NULL, NULL, 0, NULL },
 	{ NULL, "min", "min", COL_INT, NULL, NULL, 0, NULL },
@@ -156,7 +156,7 @@ bucket_rows(const struct report *r, const struct series *s, const struct bucket 
 			if (!wanted(r, s, st))
 				continue;
 			row[0] = cell_int(b[i].start);
-			row[1] = cell_text(s->host);
+			row[1] = host_cell(r, s->host);
 			row[2] = cell_text(s->group);
 			row[3] = cell_text(state_name(st));
 			row[4] = cell_int(b[i].min[st]);
@@ -184,7 +184,9 @@ static int
 trend_table(struct report *r, const struct series *s, const struct bucket *b, size_t nb,
     int64_t from, int64_t to, int64_t step)
 {
-	char w1[32], w2[32], spark[512 * 3 + 1], h[TT_HOST_MAX * 4], g[TT_NAME_MAX * 4];
+	char w1[32], w2[32], spark[512 * 3 + 1], h[TT_SOURCE_MAX * 4], g[TT_NAME_MAX * 4];
+	char label[TT_SOURCE_MAX + 8];
+	const struct hfile *f;
 	double avgs[512];
 	struct summary sum;
 	struct cell row[6];
@@ -192,7 +194,9 @@ trend_table(struct report *r, const struct series *s, const struct bucket *b, si
 	size_t i, k, skip = nb > 512 ? nb - 512 : 0;
 	int st, rc = 0;
 
-	text_escape(h, sizeof(h), s->host, NULL);
+	f = hist_source(&r->hist, s->host);
+	text_escape(h, sizeof(h), f != NULL ? host_label(f->name, f->netns, label,
+	    sizeof(label)) : s->host, NULL);
 	text_escape(g, sizeof(g), s->group, NULL);
 	printf("%s / %s  %s .. %s  step %llds, %zu samples%s\n", h, g,
 	    fmt_time(from, w1, sizeof(w1)), fmt_time(to, w2, sizeof(w2)), (long long)step,

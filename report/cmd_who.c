@@ -18,7 +18,7 @@ enum { W_HOST, W_KEY, W_DIR, W_NOW, W_PEAK, W_PEAK_TS, W_GROWTH, W_SHARE, W_PEAK
 	W_ERR, W_NCOLS };
 
 static const struct column who_cols[W_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
 	{ "cgroup", "cgroup", "cgroup", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ NULL, NULL, NULL, COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "now", "now", "now", COL_INT, NULL, NULL, 1, NULL, 0 },
@@ -32,7 +32,7 @@ static const struct column who_cols[W_NCOLS] = {
 };
 
 static const struct column peer_cols[W_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
 	{ "peer", "peer", "peer", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "direction", "direction", "direction", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "now", "now", "now", COL_INT, NULL, NULL, 1, NULL, 0 },
@@ -53,11 +53,11 @@ real_or_null(double v)
 }
 
 static int
-add_row(struct rows *t, const struct bkstat *s, int shown)
+add_row(const struct report *r, struct rows *t, const struct bkstat *s, int shown)
 {
 	struct cell row[W_NCOLS];
 
-	row[W_HOST] = cell_text(s->host);
+	row[W_HOST] = host_cell(r, s->host);
 	row[W_KEY] = cell_text(s->key);
 	row[W_DIR] = s->dir == BKD_IN ? cell_text("in") : s->dir == BKD_OUT ?
 	    cell_text("out") : cell_null();
@@ -107,14 +107,14 @@ breakdown_cmd(struct report *r, int kind)
 	if (hist_breakdown(&r->hist, &q, &s, &n) == -1)
 		return report_fail(r);
 	rows_init(&t, kind == BKD_CGROUP ? who_cols : peer_cols, W_NCOLS);
-	if (r->format != FMT_JSON && r->hist.n == 1)
+	if (r->format != FMT_JSON && !hist_several(&r->hist))
 		t.hide |= 1u << W_HOST;
 	if (r->at_set)
 		t.hide |= 1u << W_GROWTH | 1u << W_PEAK | 1u << W_PEAK_TS | 1u << W_PEAK_SHARE;
 	for (i = 0; i < n && rc == 0; i++) {
 		if (s[i].err > maxerr)
 			maxerr = s[i].err;
-		if (add_row(&t, &s[i], i < TABLE_ROWS) == -1)
+		if (add_row(r, &t, &s[i], i < TABLE_ROWS) == -1)
 			rc = runtime_err(r, "out of memory");
 	}
 	if (maxerr == 0)
@@ -215,7 +215,8 @@ bsection_table(struct report *r, int64_t from, int64_t to, int clock, FILE *f)
 			if (!isnan(s[i].share_now))
 				snprintf(share, sizeof(share), ", port share %.2f", s[i].share_now);
 			fprintf(f, "%s%s%s%s%s %llu (peak %llu%s)", shown ? "; " : "",
-			    r->hist.n > 1 ? s[i].host : "", r->hist.n > 1 ? " " : "", s[i].key,
+			    hist_several(&r->hist) ? s[i].host : "",
+			    hist_several(&r->hist) ? " " : "", s[i].key,
 			    s[i].dir == BKD_IN ? " in" : s[i].dir == BKD_OUT ? " out" : "",
 			    (unsigned long long)s[i].now, (unsigned long long)s[i].peak, share);
 			shown++;
@@ -230,7 +231,7 @@ enum { OW_HOST, OW_GROUP, OW_PID, OW_COMM, OW_CGROUP, OW_NOW, OW_PEAK, OW_FIRST,
 	OW_NCOLS };
 
 static const struct column owner_cols[OW_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
 	{ "group", "group", "group", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ "pid", "pid", "pid", COL_INT, NULL, NULL, 1, NULL, 0 },
 	{ "process", "comm", "comm", COL_TEXT, NULL, NULL, 0, NULL, 0 },
@@ -257,10 +258,10 @@ cmd_owners(struct report *r)
 	if (hist_owners(&r->hist, from, to, r->ngroup ? r->group[0] : NULL, &o, &n) == -1)
 		return report_fail(r);
 	rows_init(&t, owner_cols, OW_NCOLS);
-	if (r->format != FMT_JSON && r->hist.n == 1)
+	if (r->format != FMT_JSON && !hist_several(&r->hist))
 		t.hide |= 1u << OW_HOST;
 	for (i = 0; i < n && rc == 0; i++) {
-		row[OW_HOST] = cell_text(o[i].host);
+		row[OW_HOST] = host_cell(r, o[i].host);
 		row[OW_GROUP] = cell_text(o[i].group);
 		row[OW_PID] = cell_int(o[i].pid);
 		row[OW_COMM] = cell_text(o[i].comm);

@@ -1,5 +1,5 @@
 /*
- * The loaded samples: one series per host x group.  A pointer into
+ * The loaded samples: one series per host x group (a host: a source's label).  A pointer into
  * d->s stays valid only until the next dataset_series that appends.
  * Names longer than the struct's fields are truncated, and found again
  * by their truncated form.
@@ -106,6 +106,21 @@ dataset_series(struct dataset *d, const char *host, const char *group)
 	memset(s, 0, sizeof(*s));
 	copy_name(s->host, sizeof(s->host), host);
 	copy_name(s->group, sizeof(s->group), group);
+	return s;
+}
+
+/* The series of d for host x group: d->s[*guess] if it is, else found or made. */
+struct series *
+series_for(struct dataset *d, size_t *guess, const char *host, const char *group)
+{
+	struct series *s;
+
+	if (*guess < d->n && strncmp(d->s[*guess].host, host, sizeof(s->host) - 1) == 0 &&
+	    strncmp(d->s[*guess].group, group, sizeof(s->group) - 1) == 0)
+		s = &d->s[*guess];
+	else if ((s = dataset_series(d, host, group)) == NULL)
+		return NULL;
+	*guess = (size_t)(s - d->s) + 1 < d->n ? (size_t)(s - d->s) + 1 : 0;
 	return s;
 }
 

@@ -10,8 +10,10 @@
  * used its time budget.  Then the file must be exactly what the migrations
  * make: application_id and user_version, every table, index, view and
  * trigger in sqlite_schema with the migrations' SQL (whitespace aside), one
- * valid host name, valid group names, the 11 states.  Any difference refuses
- * the file with its name and the reason.  Costs a few small queries per file.
+ * valid host name (from schema 5 in a row per network namespace, each with
+ * a valid label), valid group names, the 11 states.  Any difference
+ * refuses the file with its name and the reason.  Costs a few small
+ * queries per file.
  */
 #include <sys/stat.h>
 
@@ -57,54 +59,78 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int
-hfile_refuse(struct hfile *f, const char *fmt, ...)
+static int
+vrefuse(struct hdbfile *x, const char *fmt, va_list ap)
 {
 	char why[768];
-	va_list ap;
 
-	if (f->why != NULL)
+	if (x->why != NULL)
 		return -1;
-	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (asprintf(&f->why, "%s: %s", f->path, why) == -1)
-		f->why = NULL;
-	if (f->why == NULL)
-		f->why = strdup("out of memory");
+	if (asprintf(&x->why, "%s: %s", x->path, why) == -1)
+		x->why = NULL;
+	if (x->why == NULL)
+		x->why = strdup("out of memory");
 	return -1;
 }
 
+int
+hdb_refuse(struct hdbfile *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(x, fmt, ap);
+	va_end(ap);
+	return -1;
+}
 
 int
-hfile_fail(struct hfile *f)
+hfile_refuse(const struct hfile *f, const char *fmt, ...)
 {
-	if (f->spent_ns > f->budget_ns || sqlite3_errcode(f->db) == SQLITE_INTERRUPT)
-		return hfile_refuse(f, "gave up after %g s (its time budget)",
-		    (double)f->budget_ns / 1e9);
-	return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(f->file, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+hdb_fail(struct hdbfile *x)
+{
+	if (x->spent_ns > x->budget_ns || sqlite3_errcode(x->db) == SQLITE_INTERRUPT)
+		return hdb_refuse(x, "gave up after %g s (its time budget)",
+		    (double)x->budget_ns / 1e9);
+	return hdb_refuse(x, "%s", sqlite3_errmsg(x->db));
+}
+
+int
+hfile_fail(const struct hfile *f)
+{
+	return hdb_fail(f->file);
 }
 
 void
-hfile_begin(struct hfile *f)
+hdb_begin(struct hdbfile *x)
 {
-	f->t0 = mono_ns();
+	x->t0 = mono_ns();
 }
 
 void
-hfile_end(struct hfile *f)
+hdb_end(struct hdbfile *x)
 {
-	f->spent_ns += mono_ns() - f->t0;
-	f->t0 = 0;
+	x->spent_ns += mono_ns() - x->t0;
+	x->t0 = 0;
 }
 
 /* Every few thousand VM steps: stop once the file has used its budget. */
 static int
 over_budget(void *arg)
 {
-	struct hfile *f = arg;
+	struct hdbfile *x = arg;
 
-	return f->t0 != 0 && f->spent_ns + (mono_ns() - f->t0) > f->budget_ns;
+	return x->t0 != 0 && x->spent_ns + (mono_ns() - x->t0) > x->budget_ns;
 }
 
 static char *
@@ -219,7 +245,7 @@ same(const char *a, const char *b)
 
 /* Every object in sqlite_schema is one the migrations make, and none is missing. */
 static int
-check_schema(struct hfile *f)
+check_schema(struct hdbfile *f)
 {
 	const struct object *r;
 	struct object o;
@@ -228,13 +254,13 @@ check_schema(struct hfile *f)
 	int rc, v = f->schema;
 
 	if (build_ref(v) == -1)
-		return hfile_refuse(f, "cannot build the reference schema");
+		return hdb_refuse(f, "cannot build the reference schema");
 	if (sqlite3_prepare_v2(f->db, sql_schema, -1, &st, NULL) != SQLITE_OK)
-		return hfile_refuse(f, "not a tcptally database: %s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "not a tcptally database: %s", sqlite3_errmsg(f->db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (object_read(st, &o) == -1) {
 			sqlite3_finalize(st);
-			return hfile_refuse(f, "not a tcptally database: a schema entry that is "
+			return hdb_refuse(f, "not a tcptally database: a schema entry that is "
 			    "not text");
 		}
 		if ((r = ref_find(v, o.name)) == NULL && allowed_extra(&o)) {
@@ -242,14 +268,14 @@ check_schema(struct hfile *f)
 			continue;
 		}
 		if (r == NULL || strcmp(r->type, o.type) != 0) {
-			hfile_refuse(f, "not a tcptally database: unexpected %.16s '%.64s'",
+			hdb_refuse(f, "not a tcptally database: unexpected %.16s '%.64s'",
 			    o.type, o.name);
 			object_free(&o);
 			sqlite3_finalize(st);
 			return -1;
 		}
 		if (!same(r->tbl, o.tbl) || !same(r->sql, o.sql)) {
-			hfile_refuse(f, "not a tcptally database: %s '%s' is not what schema %d "
+			hdb_refuse(f, "not a tcptally database: %s '%s' is not what schema %d "
 			    "makes", r->type, r->name, v);
 			object_free(&o);
 			sqlite3_finalize(st);
@@ -260,9 +286,9 @@ check_schema(struct hfile *f)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
 	if (seen != nrefs[v])
-		return hfile_refuse(f, "not a tcptally database: %zu of the %zu tables, "
+		return hdb_refuse(f, "not a tcptally database: %zu of the %zu tables, "
 		    "indexes, views and triggers of schema %d are missing", nrefs[v] - seen,
 		    nrefs[v], v);
 	return 0;
@@ -285,58 +311,128 @@ name_ok(sqlite3_stmt *st, int col, size_t max, int strict)
 	return text_printable(s, (size_t)len);
 }
 
-/* One host, whose name is a name; groups that are names; the 11 states. */
 static int
-check_names(struct hfile *f)
+by_netns(const void *a, const void *b)
+{
+	const struct hns *const *x = a, *const *y = b;
+
+	return strcmp((*x)->netns, (*y)->netns);
+}
+
+/* No id and no netns label twice: a forged file may break what UNIQUE keeps. */
+static int
+check_ns_unique(struct hdbfile *f)
+{
+	const struct hns **by;
+	size_t i;
+	int rc = 0;
+
+	for (i = 1; i < f->nns; i++)
+		if (f->ns[i].id <= f->ns[i - 1].id)
+			return hdb_refuse(f, "its host table holds id %lld twice",
+			    (long long)f->ns[i].id);
+	if (f->nns < 2)
+		return 0;
+	if ((by = calloc(f->nns, sizeof(*by))) == NULL)
+		return hdb_refuse(f, "out of memory");
+	for (i = 0; i < f->nns; i++)
+		by[i] = &f->ns[i];
+	qsort(by, f->nns, sizeof(*by), by_netns);
+	for (i = 1; i < f->nns && rc == 0; i++)
+		if (strcmp(by[i]->netns, by[i - 1]->netns) == 0)
+			rc = hdb_refuse(f, "its host table holds network namespace '%s' twice",
+			    by[i]->netns);
+	free(by);
+	return rc;
+}
+
+/* Row n of the host table (id, name, netns) into f; -1 refuses f. */
+static int
+host_row(struct hdbfile *f, sqlite3_stmt *st, int n)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 1);
+	struct hns *ns;
+
+	if (n > 1 && f->schema < SCHEMA_NETNS)
+		return hdb_refuse(f, "holds more than one host; one file holds one host (split "
+		    "it: see tcptally-report(1), FLEETS)");
+	if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || !name_ok(st, 1, TT_HOST_MAX, 0))
+		return hdb_refuse(f, "its host name is not 1 to %d bytes of printable UTF-8",
+		    TT_HOST_MAX - 1);
+	if (!name_ok(st, 2, TT_HOST_MAX, 0))
+		return hdb_refuse(f, "host %s: a network namespace label (host row %d) that is "
+		    "not 1 to %d bytes of printable UTF-8", name, n, TT_HOST_MAX - 1);
+	if (n == 1)
+		snprintf(f->host, sizeof(f->host), "%s", name);
+	else if (strcmp(name, f->host) != 0)
+		return hdb_refuse(f, "holds two hosts, '%s' and '%s'; one file holds one host "
+		    "(split it: see tcptally-report(1), FLEETS)", f->host, name);
+	if (f->nns == MAX_NETNS)
+		return hdb_refuse(f, "holds more than %d network namespaces of host %s",
+		    MAX_NETNS, f->host);
+	if ((ns = reallocarray(f->ns, f->nns + 1, sizeof(*ns))) == NULL)
+		return hdb_refuse(f, "out of memory");
+	f->ns = ns;
+	ns = &f->ns[f->nns];
+	ns->id = sqlite3_column_int64(st, 0);
+	if ((ns->netns = strdup((const char *)sqlite3_column_text(st, 2))) == NULL)
+		return hdb_refuse(f, "out of memory");
+	f->nns++;
+	return 0;
+}
+
+/*
+ * One host, whose name is a name; from schema 5 a row per network namespace
+ * of it, each labelled as a name is (at most MAX_NETNS, none twice); groups
+ * that are names.
+ */
+static int
+check_names(struct hdbfile *f)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc;
 
-	if (sqlite3_prepare_v2(f->db, "SELECT id, name FROM host LIMIT 3", -1, &st,
-	    NULL) != SQLITE_OK)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && ++n == 1) {
-		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER || !name_ok(st, 1, TT_HOST_MAX, 0)) {
-			sqlite3_finalize(st);
-			return hfile_refuse(f, "its host name is not 1 to %d bytes of printable "
-			    "UTF-8", TT_HOST_MAX - 1);
-		}
-		f->host_id = sqlite3_column_int64(st, 0);
-		snprintf(f->host, sizeof(f->host), "%s", sqlite3_column_text(st, 1));
-	}
+	if (sqlite3_prepare_v2(f->db, f->schema >= SCHEMA_NETNS ?
+	    "SELECT id, name, netns FROM host ORDER BY id LIMIT " TT_SQL(MAX_NETNS) " + 1" :
+	    "SELECT id, name, 'host' FROM host ORDER BY id LIMIT 3", -1, &st, NULL) != SQLITE_OK)
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (host_row(f, st, ++n) == -1)
+			break;
 	sqlite3_finalize(st);
-	if (n == 0 && rc == SQLITE_DONE)
-		return hfile_refuse(f, "holds no host yet; is it a collector's database?");
-	if (n > 1)
-		return hfile_refuse(f, "holds more than one host; one file holds one host (split "
-		    "it: see tcptally-report(1), FLEETS)");
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+	if (f->why != NULL)
+		return -1;
+	if (rc != SQLITE_DONE)
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
+	if (n == 0)
+		return hdb_refuse(f, "holds no host yet; is it a collector's database?");
+	if (check_ns_unique(f) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(f->db, "SELECT id, name FROM grp", -1, &st, NULL) != SQLITE_OK)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
 	for (n = 0; (rc = sqlite3_step(st)) == SQLITE_ROW; n++)
 		if (n >= MAX_GROUPS || sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
 		    !name_ok(st, 1, TT_NAME_MAX, 1)) {
 			sqlite3_finalize(st);
-			return hfile_refuse(f, n >= MAX_GROUPS ? "more than %d groups" :
+			return hdb_refuse(f, n >= MAX_GROUPS ? "more than %d groups" :
 			    "a group name that is not 1 to 63 of A-Z a-z 0-9 _ . - (row %d)",
 			    n >= MAX_GROUPS ? MAX_GROUPS : n + 1);
 		}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
 	return 0;
 }
 
 static int
-check_states(struct hfile *f)
+check_states(struct hdbfile *f)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc;
 
 	if (sqlite3_prepare_v2(f->db, "SELECT id, name FROM state ORDER BY id", -1, &st,
 	    NULL) != SQLITE_OK)
-		return hfile_refuse(f, "%s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "%s", sqlite3_errmsg(f->db));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (sqlite3_column_type(st, 0) != SQLITE_INTEGER ||
@@ -347,13 +443,13 @@ check_states(struct hfile *f)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE || n != TT_NSTATES)
-		return hfile_refuse(f, "its table of states is not the kernel's 11");
+		return hdb_refuse(f, "its table of states is not the kernel's 11");
 	return 0;
 }
 
 /* user_version and application_id: ours, of this version. */
 static int
-check_identity(struct hfile *f)
+check_identity(struct hdbfile *f)
 {
 	int64_t ver, app, objects;
 
@@ -361,20 +457,20 @@ check_identity(struct hfile *f)
 	app = db_int(f->db, "PRAGMA application_id", NULL, -1);
 	objects = db_int(f->db, "SELECT count(*) FROM sqlite_schema", NULL, -1);
 	if (ver < 0 || app == -1 || objects < 0)
-		return hfile_refuse(f, "cannot read it: %s", sqlite3_errmsg(f->db));
+		return hdb_refuse(f, "cannot read it: %s", sqlite3_errmsg(f->db));
 	if (ver == 0 && objects == 0)
-		return hfile_refuse(f, "not a tcptally database yet (it holds no schema); point "
+		return hdb_refuse(f, "not a tcptally database yet (it holds no schema); point "
 		    "-d at the collector's database, or let tcptally-collector create it");
 	if (app != TT_APPLICATION_ID)
-		return hfile_refuse(f, "not a tcptally database (application_id %#llx)",
+		return hdb_refuse(f, "not a tcptally database (application_id %#llx)",
 		    (unsigned long long)app);
 	if (ver > (int64_t)nmigrations)
-		return hfile_refuse(f, "database schema version %lld is newer than this "
+		return hdb_refuse(f, "database schema version %lld is newer than this "
 		    "tcptally %s understands (%d); upgrade tcptally or use another database",
 		    (long long)ver,
 		    TT_VERSION_STRING, (int)nmigrations);
 	if (ver < READ_MIN || ver >= MAX_VERSIONS)
-		return hfile_refuse(f, "database schema version %lld is older than %d, the "
+		return hdb_refuse(f, "database schema version %lld is older than %d, the "
 		    "oldest this tcptally reads; run tcptally-collector --once on it to upgrade",
 		    (long long)ver, READ_MIN);
 	f->schema = (int)ver;
@@ -383,7 +479,7 @@ check_identity(struct hfile *f)
 
 /* Before anything reads the schema: defensive, no views or triggers, tight limits. */
 static int
-harden(struct hfile *f, int fleet)
+harden(struct hdbfile *f, int fleet)
 {
 	static const struct { int id, v; } limits[] = {
 		{ SQLITE_LIMIT_LENGTH, 1000000 },
@@ -411,13 +507,13 @@ harden(struct hfile *f, int fleet)
 	    sqlite3_db_config(f->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, off, NULL) != SQLITE_OK ||
 	    sqlite3_db_config(f->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, off, NULL) !=
 	    SQLITE_OK)
-		return hfile_refuse(f, "cannot make the connection defensive");
+		return hdb_refuse(f, "cannot make the connection defensive");
 	sqlite3_busy_timeout(f->db, BUSY_TIMEOUT_MS);
 	sqlite3_progress_handler(f->db, 4000, over_budget, f);
 	if (db_exec(f->db, fleet ? "PRAGMA query_only = 1; PRAGMA cell_size_check = 1;"
 	    " PRAGMA cache_size = -512" : "PRAGMA query_only = 1; PRAGMA cell_size_check = 1",
 	    err, sizeof(err)) == -1)
-		return hfile_refuse(f, "%s", err);
+		return hdb_refuse(f, "%s", err);
 	return 0;
 }
 
@@ -441,7 +537,7 @@ uri_of(const char *path, int immutable, char *buf, size_t len)
 
 /* A regular file that starts as an SQLite database does. */
 static int
-check_file(struct hfile *f)
+check_file(struct hdbfile *f)
 {
 	static const char magic[16] = "SQLite format 3";
 	struct stat st;
@@ -450,34 +546,34 @@ check_file(struct hfile *f)
 	ssize_t n;
 
 	if (stat(f->path, &st) == -1)
-		return hfile_refuse(f, "no database there (%s); set `database:` in the config "
+		return hdb_refuse(f, "no database there (%s); set `database:` in the config "
 		    "or pass -d PATH", strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return hfile_refuse(f, "not a database file (%s)", S_ISDIR(st.st_mode) ?
+		return hdb_refuse(f, "not a database file (%s)", S_ISDIR(st.st_mode) ?
 		    "a directory" : "not a regular file");
 	if (st.st_size == 0)
-		return hfile_refuse(f, "not a tcptally database yet (it holds no schema); point "
+		return hdb_refuse(f, "not a tcptally database yet (it holds no schema); point "
 		    "-d at the collector's database, or let tcptally-collector create it");
 	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return hfile_refuse(f, "cannot open: %s", strerror(errno));
+		return hdb_refuse(f, "cannot open: %s", strerror(errno));
 	n = read(fd, head, sizeof(head));
 	close(fd);
 	if (n != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(magic)) != 0)
-		return hfile_refuse(f, "not an SQLite database");
+		return hdb_refuse(f, "not an SQLite database");
 	return 0;
 }
 
 static int
-open_conn(struct hfile *f, int immutable)
+open_conn(struct hdbfile *f, int immutable)
 {
 	char uri[8192];
 	int rc;
 
 	if (uri_of(f->path, immutable, uri, sizeof(uri)) == -1)
-		return hfile_refuse(f, "path too long");
+		return hdb_refuse(f, "path too long");
 	rc = sqlite3_open_v2(uri, &f->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 	if (rc != SQLITE_OK) {
-		hfile_refuse(f, "cannot open: %s", f->db ? sqlite3_errmsg(f->db) :
+		hdb_refuse(f, "cannot open: %s", f->db ? sqlite3_errmsg(f->db) :
 		    "out of memory");
 		sqlite3_close(f->db);
 		f->db = NULL;
@@ -487,14 +583,14 @@ open_conn(struct hfile *f, int immutable)
 }
 
 int
-db_open_ro(struct hfile *f, int flags, int64_t budget_ns)
+db_open_ro(struct hdbfile *f, int flags, int64_t budget_ns)
 {
 	int rc;
 
 	f->budget_ns = budget_ns;
 	if (check_file(f) == -1 || open_conn(f, flags & RO_IMMUTABLE) == -1)
 		return -1;
-	hfile_begin(f);
+	hdb_begin(f);
 	rc = harden(f, flags & RO_IMMUTABLE);
 	/*
 	 * A WAL copy in a directory this user may not write cannot make its
@@ -520,9 +616,9 @@ db_open_ro(struct hfile *f, int flags, int64_t budget_ns)
 		rc = check_names(f);
 	if (rc == 0)
 		rc = check_states(f);
-	hfile_end(f);
+	hdb_end(f);
 	if (rc == 0 && f->spent_ns > f->budget_ns)
-		rc = hfile_refuse(f, "gave up after %g s (its time budget)",
+		rc = hdb_refuse(f, "gave up after %g s (its time budget)",
 		    (double)f->budget_ns / 1e9);
 	if (rc == -1 && f->db != NULL) {
 		sqlite3_close(f->db);
@@ -531,10 +627,22 @@ db_open_ro(struct hfile *f, int flags, int64_t budget_ns)
 	return rc;
 }
 
+void
+hdb_free_ns(struct hdbfile *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nns; i++)
+		free(f->ns[i].netns);
+	free(f->ns);
+	f->ns = NULL;
+	f->nns = 0;
+}
+
 sqlite3 *
 db_open_ro_path(const char *path, char *err, size_t errlen)
 {
-	struct hfile f;
+	struct hdbfile f;
 	sqlite3 *db;
 
 	memset(&f, 0, sizeof(f));
@@ -542,10 +650,11 @@ db_open_ro_path(const char *path, char *err, size_t errlen)
 	if (db_open_ro(&f, 0, (int64_t)FILE_BUDGET_MS * 1000000) == -1) {
 		snprintf(err, errlen, "%s", f.why ? f.why : "out of memory");
 		free(f.why);
+		hdb_free_ns(&f);
 		return NULL;
 	}
 	sqlite3_progress_handler(f.db, 0, NULL, NULL);
+	hdb_free_ns(&f);
 	db = f.db;
 	return db;
 }
-

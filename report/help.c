@@ -9,9 +9,10 @@ static const struct {
 	const char	*text;
 } helps[] = {
 	{ "now",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
-	  "           now [--group G]...\n\n"
-	  "The latest sample of every host, group x state; in a table, then each host's\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json] now [--group G]...\n\n"
+	  "The latest sample of every host, group x state (each network namespace\n"
+	  "sampled shows as one more host, HOST/NETNS); in a table, then each host's\n"
 	  "kernel section: orphans and TIME_WAIT buckets against their limits\n"
 	  "(tcp_max_orphans, tcp_max_tw_buckets) and the counters that moved in the\n"
 	  "last interval, per second (context: on).\n\n"
@@ -19,9 +20,11 @@ static const struct {
 	  "Examples:\n"
 	  "  tcptally-report now\n"
 	  "  tcptally-report now --group web --format json\n"
-	  "  tcptally-report -d web-1.db -d web-2.db now --host web-1\n" },
+	  "  tcptally-report -d web-1.db -d web-2.db now --host web-1\n"
+	  "  tcptally-report now --netns 'ttns-*'\n" },
 	{ "trend",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json]\n"
 	  "           trend [--since DUR | --from T] [--to T] [--step DUR] [--group G]...\n"
 	  "           [--state S]...\n\n"
 	  "How the states moved over a range: per state min, avg, max and the slope per\n"
@@ -40,7 +43,8 @@ static const struct {
 	  "  tcptally-report trend --from '2026-11-23 00:00' --to '2026-11-23 06:00' --step 5m\n"
 	  "  tcptally-report trend --since 7d --group web --format csv > web.csv\n" },
 	{ "daily",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json|html]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json|html]\n"
 	  "           daily [--date YYYY-MM-DD] [--group G]...\n\n"
 	  "The capacity report for one local calendar day: per host x group x state min,\n"
 	  "avg, p95 and peak (with its time), the change of the average against the day\n"
@@ -58,8 +62,8 @@ static const struct {
 	  "  tcptally-report daily --date 2026-11-23 --format csv\n"
 	  "  tcptally-report daily --date 2026-11-23 --format html > 2026-11-23.html\n" },
 	{ "at",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
-	  "           at T [--around DUR] [--group G]...\n\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json] at T [--around DUR] [--group G]...\n\n"
 	  "What happened at T: the window T +- DUR against the same local time a day and\n"
 	  "a week earlier, the states that changed most first, with the window's min\n"
 	  "and max and when each came (a drop to 0 and back inside it shows); then each\n"
@@ -72,7 +76,8 @@ static const struct {
 	  "  tcptally-report at '2026-11-23 03:12'\n"
 	  "  tcptally-report at -2h --around 5m --group web\n" },
 	{ "diff",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json]\n"
 	  "           diff --from T --to T [--baseline-from T --baseline-to T] [--group G]...\n\n"
 	  "One range against a baseline, per host x group x state; the states that\n"
 	  "changed most first.\n\n"
@@ -85,13 +90,15 @@ static const struct {
 	  "  tcptally-report diff --from '2026-11-23 18:00' --to '2026-11-23 19:00'\n"
 	  "  tcptally-report diff --from -1h --to now --baseline-from -25h --baseline-to -24h\n" },
 	{ "check",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] check [--at T]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N] check [--at T]\n"
 	  "           [--perfdata all|breaching|none]\n\n"
 	  "Evaluate the config's thresholds, as a Nagios plugin: the first line is the\n"
 	  "status with perfdata, then one line per finding. Exit 0 OK, 1 WARNING,\n"
 	  "2 CRITICAL, 3 UNKNOWN (no sample newer than 3 intervals: the collector is\n"
 	  "not running; also for check's own errors, and for a rate or a share that\n"
-	  "cannot be judged: no kernel context, no limit).\n\n"
+	  "cannot be judged: no kernel context, no limit). Each network namespace of a\n"
+	  "host is judged on its own; its findings say \"host H, netns N\", its perfdata\n"
+	  "labels start with H/N/ (or N/ alone).\n\n"
 	  "  --at T       judge the samples up to T instead of the newest\n"
 	  "  --perfdata P all (default): every series a threshold judged; breaching:\n"
 	  "               only those that fired, for a fleet (-d DIR) whose full\n"
@@ -101,8 +108,8 @@ static const struct {
 	  "  tcptally-report -c fleet.yaml -d fleet/ check --perfdata breaching\n"
 	  "  tcptally-report -c /etc/tcptally/tcptally.yaml check --at '2026-11-23 03:12'\n" },
 	{ "backtest",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
-	  "           backtest [--since DUR | --from T] [--to T]\n\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json] backtest [--since DUR | --from T] [--to T]\n\n"
 	  "The intervals in which each threshold of the config would have fired: try a\n"
 	  "new threshold on the history before it pages anyone.\n\n"
 	  "  --since DUR  the last DUR (default 7d)\n"
@@ -112,11 +119,14 @@ static const struct {
 	  "  tcptally-report backtest\n"
 	  "  tcptally-report -c new-thresholds.yaml backtest --since 30d --format csv\n" },
 	{ "export",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
 	  "           export [--from T] [--to T] [--group G]... --format csv|json|openmetrics\n\n"
 	  "Every sample in the range, one row per sample x group x state. The CSV is what\n"
 	  "tcptally-collector --import reads; OpenMetrics backfills Prometheus\n"
-	  "(promtool tsdb create-blocks-from openmetrics FILE DIR).\n\n"
+	  "(promtool tsdb create-blocks-from openmetrics FILE DIR). A network namespace\n"
+	  "other than the host's own is named: JSON has \"netns\" beside \"host\" (always),\n"
+	  "OpenMetrics a netns label, CSV a sixth column netns (only when some row is of\n"
+	  "one; else the header is ts,host,group,state,count as ever).\n\n"
 	  "  --from T, --to T   the range (default everything)\n"
 	  "  --group G          only group G (repeat for more)\n\n"
 	  "Examples:\n"
@@ -124,8 +134,8 @@ static const struct {
 	  "  tcptally-report -d old.db export --format csv | tcptally-collector --import -\n"
 	  "  tcptally-report export --from -7d --format openmetrics > tcptally.om\n" },
 	{ "listeners",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
-	  "           listeners [--group G]... [--since DUR]\n\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json] listeners [--group G]... [--since DUR]\n\n"
 	  "Is the kernel dropping connections, and where: per host x group, its LISTEN\n"
 	  "sockets now (listeners, queued, the sum of their backlogs, the fullest queue's\n"
 	  "fill and how many are full) and the fullest over the window with its time,\n"
@@ -139,7 +149,8 @@ static const struct {
 	  "  tcptally-report listeners\n"
 	  "  tcptally-report listeners --group web --since 24h --format csv\n" },
 	{ "who",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json]\n"
 	  "           who [--state S] [--group G] [--since DUR | --at T]\n\n"
 	  "Which service holds the sockets of a state: the cgroups (systemd units,\n"
 	  "containers, sessions) with the most, each with its count at the newest\n"
@@ -157,7 +168,8 @@ static const struct {
 	  "  tcptally-report who --state ESTABLISHED --group web --since 24h\n"
 	  "  tcptally-report who --at 03:12 --format csv\n" },
 	{ "peers",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json]\n"
 	  "           peers [--state S] [--direction in|out] [--group G] [--since DUR | --at T]\n\n"
 	  "Toward whom the sockets of a state are: the peers with the most, each with\n"
 	  "its count now, its peak and growth per hour. out: peers we connected to (our\n"
@@ -175,8 +187,8 @@ static const struct {
 	  "  tcptally-report peers --direction out\n"
 	  "  tcptally-report peers --state ESTABLISHED --direction in --since 24h\n" },
 	{ "owners",
-	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--format table|csv|json]\n"
-	  "           owners [--group G] [--since DUR]\n\n"
+	  "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	  "           [--format table|csv|json] owners [--group G] [--since DUR]\n\n"
 	  "The processes holding CLOSE_WAIT sockets: at each sample where a group's\n"
 	  "CLOSE_WAIT count passed owners.close_wait_above (config; off by default),\n"
 	  "the collector mapped those sockets to processes by one scan of /proc, and\n"

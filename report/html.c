@@ -171,7 +171,7 @@ html_para(FILE *f, const char *text)
 void
 html_rows(FILE *f, const struct rows *t)
 {
-	char buf[64];
+	char buf[TT_HOST_MAX * 2 + 8];	/* a number, or a source's label */
 	size_t r, c;
 	int hot;
 

@@ -1,9 +1,10 @@
 /*
  * The kernel's context in the history: each sample's counters and gauges
- * (into its host's `all` series), the limits as they changed, and the
- * arithmetic on them that the commands and rules share: a counter's rate
- * between two samples, a gauge's share of its limit. Values are checked as
- * query.c checks counts: a bad one refuses its file.
+ * (into its source's `all` series: a network namespace has its own), the
+ * limits as they changed, and the arithmetic on them that the commands and
+ * rules share: a counter's rate between two samples, a gauge's share of its
+ * limit. Values are checked as query.c checks counts: a bad one refuses its
+ * file.
  */
 #include <math.h>
 #include <stdio.h>
@@ -13,8 +14,9 @@
 #include "query.h"
 
 /*
- * ts, interval, the kstats: the samples of the hosts ?3 matches that have
- * the context; with last, of the last ones those that have it (newest first).
+ * ts, host id, interval, the kstats: the samples of a file that have the
+ * context (?3: of that source); with last, of the last ones of source ?3
+ * those that have it (newest first).
  */
 static void
 kernel_sql(char *buf, size_t len, int last)
@@ -23,15 +25,15 @@ kernel_sql(char *buf, size_t len, int last)
 
 	kstat_sql(cols, sizeof(cols), ", ", "k.{c}", 0);
 	if (last)	/* the newest samples, with it or not: no walk back through years */
-		snprintf(buf, len, "SELECT * FROM (SELECT s.ts, h.name, k.interval AS iv, %s"
-		    " FROM sample AS s JOIN host AS h ON h.id = s.host LEFT JOIN sample_kernel AS k"
+		snprintf(buf, len, "SELECT * FROM (SELECT s.ts, s.host, k.interval AS iv, %s"
+		    " FROM sample AS s LEFT JOIN sample_kernel AS k"
 		    " ON k.ts = s.ts AND k.host = s.host WHERE s.ts BETWEEN ?1 AND ?2"
-		    " AND (?3 IS NULL OR h.name GLOB ?3) ORDER BY s.ts DESC LIMIT ?4)"
+		    " AND s.host = ?3 ORDER BY s.ts DESC LIMIT ?4)"
 		    " WHERE iv IS NOT NULL", cols);
 	else
-		snprintf(buf, len, "SELECT k.ts, h.name, k.interval, %s FROM sample_kernel AS k"
-		    " JOIN host AS h ON h.id = k.host WHERE k.ts BETWEEN ?1 AND ?2"
-		    " AND (?3 IS NULL OR h.name GLOB ?3) ORDER BY k.ts", cols);
+		snprintf(buf, len, "SELECT k.ts, k.host, k.interval, %s FROM sample_kernel AS k"
+		    " WHERE k.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR k.host = ?3)"
+		    " ORDER BY k.ts", cols);
 }
 
 /* The current row as a kpoint; -1 if a value is not what the collector writes. */
@@ -58,49 +60,56 @@ kpoint_at(sqlite3_stmt *st, struct kpoint *k)
 	return 0;
 }
 
-/* File i's rows (last > 0: its last ones) into a dataset of its own; merged by the caller. */
+/*
+ * File i's rows (last > 0: the last ones of source `only`) into a dataset
+ * of their own, each into its source's `all` series; merged by the caller.
+ */
 static int
 kernel_one(struct history *h, size_t i, int64_t from, int64_t to, int last,
-    struct dataset *mine)
+    const struct hfile *only, struct dataset *mine)
 {
-	struct hfile *f = &h->f[i];
+	struct hdbfile *x = &h->files[i];
+	const struct hfile *src;
 	struct series *s = NULL;
 	struct kpoint k;
 	sqlite3_stmt *st;
 	char sql[2048];
-	size_t j;
+	size_t j, guess = 0;
 	int rc;
 
-	if (f->schema < SCHEMA_CONTEXT)
-		return 0;	/* its samples have no context */
+	if (x->schema < SCHEMA_CONTEXT || x->nmap == 0)
+		return 0;	/* its samples have no context, or none is wanted */
 	kernel_sql(sql, sizeof(sql), last > 0);
-	hfile_begin(f);
-	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		hfile_end(f);
-		return hfile_fail(f);
+	hdb_begin(x);
+	if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		hdb_end(x);
+		return hdb_fail(x);
 	}
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	if (h->host != NULL)
-		sqlite3_bind_text(st, 3, h->host, -1, SQLITE_STATIC);
+	if (only != NULL)
+		sqlite3_bind_int64(st, 3, only->host_id);
 	sqlite3_bind_int(st, 4, last);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 1) != SQLITE_INTEGER ||
+		    (src = hist_source_id(h, x, sqlite3_column_int64(st, 1))) == NULL)
+			continue;	/* a source not selected */
 		if (kpoint_at(st, &k) == -1) {
-			hfile_refuse(f, "the kernel's context of the sample at ts %lld: a value "
+			hdb_refuse(x, "the kernel's context of the sample at ts %lld: a value "
 			    "that is not a time, an interval of 1 to 3600 s or a counter",
 			    (long long)k.ts);
 			break;
 		}
-		if ((s == NULL && (s = dataset_series(mine, f->host, "all")) == NULL) ||
+		if ((s = series_for(mine, &guess, src->host, "all")) == NULL ||
 		    series_push_kernel(s, &k) == -1) {
 			snprintf(h->err, sizeof(h->err), "out of memory");
 			rc = -2;
 			break;
 		}
 	}
-	hfile_end(f);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != -2 && f->why == NULL)
-		hfile_fail(f);
+	hdb_end(x);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != -2 && x->why == NULL)
+		hdb_fail(x);
 	sqlite3_finalize(st);
 	if (last > 0 && s != NULL)	/* newest first: turn it round */
 		for (j = 0; j < s->nk / 2; j++) {
@@ -108,27 +117,37 @@ kernel_one(struct history *h, size_t i, int64_t from, int64_t to, int last,
 			s->k[j] = s->k[s->nk - 1 - j];
 			s->k[s->nk - 1 - j] = k;
 		}
-	return rc == -2 ? -2 : f->why != NULL ? -1 : 0;
+	return rc == -2 ? -2 : x->why != NULL ? -1 : 0;
 }
 
 static int
-kernel_load(struct history *h, int64_t from, int64_t to, int last, struct dataset *out)
+kernel_merge(struct history *h, size_t i, int64_t from, int64_t to, int last,
+    const struct hfile *only, struct dataset *out)
 {
 	struct dataset mine;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < h->n; i++) {
-		if (h->f[i].why != NULL)
+	memset(&mine, 0, sizeof(mine));
+	rc = kernel_one(h, i, from, to, last, only, &mine);
+	if (rc == 0 && dataset_take(out, &mine) == -1) {
+		snprintf(h->err, sizeof(h->err), "out of memory");
+		rc = -2;
+	}
+	dataset_free(&mine);
+	return rc;
+}
+
+/* Every file's (last: every source's last ones), each merged only if read whole. */
+static int
+kernel_load(struct history *h, int64_t from, int64_t to, int last, struct dataset *out)
+{
+	size_t i;
+
+	for (i = 0; i < (last ? h->n : h->nfiles); i++) {
+		if (last ? h->f[i].file->why != NULL : h->files[i].why != NULL)
 			continue;
-		memset(&mine, 0, sizeof(mine));
-		rc = kernel_one(h, i, from, to, last, &mine);
-		if (rc == 0 && dataset_take(out, &mine) == -1) {
-			snprintf(h->err, sizeof(h->err), "out of memory");
-			rc = -2;
-		}
-		dataset_free(&mine);
-		if (rc == -2)
+		if (kernel_merge(h, last ? (size_t)(h->f[i].file - h->files) : i, from, to,
+		    last, last ? &h->f[i] : NULL, out) == -2)
 			return -1;
 	}
 	dataset_dedup(out);
@@ -154,7 +173,7 @@ kcursor_open(struct history *h, size_t i, int64_t from, int64_t to, struct kcurs
 
 	memset(c, 0, sizeof(*c));
 	c->f = &h->f[i];
-	if (c->f->schema < SCHEMA_CONTEXT)
+	if (c->f->schema < SCHEMA_CONTEXT || c->f->file->why != NULL)
 		return 0;	/* no statement: no context */
 	kernel_sql(sql, sizeof(sql), 0);
 	hfile_begin(c->f);
@@ -165,8 +184,7 @@ kcursor_open(struct history *h, size_t i, int64_t from, int64_t to, struct kcurs
 	hfile_end(c->f);
 	sqlite3_bind_int64(c->st, 1, from);
 	sqlite3_bind_int64(c->st, 2, to);
-	if (h->host != NULL)
-		sqlite3_bind_text(c->st, 3, h->host, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(c->st, 3, c->f->host_id);
 	return 0;
 }
 
@@ -215,6 +233,8 @@ hist_limit_rows(struct history *h, size_t i, int64_t to, struct klimit_row **out
 
 	*out = NULL;
 	*n = 0;
+	if (f->file->why != NULL)
+		return -1;
 	if (f->schema < SCHEMA_CONTEXT)
 		return 0;
 	hfile_begin(f);
@@ -249,12 +269,12 @@ hist_limit_rows(struct history *h, size_t i, int64_t to, struct klimit_row **out
 		r[(*n)++].value = sqlite3_column_int64(st, 2);
 	}
 	hfile_end(f);
-	if (rc != SQLITE_DONE && rc != -2 && f->why == NULL)
+	if (rc != SQLITE_DONE && rc != -2 && f->file->why == NULL)
 		hfile_fail(f);
 	sqlite3_finalize(st);
 	if (rc == -2)
 		snprintf(h->err, sizeof(h->err), "out of memory");
-	if (rc == -2 || f->why != NULL) {
+	if (rc == -2 || f->file->why != NULL) {
 		free(r);
 		*n = 0;
 		return -1;
@@ -286,23 +306,22 @@ klimits_advance(const struct klimit_row *r, size_t n, size_t *pos, int64_t ts,
 int
 hist_limits(struct history *h, const char *host, int64_t at, struct klimits *l)
 {
-	const struct hfile *c = hist_file_of(h, host);
-	struct hfile *f;
+	struct hfile *f = hist_file_of(h, host);
 	sqlite3_stmt *st;
 	int rc, i;
 
 	memset(l, 0, sizeof(*l));
-	if (c == NULL || c->schema < SCHEMA_CONTEXT)
+	if (f == NULL || f->schema < SCHEMA_CONTEXT)
 		return 0;
-	f = &h->f[c - h->f];
 	hfile_begin(f);
-	if (sqlite3_prepare_v2(f->db, "SELECT l.name, l.value FROM klimit AS l WHERE l.ts ="
-	    " (SELECT max(ts) FROM klimit AS n WHERE n.host = l.host AND n.name = l.name"
-	    " AND n.ts <= ?1)", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(f->db, "SELECT l.name, l.value FROM klimit AS l WHERE l.host = ?2"
+	    " AND l.ts = (SELECT max(ts) FROM klimit AS n WHERE n.host = l.host"
+	    " AND n.name = l.name AND n.ts <= ?1)", -1, &st, NULL) != SQLITE_OK) {
 		hfile_end(f);
 		return hfile_fail(f);
 	}
 	sqlite3_bind_int64(st, 1, at);
+	sqlite3_bind_int64(st, 2, f->host_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < TT_NKLIMITS; i++)
 			if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
@@ -317,10 +336,10 @@ hist_limits(struct history *h, const char *host, int64_t at, struct klimits *l)
 		l->have |= 1u << i;
 	}
 	hfile_end(f);
-	if (rc != SQLITE_DONE && f->why == NULL)
+	if (rc != SQLITE_DONE && f->file->why == NULL)
 		hfile_fail(f);
 	sqlite3_finalize(st);
-	return f->why != NULL ? -1 : 0;
+	return f->file->why != NULL ? -1 : 0;
 }
 
 double

@@ -17,7 +17,7 @@ enum { K_HOST, K_LABEL, K_NAME, K_KIND, K_NOW_T, K_NOW, K_AVG_T, K_AVG, K_PEAK_T
 	K_PEAK_TS, K_LIMIT_T, K_LIMIT_NAME, K_LIMIT, K_USED_T, K_USED };
 
 static const struct column kcols[KSEC_NCOLS] = {
-	{ "host", "host", "host", COL_TEXT, NULL, NULL, 0, NULL, 0 },
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
 	{ "kernel", NULL, NULL, COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ NULL, "name", "name", COL_TEXT, NULL, NULL, 0, NULL, 0 },
 	{ NULL, "kind", "kind", COL_TEXT, NULL, NULL, 0, NULL, 0 },
@@ -55,13 +55,13 @@ real_of(double v)
 }
 
 static int
-kline_row(struct rows *t, const char *host, const struct kline *k)
+kline_row(struct rows *t, struct cell host, const struct kline *k)
 {
 	char now[32], avg[32], peak[32], limit[64], used[32];
 	struct cell row[KSEC_NCOLS];
 	int gauge = kstat_kind(k->stat) == KS_GAUGE;
 
-	row[K_HOST] = cell_text(host);
+	row[K_HOST] = host;
 	row[K_LABEL] = cell_text(k->stat == KS_tcp_orphan ? "orphans" : k->stat == KS_tcp_tw ?
 	    "TIME_WAIT buckets" : kstat_name(k->stat));
 	row[K_NAME] = cell_text(kstat_name(k->stat));
@@ -102,7 +102,7 @@ host_rows(struct report *r, struct ksection *ks, const struct series *s, size_t 
 		return 0;	/* its file refused: named at the end */
 	n = kernel_lines(s->k, s->nk, at, &l, lines);
 	for (i = 0; i < n; i++)
-		if (kline_row(&ks->t, s->host, &lines[i]) == -1)
+		if (kline_row(&ks->t, host_cell(r, s->host), &lines[i]) == -1)
 			return runtime_err(r, "out of memory");
 	return 0;
 }
@@ -137,7 +137,7 @@ ksection_rows(struct report *r, int mode, const struct dataset *d, int64_t to, i
 	else if (mode == KSEC_DAY)
 		ks->t.hide = 1u << K_NOW_T | 1u << K_NOW;
 	/* one host: tables leave it out, CSV and JSON still name it */
-	if ((r->format == FMT_TABLE || r->format == FMT_HTML) && r->hist.n == 1)
+	if ((r->format == FMT_TABLE || r->format == FMT_HTML) && !hist_several(&r->hist))
 		ks->t.hide |= 1u << K_HOST;
 	for (i = 0; i < d->n && rc == 0; i++) {
 		s = &d->s[i];

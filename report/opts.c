@@ -1,6 +1,6 @@
 /*
  * tcptally-report's command line, as git and ip read theirs: global
- * options (-c, -d, --host, --format) anywhere, then the command word, and
+ * options (-c, -d, --host, --netns, --format) anywhere, then the command word, and
  * each command's own options, from its table below, after it (or before
  * it: the word is found first).  A command that takes a time (at T) reads
  * `-2h` as that time, not as an option.  Long options may be abbreviated
@@ -16,7 +16,7 @@
 
 #include "report.h"
 
-enum { G_CONFIG = O_NOPT, G_DB, G_HOST, G_FORMAT, G_HELP, G_VERSION };
+enum { G_CONFIG = O_NOPT, G_DB, G_HOST, G_NETNS, G_FORMAT, G_HELP, G_VERSION };
 
 static const struct optdef {
 	const char	*name;
@@ -27,6 +27,7 @@ static const struct optdef {
 	{ "config", 'c', 1, G_CONFIG },
 	{ "db", 'd', 1, G_DB },
 	{ "host", 0, 1, G_HOST },
+	{ "netns", 0, 1, G_NETNS },
 	{ "format", 0, 1, G_FORMAT },
 	{ "help", 'h', 0, G_HELP },
 	{ "version", 'V', 0, G_VERSION },
@@ -88,8 +89,8 @@ usage(FILE *f)
 {
 	const struct command *c;
 
-	fprintf(f, "usage: tcptally-report [-c FILE] [-d DB]... [--host H] "
-	    "[--format table|csv|json|html] COMMAND\n\n");
+	fprintf(f, "usage: tcptally-report [-c FILE] [-d DB]... [--host H] [--netns N]\n"
+	    "                       [--format table|csv|json|html] COMMAND\n\n");
 	for (c = commands; c->name != NULL; c++)
 		fprintf(f, "  %s\n", c->synopsis);
 	fprintf(f, "\n"
@@ -97,6 +98,9 @@ usage(FILE *f)
 	    "  -d, --db DB|DIR     a database to read (a directory: every *.db in it); repeat\n"
 	    "                      for a report over several hosts\n"
 	    "      --host H        only this host, or the hosts a pattern matches: 'web-*'\n"
+	    "      --netns N       only this network namespace of each host, or those a\n"
+	    "                      pattern matches: host (its own), 'ttns-*', '/kubepods*';\n"
+	    "                      a namespace's series is labelled HOST/NETNS\n"
 	    "      --format F      table (default), csv, json; export also openmetrics,\n"
 	    "                      daily also html\n"
 	    "  -h, --help          this help; COMMAND --help (or help COMMAND): that\n"
@@ -403,7 +407,7 @@ add_dir_db(struct report *r, const char *dir, const char *name, int *added)
 		free(path);
 		return 0;
 	}
-	if (r->hist.n == MAX_DBS) {
+	if (r->hist.nfiles == MAX_DBS) {
 		free(path);
 		return usage_err(r, "-d %s: at most %d databases", dir, MAX_DBS);
 	}
@@ -427,7 +431,7 @@ add_db(struct report *r, const char *arg)
 	int i, n, added = 0, rc = 0;
 
 	if (stat(arg, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		if (r->hist.n == MAX_DBS)
+		if (r->hist.nfiles == MAX_DBS)
 			return usage_err(r, "at most %d databases", MAX_DBS);
 		if (hist_add(&r->hist, arg) == -1)
 			return runtime_err(r, "out of memory");
@@ -473,6 +477,9 @@ set_global(struct report *r, const struct parsed *p, int *help)
 		return add_db(r, p->value);
 	case G_HOST:
 		r->hist.host = p->value;
+		return 0;
+	case G_NETNS:
+		r->hist.netns = p->value;
 		return 0;
 	case G_FORMAT:
 		return opt_format(r, p->value);

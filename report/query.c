@@ -5,9 +5,13 @@
  * stream for export. Every value is checked on the way (types, ranges, a
  * rollup's min <= avg <= max); the first bad one refuses its file, which
  * every later call leaves out, as it leaves out a file past its budget.
+ *
+ * A file holds one host; from schema 5 in a host row per network namespace.
+ * Each row is a source (query.h), a set of series of its own labelled NAME
+ * or NAME/NETNS; --host and --netns pick sources. A file's rows are read by
+ * one statement and handed to their source by host id, so that a file of
+ * many namespaces is read once, not once per namespace.
  */
-#include <sys/resource.h>
-
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,7 +23,6 @@
 
 #define TS_MAX		253402300799LL	/* 9999-12-31T23:59:59Z */
 #define HOUR_SAMPLES	3600		/* at most one sample a second */
-#define FDS_PER_FILE	3		/* the database, its -wal and -shm */
 /*
  * Rows of one file held in memory over a run, at most: about 1 GB. A real
  * host writes a sample a second per group at the most; a file that makes a
@@ -27,25 +30,29 @@
  */
 #define ROWS_MAX	10000000ULL
 
+/*
+ * The rows of every selected source of a file (?4: of that one), in (ts,
+ * source label, group) order: a file holds one host, whose own namespace
+ * ('host') comes first, then the others by label.
+ */
 #define ROWS_WHERE \
     " WHERE r.ts BETWEEN ?1 AND ?2 AND (?3 IS NULL OR g.name = ?3)" \
-    " AND (?4 IS NULL OR h.name GLOB ?4) ORDER BY r.ts, h.name, g.name"
+    " AND (?4 IS NULL OR r.host = ?4)"
+#define ROWS_ORDER(schema) ((schema) >= SCHEMA_NETNS ? \
+    " JOIN host AS h ON h.id = r.host" ROWS_WHERE \
+    " ORDER BY r.ts, h.netns != 'host', h.netns, g.name" : \
+    ROWS_WHERE " ORDER BY r.ts, r.host, g.name")
 
-/* The newest taken sample (of the hosts ?1 matches): a walk back from the end of the key. */
+/* A source's newest taken sample (?1 its host id): a walk back from the end of the key. */
 static const char sql_newest[] =
-    "SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED) ") = 0"
-    " AND (?1 IS NULL OR host IN (SELECT id FROM host WHERE name GLOB ?1))"
-    " ORDER BY ts DESC LIMIT 1";
-static const char sql_newest_at[] =
-    "SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED) ") = 0 AND ts <= ?2"
-    " AND host IN (SELECT id FROM host WHERE name = ?1) ORDER BY ts DESC LIMIT 1";
+    "SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED) ") = 0 AND host = ?1"
+    " AND ts <= ?2 ORDER BY ts DESC LIMIT 1";
 static const char sql_oldest[] =
-    "SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED) ") = 0"
-    " AND (?1 IS NULL OR host IN (SELECT id FROM host WHERE name GLOB ?1))"
+    "SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED) ") = 0 AND host = ?1"
     " ORDER BY ts LIMIT 1";
 
 /*
- * ts, host, group, then per state its count (raw), or samples and per
+ * ts, host id, group, then per state its count (raw), or samples and per
  * state min, max, sum (hourly).
  */
 static void
@@ -57,164 +64,19 @@ rows_sql(int kind, int schema, int want_lq, char *buf, size_t len)
 
 	if (kind == ROWS_RAW) {
 		state_sql(cols, sizeof(cols), ", ", "r.{c}", 0);
-		snprintf(buf, len, "SELECT r.ts, h.name, g.name, %s, %s FROM counts AS r"
-		    " JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp" ROWS_WHERE,
-		    cols, lq ? "r.listeners, r.queued, r.backlog, r.max_fill, r.full" :
-		    "NULL, NULL, NULL, NULL, NULL");
+		snprintf(buf, len, "SELECT r.ts, r.host, g.name, %s, %s FROM counts AS r"
+		    " JOIN grp AS g ON g.id = r.grp%s", cols,
+		    lq ? "r.listeners, r.queued, r.backlog, r.max_fill, r.full" :
+		    "NULL, NULL, NULL, NULL, NULL", ROWS_ORDER(schema));
 	} else {
 		state_sql(cols, sizeof(cols), ", ", "r.{c}_min, r.{c}_max, r.{c}_sum", 0);
-		snprintf(buf, len, "SELECT r.ts, h.name, g.name, r.samples, %s, %s FROM hourly AS r"
-		    " JOIN host AS h ON h.id = r.host JOIN grp AS g ON g.id = r.grp" ROWS_WHERE,
-		    cols, lq ? "r.listeners_max, r.queued_max, NULL, r.fill_max, r.full_max" :
-		    "NULL, NULL, NULL, NULL, NULL");
+		snprintf(buf, len, "SELECT r.ts, r.host, g.name, r.samples, %s, %s FROM hourly AS r"
+		    " JOIN grp AS g ON g.id = r.grp%s", cols,
+		    lq ? "r.listeners_max, r.queued_max, NULL, r.fill_max, r.full_max" :
+		    "NULL, NULL, NULL, NULL, NULL", ROWS_ORDER(schema));
 	}
 }
 
-size_t
-hist_good(const struct history *h)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < h->n; i++)
-		n += h->f[i].why == NULL;
-	return n;
-}
-
-/* 0 while some file is good; else -1 with the last reason. */
-static int
-some_good(struct history *h)
-{
-	size_t i;
-
-	if (hist_good(h) > 0)
-		return 0;
-	for (i = h->n; i-- > 0;)
-		if (h->f[i].why != NULL) {
-			snprintf(h->err, sizeof(h->err), "%s", h->f[i].why);
-			return -1;
-		}
-	snprintf(h->err, sizeof(h->err), "no database");
-	return -1;
-}
-
-int
-hist_add(struct history *h, const char *path)
-{
-	struct hfile *nf;
-
-	if (h->n == MAX_DBS)
-		return -1;
-	if (h->n == h->cap) {
-		if ((nf = reallocarray(h->f, h->cap ? h->cap * 2 : 8, sizeof(*nf))) == NULL)
-			return -1;
-		h->f = nf;
-		h->cap = h->cap ? h->cap * 2 : 8;
-	}
-	memset(&h->f[h->n], 0, sizeof(h->f[h->n]));
-	h->f[h->n++].path = path;
-	return 0;
-}
-
-/*
- * Enough descriptors for every file (up to 3 each): the soft limit raised
- * toward the hard one if need be; -1 with a message naming the limit.
- */
-static int
-fd_room(struct history *h)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)h->n * (h->fleet ? 1 : FDS_PER_FILE) + 32;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need) {
-		rl.rlim_cur = need;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-			return 0;
-	}
-	snprintf(h->err, sizeof(h->err), "%zu databases need up to %llu open files, and "
-	    "the limit is %llu (ulimit -n; hard limit %llu): raise it, or give fewer", h->n,
-	    (unsigned long long)need, (unsigned long long)rl.rlim_cur,
-	    (unsigned long long)rl.rlim_max);
-	return -1;
-}
-
-/* Two files that claim one host: the one named HOST.db is kept, else neither. */
-static void
-one_file_per_host(struct history *h)
-{
-	struct hfile *a, *b;
-	const char *base;
-	char want[TT_HOST_MAX + 4];
-	size_t i, j;
-	int an, bn;
-
-	for (i = 0; i < h->n; i++)
-		for (j = i + 1; j < h->n; j++) {
-			a = &h->f[i];
-			b = &h->f[j];
-			if (a->db == NULL || b->db == NULL || strcmp(a->host, b->host) != 0)
-				continue;
-			snprintf(want, sizeof(want), "%s.db", a->host);
-			an = strcmp((base = strrchr(a->path, '/')) ? base + 1 : a->path, want) == 0;
-			bn = strcmp((base = strrchr(b->path, '/')) ? base + 1 : b->path, want) == 0;
-			if (!an)
-				hfile_refuse(a, "holds host '%s', as %s does; one file per host%s",
-				    a->host, b->path, bn ? " (that one is named for it)" : "");
-			if (!bn)
-				hfile_refuse(b, "holds host '%s', as %s does; one file per host%s",
-				    b->host, a->path, an ? " (that one is named for it)" : "");
-		}
-	for (i = 0; i < h->n; i++)
-		if (h->f[i].why != NULL && h->f[i].db != NULL) {
-			sqlite3_close(h->f[i].db);
-			h->f[i].db = NULL;
-		}
-}
-
-int
-hist_open(struct history *h)
-{
-	size_t i;
-
-	if (h->budget_ns <= 0)
-		h->budget_ns = (int64_t)FILE_BUDGET_MS * 1000000;
-	if (fd_room(h) == -1)
-		return -1;
-	for (i = 0; i < h->n; i++)
-		if (db_open_ro(&h->f[i], h->fleet ? RO_IMMUTABLE : 0, h->budget_ns) == -1 &&
-		    errno == EMFILE) {
-			fd_room(h);
-			return -1;
-		}
-	one_file_per_host(h);
-	return some_good(h);
-}
-
-void
-hist_close(struct history *h)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++) {
-		sqlite3_close(h->f[i].db);
-		free(h->f[i].why);
-	}
-	free(h->f);
-	h->f = NULL;
-	h->n = h->cap = 0;
-}
-
-const struct hfile *
-hist_file_of(const struct history *h, const char *host)
-{
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		if (h->f[i].why == NULL && strcmp(h->f[i].host, host) == 0)
-			return &h->f[i];
-	return NULL;
-}
 
 int
 count_at(sqlite3_stmt *st, int col, uint64_t *out)
@@ -253,11 +115,15 @@ lq_at(sqlite3_stmt *st, int col, struct lq *q)
 	    -1 : 0;
 }
 
-/* The current row of a rows_sql statement, checked, into fn; -1 refuses f. */
+/*
+ * The current row of a rows_sql statement of file x, checked, into fn as
+ * its source's; a row of a source not selected is skipped. -1 refuses x.
+ */
 static int
-row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
+row_out(const struct history *h, struct hdbfile *x, sqlite3_stmt *st, int kind, row_fn fn,
+    void *arg)
 {
-	const char *host = (const char *)sqlite3_column_text(st, 1);
+	const struct hfile *src = hist_source_id(h, x, sqlite3_column_int64(st, 1));
 	const char *group = (const char *)sqlite3_column_text(st, 2);
 	int64_t ts = sqlite3_column_int64(st, 0);
 	struct point pt;
@@ -265,6 +131,8 @@ row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
 	uint64_t n = 0;
 	int k, bad = sqlite3_column_type(st, 0) != SQLITE_INTEGER || ts < 0 || ts > TS_MAX;
 
+	if (sqlite3_column_type(st, 1) != SQLITE_INTEGER || src == NULL)
+		return 0;
 	if (kind == ROWS_RAW) {
 		pt.ts = ts;
 		pt.count[0] = 0;
@@ -272,10 +140,10 @@ row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
 			bad = count_at(st, 2 + k, &pt.count[k]) == -1;
 		bad = bad || lq_at(st, 3 + TT_NSTATES, &pt.lq) == -1;
 		if (bad)
-			return hfile_refuse(f, "a sample at ts %lld, group %s: a value that is not "
+			return hdb_refuse(x, "a sample at ts %lld, group %s: a value that is not "
 			    "a time or a count from 0 to %lld", (long long)ts, group,
 			    (long long)TT_COUNT_MAX);
-		return fn(arg, host, group, &pt, NULL);
+		return fn(arg, src, group, &pt, NULL);
 	}
 	memset(&hr, 0, sizeof(hr));
 	hr.ts = ts;
@@ -289,86 +157,91 @@ row_out(struct hfile *f, sqlite3_stmt *st, int kind, row_fn fn, void *arg)
 		    hr.min[k] > hr.max[k] || hr.sum[k] < hr.min[k] * n || hr.sum[k] > hr.max[k] * n);
 	bad = bad || lq_at(st, 4 + 3 * TT_NSTATES, &hr.lq) == -1;
 	if (bad)
-		return hfile_refuse(f, "an hourly rollup at ts %lld, group %s: not an hour's "
+		return hdb_refuse(x, "an hourly rollup at ts %lld, group %s: not an hour's "
 		    "start, 1 to %d samples, and min <= avg <= max of counts from 0 to %lld",
 		    (long long)ts, group, HOUR_SAMPLES, (long long)TT_COUNT_MAX);
-	return fn(arg, host, group, NULL, &hr);
+	return fn(arg, src, group, NULL, &hr);
 }
 
 int
 hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
-    const char *group, const char *host, row_fn fn, void *arg)
+    const char *group, const struct hfile *only, row_fn fn, void *arg)
 {
-	struct hfile *f = &h->f[i];
+	struct hdbfile *x = &h->files[i];
 	char sql[2048];
 	sqlite3_stmt *st;
 	int rc, out = 0;
 
-	if (f->why != NULL)
+	if (x->why != NULL)
 		return -1;
-	rows_sql(kind, f->schema, h->lq, sql, sizeof(sql));
-	hfile_begin(f);
-	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		hfile_end(f);
-		return hfile_fail(f);
+	if (x->nmap == 0)
+		return 0;	/* none of its sources selected */
+	rows_sql(kind, x->schema, h->lq, sql, sizeof(sql));
+	hdb_begin(x);
+	if (sqlite3_prepare_v2(x->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		hdb_end(x);
+		return hdb_fail(x);
 	}
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
 	if (group != NULL)
 		sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
-	if (host != NULL)
-		sqlite3_bind_text(st, 4, host, -1, SQLITE_STATIC);
+	if (only != NULL)
+		sqlite3_bind_int64(st, 4, only->host_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((out = row_out(f, st, kind, fn, arg)) == -1)
+		if ((out = row_out(h, x, st, kind, fn, arg)) == -1)
 			break;
-	hfile_end(f);
+	hdb_end(x);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		hfile_fail(f);
+		hdb_fail(x);
 	sqlite3_finalize(st);
-	if (out == -1 && f->why == NULL) {
-		snprintf(h->err, sizeof(h->err), "%s: out of memory", f->path);
+	if (out == -1 && x->why == NULL) {
+		snprintf(h->err, sizeof(h->err), "%s: out of memory", x->path);
 		return -2;
 	}
-	return f->why != NULL ? -1 : 0;
-}
-
-/* Rows into a dataset: consecutive rows of one host x group go to one series. */
-struct loader {
-	struct hfile	*f;
-	struct dataset	*d;
-	struct series	*last;
-};
-
-static int
-load_row(void *arg, const char *host, const char *group, const struct point *pt,
-    const struct hour *hr)
-{
-	struct loader *l = arg;
-
-	if (++l->f->rows > ROWS_MAX)
-		return hfile_refuse(l->f, "more than %llu rows for one report (a host writes a "
-		    "sample a second per group at most): forged, or narrow the window",
-		    (unsigned long long)ROWS_MAX);
-	if (l->last == NULL || strcmp(l->last->host, host) != 0 ||
-	    strcmp(l->last->group, group) != 0)
-		if ((l->last = dataset_series(l->d, host, group)) == NULL)
-			return -1;
-	return pt != NULL ? series_push(l->last, pt) : series_push_hour(l->last, hr);
+	return x->why != NULL ? -1 : 0;
 }
 
 /*
- * File i's rows into a dataset of their own, merged into out only if the
- * whole read went well: a file refused half-way adds nothing.
+ * Rows into a dataset. A file's rows come in (ts, source, group) order, the
+ * same cycle of series at every ts: after series k, k + 1 is tried first.
+ */
+struct loader {
+	struct hdbfile	*x;
+	struct dataset	*d;
+	size_t		 next;
+};
+
+static int
+load_row(void *arg, const struct hfile *src, const char *group, const struct point *pt,
+    const struct hour *hr)
+{
+	struct loader *l = arg;
+	struct series *s;
+
+	if (++l->x->rows > ROWS_MAX)
+		return hdb_refuse(l->x, "more than %llu rows for one report (a host writes a "
+		    "sample a second per group at most): forged, or narrow the window",
+		    (unsigned long long)ROWS_MAX);
+	if ((s = series_for(l->d, &l->next, src->host, group)) == NULL)
+		return -1;
+	return pt != NULL ? series_push(s, pt) : series_push_hour(s, hr);
+}
+
+/*
+ * File i's rows (only: of that source) into a dataset of their own, merged
+ * into out only if the whole read went well: a file refused half-way adds
+ * nothing.
  */
 static int
 load_one(struct history *h, size_t i, int kind, int64_t from, int64_t to,
-    const char *group, const char *host, struct dataset *out)
+    const char *group, const struct hfile *only, struct dataset *out)
 {
 	struct dataset mine = { 0 };
-	struct loader l = { &h->f[i], &mine, NULL };
+	struct loader l = { &h->files[i], &mine, 0 };
 	int rc;
 
-	if ((rc = hist_rows(h, i, kind, from, to, group, host, load_row, &l)) == 0 &&
+	if ((rc = hist_rows(h, i, kind, from, to, group, only, load_row, &l)) == 0 &&
 	    dataset_take(out, &mine) == -1) {
 		snprintf(h->err, sizeof(h->err), "out of memory");
 		rc = -2;
@@ -383,41 +256,25 @@ hist_load(struct history *h, int kind, int64_t from, int64_t to, const char *gro
 {
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
-		if (load_one(h, i, kind, from, to, group, h->host, out) == -2)
+	for (i = 0; i < h->nfiles; i++)
+		if (load_one(h, i, kind, from, to, group, NULL, out) == -2)
 			return -1;
 	dataset_dedup(out);
-	return some_good(h);
+	return hist_some_good(h);
 }
 
-/* A name as a GLOB pattern that matches only itself: [*], [?], [[]. */
-static void
-glob_quote(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 4 < len; s++) {
-		if (*s == '*' || *s == '?' || *s == '[') {
-			buf[o++] = '[';
-			buf[o++] = *s;
-			buf[o++] = ']';
-		} else
-			buf[o++] = *s;
-	}
-	buf[o] = '\0';
-}
-
-/* One integer from file i (sql with ?1 = arg, ?2 = at), timed; dflt if none, -2 refuses it. */
+/*
+ * One integer from source f (sql with ?1 = its host id, ?2 = at, ?3 = arg),
+ * timed; dflt if none, -2 refuses its file.
+ */
 static int64_t
-file_int(struct history *h, size_t i, const char *sql, const char *arg, int64_t at,
-    int64_t dflt)
+file_int(struct hfile *f, const char *sql, int64_t at, int64_t arg, int64_t dflt)
 {
-	struct hfile *f = &h->f[i];
 	sqlite3_stmt *st;
 	int64_t v = dflt;
 	int rc;
 
-	if (f->why != NULL)
+	if (f->file->why != NULL)
 		return -2;
 	hfile_begin(f);
 	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -425,10 +282,11 @@ file_int(struct history *h, size_t i, const char *sql, const char *arg, int64_t 
 		hfile_fail(f);
 		return -2;
 	}
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, f->host_id);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_int64(st, 2, at);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, arg);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
 			v = sqlite3_column_int64(st, 0);
@@ -452,41 +310,36 @@ file_int(struct history *h, size_t i, const char *sql, const char *arg, int64_t 
 }
 
 int
-hist_has_name(struct history *h, const char *table, const char *name, int glob,
-    char *known, size_t len)
+hist_has_rows(const struct hfile *src, int64_t from, int64_t to, const char *group)
 {
+	const struct hfile *f = src;
 	sqlite3_stmt *st;
-	char sql[96];
-	size_t i, off = 0;
-	int found = 0, first = 1;
+	int rc;
 
-	known[0] = '\0';
-	snprintf(sql, sizeof(sql), "SELECT name, name %s ?1 FROM %s ORDER BY name",
-	    glob ? "GLOB" : "=", table);
-	for (i = 0; i < h->n && !found; i++) {
-		if (h->f[i].why != NULL)
-			continue;
-		if (sqlite3_prepare_v2(h->f[i].db, sql, -1, &st, NULL) != SQLITE_OK)
-			continue;
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		hfile_begin(&h->f[i]);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (sqlite3_column_int(st, 1))
-				found = 1;
-			if ((glob || first) && off < len - 1)
-				off += (size_t)snprintf(known + off, len - off, "%s%s",
-				    off ? ", " : "", (const char *)sqlite3_column_text(st, 0));
-		}
-		hfile_end(&h->f[i]);
-		sqlite3_finalize(st);
-		first = 0;
+	if (f->file->why != NULL)
+		return -1;
+	hfile_begin(f);
+	if (sqlite3_prepare_v2(f->db, "SELECT 1 FROM counts AS r JOIN grp AS g ON g.id = r.grp"
+	    " WHERE r.ts BETWEEN ?1 AND ?2 AND r.host = ?3 AND (?4 IS NULL OR g.name = ?4)"
+	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
+		hfile_end(f);
+		return hfile_fail(f);
 	}
-	if (off >= len - 1 && len > 5)
-		strcpy(known + len - 5, " ...");
-	return found;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	sqlite3_bind_int64(st, 3, f->host_id);
+	if (group != NULL)
+		sqlite3_bind_text(st, 4, group, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	hfile_end(f);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return hfile_fail(f);
+	return rc == SQLITE_ROW;
 }
 
-/* The newest (or oldest) sample over the good files. */
+
+/* The newest (or oldest) sample over the selected sources. */
 static int64_t
 edge(struct history *h, const char *sql, int newest)
 {
@@ -494,7 +347,7 @@ edge(struct history *h, const char *sql, int newest)
 	size_t i;
 
 	for (i = 0; i < h->n; i++) {
-		v = file_int(h, i, sql, h->host, INT64_MAX, -1);
+		v = file_int(&h->f[i], sql, INT64_MAX, 0, -1);
 		if (v >= 0 && (best < 0 || (newest ? v > best : v < best)))
 			best = v;
 	}
@@ -516,14 +369,10 @@ hist_first(struct history *h)
 int64_t
 hist_newest_at(struct history *h, const char *host, int64_t at)
 {
-	int64_t best = -1, v;
-	size_t i;
+	struct hfile *f = hist_file_of(h, host);
+	int64_t v;
 
-	for (i = 0; i < h->n; i++)
-		if (h->f[i].why == NULL && strcmp(h->f[i].host, host) == 0 &&
-		    (v = file_int(h, i, sql_newest_at, host, at, -1)) > best)
-			best = v;
-	return best;
+	return f != NULL && (v = file_int(f, sql_newest, at, 0, -1)) >= 0 ? v : -1;
 }
 
 int64_t
@@ -533,39 +382,12 @@ hist_common_gap(struct history *h)
 	int64_t v;
 
 	for (i = 0; i < h->n; i++)
-		if ((v = file_int(h, i, "SELECT d FROM (SELECT ts - lag(ts) OVER (ORDER BY ts)"
+		if ((v = file_int(&h->f[i], "SELECT d FROM (SELECT ts - lag(ts) OVER (ORDER BY ts)"
 		    " AS d FROM (SELECT ts FROM sample WHERE (flags & " TT_SQL(SAMPLE_MISSED)
-		    ") = 0 ORDER BY ts DESC LIMIT 50)) WHERE d > 0 GROUP BY d"
-		    " ORDER BY count(*) DESC, d LIMIT 1", NULL, INT64_MAX, -1)) != -2)
+		    ") = 0 AND host = ?1 ORDER BY ts DESC LIMIT 50)) WHERE d > 0 GROUP BY d"
+		    " ORDER BY count(*) DESC, d LIMIT 1", INT64_MAX, 0, -1)) != -2)
 			return v;
 	return -1;
-}
-
-/* Whether file i holds a rollup of an hour in [from, to). */
-static int
-hourly_between(struct history *h, size_t i, int64_t from, int64_t to)
-{
-	struct hfile *f = &h->f[i];
-	sqlite3_stmt *st;
-	int rc;
-
-	if (from >= to || f->why != NULL)
-		return 0;
-	hfile_begin(f);
-	if (sqlite3_prepare_v2(f->db, "SELECT 1 FROM hourly WHERE ts >= ?1 AND ts < ?2"
-	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK) {
-		hfile_end(f);
-		hfile_fail(f);
-		return 0;
-	}
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	rc = sqlite3_step(st);
-	hfile_end(f);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		hfile_fail(f);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW;
 }
 
 int
@@ -577,14 +399,17 @@ hist_beyond_raw(struct history *h, int64_t from, int64_t *oldest_raw)
 
 	*oldest_raw = -1;
 	for (i = 0; i < h->n; i++) {
-		oldest = file_int(h, i, sql_oldest, NULL, INT64_MAX, -1);
+		oldest = file_int(&h->f[i], sql_oldest, INT64_MAX, 0, -1);
 		if (oldest == -2)
 			continue;
 		if (oldest < 0)
 			oldest = INT64_MAX;
 		else if (*oldest_raw < 0 || oldest < *oldest_raw)
 			*oldest_raw = oldest;
-		if (hourly_between(h, i, from - from % 3600, oldest - oldest % 3600))
+		/* a rollup of an hour in [from, oldest): its raw samples are gone */
+		if (from - from % 3600 < oldest - oldest % 3600 && file_int(&h->f[i],
+		    "SELECT 1 FROM hourly WHERE host = ?1 AND ts >= ?2 AND ts < ?3 LIMIT 1",
+		    from - from % 3600, oldest - oldest % 3600, 0) == 1)
 			beyond = 1;
 	}
 	return beyond;
@@ -593,19 +418,14 @@ hist_beyond_raw(struct history *h, int64_t from, int64_t *oldest_raw)
 int
 hist_load_latest(struct history *h, const char *group, struct dataset *out)
 {
-	char host[TT_HOST_MAX * 3 + 1];
 	int64_t ts;
 	size_t i;
 
-	for (i = 0; i < h->n; i++) {
-		if (h->f[i].why != NULL ||
-		    (h->host != NULL && sqlite3_strglob(h->host, h->f[i].host) != 0))
-			continue;
-		glob_quote(h->f[i].host, host, sizeof(host));
-		if ((ts = file_int(h, i, sql_newest, host, INT64_MAX, -1)) >= 0 &&
-		    load_one(h, i, ROWS_RAW, ts, ts, group, host, out) == -2)
+	for (i = 0; i < h->n; i++)
+		if ((ts = file_int(&h->f[i], sql_newest, INT64_MAX, 0, -1)) >= 0 &&
+		    load_one(h, (size_t)(h->f[i].file - h->files), ROWS_RAW, ts, ts, group,
+		    &h->f[i], out) == -2)
 			return -1;
-	}
 	dataset_dedup(out);
-	return some_good(h);
+	return hist_some_good(h);
 }

@@ -21,14 +21,36 @@
 
 #define MAX_DBS		1024
 #define FILE_BUDGET_MS	5000	/* per file, for the whole run */
+#define MAX_NETNS	4096	/* network namespaces (host rows) in one file */
+#define MAX_SOURCES	65536	/* ... and in all the files of a run */
 
-/* One database file. */
-struct hfile {
+/* A host row of a file: one network namespace of its host. */
+struct hns {
+	int64_t		 id;
+	char		*netns;		/* 'host', a /run/netns name, a cgroup, netns:INODE */
+};
+
+/* A source of a file by its host id (the rows' host column). */
+struct hsrcid {
+	int64_t		 id;
+	size_t		 src;		/* index in history.f */
+};
+
+/*
+ * One database file. Its sources (below) share its connection, its time
+ * budget and its fate: refused, it is refused once, named once, and every
+ * source of it is left out. The progress handler points here, so the
+ * array of them is never moved once opened.
+ */
+struct hdbfile {
 	const char	*path;
 	sqlite3		*db;
 	char		 host[TT_HOST_MAX];	/* the one host it holds */
-	int64_t		 host_id;
 	int		 schema;	/* its version: 2 has no queues, no context */
+	struct hns	*ns;		/* its host rows, ordered by id */
+	size_t		 nns;
+	struct hsrcid	*map;		/* its selected sources by host id (query.c) */
+	size_t		 nmap;
 	char		*why;		/* refused: "PATH: reason"; NULL while good */
 	int		 told;		/* why has been printed */
 	int64_t		 spent_ns;	/* in SQLite so far */
@@ -37,35 +59,63 @@ struct hfile {
 	uint64_t	 rows;		/* loaded into memory, this run */
 };
 
+/*
+ * A source: one network namespace of the host of one file, whose samples
+ * are a set of series of their own. path, db and schema are its file's,
+ * for reading; fate and budget are the file's (f->file).
+ */
+struct hfile {
+	struct hdbfile	*file;
+	const char	*path;
+	sqlite3		*db;
+	int		 schema;
+	int64_t		 host_id;	/* its row in the file's host table */
+	const char	*name;		/* the host name (file->host) */
+	const char	*netns;		/* the namespace's label: 'host' for the host's own */
+	char		 host[TT_SOURCE_MAX];	/* the series label: NAME or NAME/NETNS */
+};
+
 struct history {
-	struct hfile	*f;
+	struct hdbfile	*files;		/* every database given */
+	size_t		 nfiles, capfiles;
+	struct hfile	*f;		/* the sources: hist_open makes them, hist_select picks */
 	size_t		 n, cap;
 	int		 fleet;		/* -d DIR: copies, opened immutable */
 	int		 lq;		/* rows bring their accept queues (else lq.have 0) */
 	int64_t		 budget_ns;	/* per file */
 	const char	*host;		/* a GLOB over host names, or NULL: every host */
+	const char	*netns;		/* a GLOB over netns labels, or NULL: every one */
 	char		 err[1024];	/* why the last call failed */
 };
 
 enum { ROWS_RAW, ROWS_HOURLY };
 
-/* One stored row: a sample (pt) or an hourly rollup (hr), the other NULL. -1 stops. */
-typedef int	(*row_fn)(void *arg, const char *host, const char *group,
+/* One stored row of source src: a sample (pt) or an hourly rollup (hr), the other
+ * NULL. -1 stops. */
+typedef int	(*row_fn)(void *arg, const struct hfile *src, const char *group,
 		     const struct point *pt, const struct hour *hr);
 
-/* dbread.c: open and check one file; 0, or -1 with f->why set. */
+/* dbread.c: open and check one file, read its host rows; 0, or -1 with x->why set. */
 enum { RO_IMMUTABLE = 1 };	/* a copy nobody writes: no locks, no -wal/-shm */
-int		 db_open_ro(struct hfile *f, int flags, int64_t budget_ns);
+int		 db_open_ro(struct hdbfile *x, int flags, int64_t budget_ns);
+/* Free x's host rows. */
+void		 hdb_free_ns(struct hdbfile *x);
 /* The same for a path alone (tests): the connection, or NULL with err. */
 sqlite3		*db_open_ro_path(const char *path, char *err, size_t errlen);
-/* Refuse f for why (printf-style, after "PATH: "); returns -1. */
-int		 hfile_refuse(struct hfile *f, const char *fmt, ...)
+/* Refuse file x for why (printf-style, after "PATH: "); returns -1. */
+int		 hdb_refuse(struct hdbfile *x, const char *fmt, ...)
 		     __attribute__((format(printf, 2, 3)));
-/* A statement on f failed: past its budget, or SQLite's reason. Refuses f: -1. */
-int		 hfile_fail(struct hfile *f);
-/* Start and end of a statement on f, for its time budget. */
-void		 hfile_begin(struct hfile *f);
-void		 hfile_end(struct hfile *f);
+/* The same through one of its sources: the whole file is refused. */
+int		 hfile_refuse(const struct hfile *f, const char *fmt, ...)
+		     __attribute__((format(printf, 2, 3)));
+/* A statement on f failed: past its budget, or SQLite's reason. Refuses f's file: -1. */
+int		 hfile_fail(const struct hfile *f);
+int		 hdb_fail(struct hdbfile *x);
+/* Start and end of a statement on a file, for its time budget. */
+void		 hdb_begin(struct hdbfile *x);
+void		 hdb_end(struct hdbfile *x);
+#define hfile_begin(f)	hdb_begin((f)->file)
+#define hfile_end(f)	hdb_end((f)->file)
 
 /* Checks on a column of a row read: every value is validated before use. */
 /* dbread.c: a name as the collector and import write them: printable UTF-8 without
@@ -74,51 +124,72 @@ int		 name_ok(sqlite3_stmt *st, int col, size_t max, int strict);
 /* query.c: a count, min or max: an integer from 0 to TT_COUNT_MAX. 0, or -1. */
 int		 count_at(sqlite3_stmt *st, int col, uint64_t *out);
 
-/* query.c */
+/* source.c: the files and their sources */
+/* 0 while some file is good; else -1 with the last reason in h->err. */
+int		 hist_some_good(struct history *h);
 int		 hist_add(struct history *h, const char *path);
+/* Open every file, and make its sources (all of them: see hist_select). */
 int		 hist_open(struct history *h);
+/* Keep the sources h->host and h->netns match (NULL: any); the others are gone. */
+void		 hist_select(struct history *h);
 void		 hist_close(struct history *h);
-/* Files still read, and those refused. */
+/* Files still read. */
 size_t		 hist_good(const struct history *h);
+/* Whether the report is over several files or sources: then it names the host. */
+int		 hist_several(const struct history *h);
+
+/* query.c: the rows */
 /*
  * The rows of file i with from <= ts <= to, of one group (NULL: every
- * group) and the hosts host matches (a GLOB; NULL: every host), in
- * (ts, host, group) order. -1 if the file is refused on the way.
+ * group), of its selected sources (only: of that one), in (ts, source,
+ * group) order. -1 if the file is refused on the way.
  */
 int		 hist_rows(struct history *h, size_t i, int kind, int64_t from, int64_t to,
-		     const char *group, const char *host, row_fn fn, void *arg);
+		     const char *group, const struct hfile *only, row_fn fn, void *arg);
+/* Whether src holds a raw sample in [from, to] (of group, NULL: any); -1 refused. */
+int		 hist_has_rows(const struct hfile *src, int64_t from, int64_t to,
+		     const char *group);
 /* The same over every good file, into out: sorted by ts, one row per ts. */
 int		 hist_load(struct history *h, int kind, int64_t from, int64_t to,
 		     const char *group, struct dataset *out);
-/* The newest sample of every host, each at its own time. */
+/* The newest sample of every source, each at its own time. */
 int		 hist_load_latest(struct history *h, const char *group, struct dataset *out);
-/* Newest (oldest: first) taken sample over every good file (host filter applied); -1 if none. */
+/* Newest (oldest: first) taken sample over every source; -1 if none. */
 int64_t		 hist_latest(struct history *h);
 int64_t		 hist_first(struct history *h);
-/* host's newest taken sample at or before at; -1 if none. */
+/* The newest taken sample of the source labelled host at or before at; -1 if none. */
 int64_t		 hist_newest_at(struct history *h, const char *host, int64_t at);
 /*
- * 1 if name is in table (host or grp) of some good file: as a GLOB pattern
- * (glob, over every file) or exactly (listed from the first good file);
- * else 0, and known gets the names there, comma separated, " ..." if cut.
+ * source.c: 1 if name is in table of some good file: "host" and "netns" as a GLOB
+ * over host names and netns labels (of the hosts h->host matches), over
+ * every source; "grp" exactly (listed from the first good file); else 0,
+ * and known gets the names there, comma separated, " ..." if cut.
  */
 int		 hist_has_name(struct history *h, const char *table, const char *name,
 		     int glob, char *known, size_t len);
-/* The most common gap between the newest samples of the first good file; -1 if none. */
+/* The most common gap between the newest samples of the first good source; -1 if none. */
 int64_t		 hist_common_gap(struct history *h);
 /*
  * 1 if the window from `from` on holds hours whose raw samples are gone but
  * whose rollups are kept; *oldest_raw gets the oldest raw sample (-1: none).
  */
 int		 hist_beyond_raw(struct history *h, int64_t from, int64_t *oldest_raw);
-/* The file that holds host, or NULL. */
-const struct hfile *hist_file_of(const struct history *h, const char *host);
+/* source.c: the source labelled host whose file is good, or NULL. */
+struct hfile	*hist_file_of(const struct history *h, const char *host);
+/* source.c: the selected source of file x with host id; NULL: none (not selected, or no such). */
+const struct hfile *hist_source_id(const struct history *h, const struct hdbfile *x,
+		     int64_t id);
+/* source.c: the source labelled host, refused or not, or NULL. */
+const struct hfile *hist_source(const struct history *h, const char *host);
 
 /* The schema that brought the accept queues and the kernel's context. */
 #define SCHEMA_CONTEXT	3
 
 /* The schema that brought the breakdowns by cgroup and peer. */
 #define SCHEMA_BREAKDOWN	4
+
+/* The schema that brought a host row per network namespace (host.netns). */
+#define SCHEMA_NETNS	5
 
 /* bquery.c: the breakdowns. */
 enum { BKD_CGROUP, BKD_PEER };
@@ -135,7 +206,7 @@ struct bkquery {
 };
 /* One key of one host over the window. */
 struct bkstat {
-	char		 host[TT_HOST_MAX];
+	char		 host[TT_SOURCE_MAX];	/* the source's label */
 	char		 key[BKD_TEXT_MAX];
 	int		 dir;		/* 0 (cgroups, (other)), BKD_IN, BKD_OUT */
 	int64_t		 newest;	/* the host's newest sample with breakdowns in it */
@@ -177,7 +248,7 @@ int		 hist_bk_top(struct history *h, const char *host, const char *group, int wh
 
 /* A process named as holding a group's CLOSE_WAIT sockets (config owners). */
 struct ownstat {
-	char		 host[TT_HOST_MAX];
+	char		 host[TT_SOURCE_MAX];	/* the source's label */
 	char		 group[TT_NAME_MAX];
 	int32_t		 pid;
 	char		 comm[64];
@@ -199,9 +270,9 @@ int		 hist_kernel_last(struct history *h, int64_t to, int last, struct dataset *
 /* The limits in force for host at `at` (stored when they changed). */
 int		 hist_limits(struct history *h, const char *host, int64_t at, struct klimits *l);
 /*
- * export's cursor over one file's kernel context, in ts order: it steps
- * inside the caller's time budget (hist_rows' callback). kcursor_at gives
- * the sample at ts (NULL: none); -1 refuses the file.
+ * export's cursor over one source's kernel context (source i), in ts order:
+ * it steps inside the caller's time budget (hist_rows' callback). kcursor_at
+ * gives the sample at ts (NULL: none); -1 refuses the file.
  */
 struct kcursor {
 	struct hfile	*f;
@@ -214,7 +285,7 @@ int		 kcursor_open(struct history *h, size_t i, int64_t from, int64_t to,
 int		 kcursor_at(struct kcursor *c, int64_t ts, const struct kpoint **out);
 void		 kcursor_close(struct kcursor *c);
 
-/* Every limit row of file i up to `to`, in ts order; *out malloc'd. */
+/* Every limit row of source i up to `to`, in ts order; *out malloc'd. */
 struct klimit_row {
 	int64_t		 ts;
 	int		 limit;		/* KL_* */

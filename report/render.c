@@ -46,12 +46,73 @@ cell_null(void)
 	return c;
 }
 
+struct cell
+cell_host(const char *name, const char *netns)
+{
+	struct cell c = { 0, name, 0, 0, netns };
+
+	return c;
+}
+
+/* 'host', or none: the host's own namespace. */
+static int
+own_netns(const char *ns)
+{
+	return ns == NULL || strcmp(ns, "host") == 0;
+}
+
+/* The byte offset of the character that holds byte i of s (UTF-8). */
+static size_t
+char_start(const char *s, size_t i)
+{
+	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
+		i--;
+	return i;
+}
+
+/*
+ * A netns label longer than NETNS_SHOWN bytes (a cgroup path, mostly) keeps
+ * its start and its end, where a container's id is: tables only.
+ */
+#define NETNS_SHOWN	48
+#define NETNS_HEAD	20
+#define NETNS_TAIL	24
+
+const char *
+host_label(const char *name, const char *netns, char *buf, size_t len)
+{
+	size_t n, head, tail;
+
+	if (own_netns(netns)) {
+		snprintf(buf, len, "%s", name);
+		return buf;
+	}
+	if ((n = strlen(netns)) <= NETNS_SHOWN) {
+		snprintf(buf, len, "%s/%s", name, netns);
+		return buf;
+	}
+	head = char_start(netns, NETNS_HEAD);
+	tail = char_start(netns, n - NETNS_TAIL);
+	snprintf(buf, len, "%s/%.*s\u2026%s", name, (int)head, netns, netns + tail);
+	return buf;
+}
+
 void
 rows_init(struct rows *t, const struct column *col, size_t ncol)
 {
 	memset(t, 0, sizeof(*t));
 	t->col = col;
 	t->ncol = ncol;
+}
+
+static void
+cell_free(const struct column *k, struct cell *v)
+{
+	if ((k->type == COL_TEXT || k->type == COL_HOST) && !v->null) {
+		free((char *)v->s);
+		free((char *)v->ns);
+		v->s = v->ns = NULL;
+	}
 }
 
 int
@@ -74,11 +135,14 @@ rows_add(struct rows *t, const struct cell *row, int flags)
 	nc = &t->cell[t->n * t->ncol];
 	for (c = 0; c < t->ncol; c++) {
 		nc[c] = row[c];
-		if (t->col[c].type == COL_TEXT && !row[c].null &&
-		    (nc[c].s = strdup(row[c].s != NULL ? row[c].s : "")) == NULL) {
+		nc[c].ns = NULL;
+		if ((t->col[c].type == COL_TEXT || t->col[c].type == COL_HOST) && !row[c].null &&
+		    ((nc[c].s = strdup(row[c].s != NULL ? row[c].s : "")) == NULL ||
+		    (t->col[c].type == COL_HOST && !own_netns(row[c].ns) &&
+		    (nc[c].ns = strdup(row[c].ns)) == NULL))) {
+			c++;
 			while (c-- > 0)
-				if (t->col[c].type == COL_TEXT && !nc[c].null)
-					free((char *)nc[c].s);
+				cell_free(&t->col[c], &nc[c]);
 			return -1;
 		}
 	}
@@ -95,8 +159,7 @@ rows_free(struct rows *t)
 
 	for (r = 0; r < t->n; r++)
 		for (c = 0; c < t->ncol; c++)
-			if (t->col[c].type == COL_TEXT && !t->cell[r * t->ncol + c].null)
-				free((char *)t->cell[r * t->ncol + c].s);
+			cell_free(&t->col[c], &t->cell[r * t->ncol + c]);
 	free(t->cell);
 	free(t->flags);
 	memset(t, 0, sizeof(*t));
@@ -125,6 +188,8 @@ cell_str(const struct column *k, const struct cell *v, int machine, char *buf, s
 	switch (k->type) {
 	case COL_TEXT:
 		return v->s;
+	case COL_HOST:
+		return machine ? v->s : host_label(v->s, v->ns, buf, len);
 	case COL_INT:
 		snprintf(buf, len, "%lld", (long long)v->i);
 		return buf;
@@ -159,9 +224,14 @@ static const char *
 table_text(const struct rows *t, size_t r, size_t c, char *buf, size_t len)
 {
 	const struct cell *v = &t->cell[r * t->ncol + c];
+	char label[TT_HOST_MAX * 2 + 8];
 
 	if (t->col[c].type == COL_TEXT && !v->null) {
 		text_escape(buf, len, v->s, NULL);
+		return buf;
+	}
+	if (t->col[c].type == COL_HOST && !v->null) {
+		text_escape(buf, len, host_label(v->s, v->ns, label, sizeof(label)), NULL);
 		return buf;
 	}
 	return rows_text(t, r, c, buf, len);
@@ -229,28 +299,48 @@ rows_table(const struct rows *t, FILE *f)
 	free(w);
 }
 
+/* Whether some row of t is of a network namespace other than the host's own. */
+static int
+any_netns(const struct rows *t)
+{
+	size_t r, c;
+
+	for (c = 0; c < t->ncol; c++)
+		for (r = 0; r < t->n && t->col[c].type == COL_HOST; r++)
+			if (!own_netns(t->cell[r * t->ncol + c].ns))
+				return 1;
+	return 0;
+}
+
 void
 rows_csv(const struct rows *t, FILE *f)
 {
+	const struct cell *v;
 	char buf[64];
 	size_t r, c;
-	int first;
+	int first, ns = any_netns(t);
 
 	for (c = 0, first = 1; c < t->ncol; c++)
 		if (rows_shown(t, c, FMT_CSV)) {
 			if (!first)
 				fputc(',', f);
 			csv_field(f, t->col[c].csv);
+			if (ns && t->col[c].type == COL_HOST)
+				fputs(",netns", f);
 			first = 0;
 		}
 	fputc('\n', f);
 	for (r = 0; r < t->n; r++) {
 		for (c = 0, first = 1; c < t->ncol; c++)
 			if (rows_shown(t, c, FMT_CSV)) {
+				v = &t->cell[r * t->ncol + c];
 				if (!first)
 					fputc(',', f);
-				csv_field(f, cell_str(&t->col[c], &t->cell[r * t->ncol + c], 1,
-				    buf, sizeof(buf)));
+				csv_field(f, cell_str(&t->col[c], v, 1, buf, sizeof(buf)));
+				if (ns && t->col[c].type == COL_HOST) {
+					fputc(',', f);
+					csv_field(f, v->null ? "" : own_netns(v->ns) ? "host" : v->ns);
+				}
 				first = 0;
 			}
 		fputc('\n', f);
@@ -266,6 +356,11 @@ json_value(FILE *f, const struct column *k, const struct cell *v)
 		fputs("null", f);
 	else if (k->type == COL_TEXT)
 		json_string(f, v->s);
+	else if (k->type == COL_HOST) {
+		json_string(f, v->s);
+		fputs(", \"netns\": ", f);
+		json_string(f, own_netns(v->ns) ? "host" : v->ns);
+	}
 	else if (k->type == COL_INT || k->type == COL_TIME || k->type == COL_CLOCK)
 		fprintf(f, "%lld", (long long)v->i);
 	else

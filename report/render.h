@@ -18,10 +18,14 @@ enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_OPENMETRICS, FMT_HTML };
  * format: its table heading, CSV header and JSON member (NULL: not in that
  * format), and for numbers their printf format.
  */
-enum { COL_TEXT, COL_INT, COL_REAL, COL_NUM, COL_TIME, COL_CLOCK };
+enum { COL_TEXT, COL_INT, COL_REAL, COL_NUM, COL_TIME, COL_CLOCK, COL_HOST };
 /* COL_REAL: fmt/tfmt printf it; COL_NUM: 12 or 12.5 (fmt_num);
  * COL_TIME: ISO UTC in tables and CSV, unix seconds in JSON;
- * COL_CLOCK: the same, but only HH:MM:SS (UTC) in tables. */
+ * COL_CLOCK: the same, but only HH:MM:SS (UTC) in tables;
+ * COL_HOST: a host and its network namespace (cell_host): in tables the
+ * series label, NAME or NAME/NETNS, a long NETNS shortened in its middle;
+ * in JSON "host": NAME, "netns": NETNS; in CSV the host's name, and after
+ * it a netns column when some row is of a namespace other than 'host'. */
 
 struct column {
 	const char	*head;		/* table heading; NULL: not in tables */
@@ -41,6 +45,7 @@ struct cell {
 	const char	*s;		/* COL_TEXT */
 	int64_t		 i;		/* COL_INT, COL_TIME */
 	double		 d;		/* COL_REAL, COL_NUM */
+	const char	*ns;		/* COL_HOST: the netns label; NULL: 'host' */
 };
 
 #define ROW_NOT_IN_TABLE	0x1	/* left out of tables (e.g. all zero) */
@@ -59,6 +64,9 @@ struct cell	 cell_text(const char *s);
 struct cell	 cell_int(int64_t v);
 struct cell	 cell_real(double v);
 struct cell	 cell_null(void);
+struct cell	 cell_host(const char *name, const char *netns);
+/* A source's label as a table shows it: NAME, or NAME/NETNS with a long NETNS cut. */
+const char	*host_label(const char *name, const char *netns, char *buf, size_t len);
 void		 rows_init(struct rows *t, const struct column *col, size_t ncol);
 /* ncol cells; -1 out of memory. */
 int		 rows_add(struct rows *t, const struct cell *row, int flags);

@@ -87,11 +87,13 @@ int		 report_fail(struct report *r);
 int		 report_load(struct report *r, int kind, int64_t from, int64_t to,
 		     const char *group, struct dataset *d);
 int		 report_load_latest(struct report *r, const char *group, struct dataset *d);
+/* A COL_HOST cell of the series label host: its host name and netns label. */
+struct cell	 host_cell(const struct report *r, const char *host);
 
 /* cmd_backtest.c: the rows of backtest and of daily's thresholds fired */
 #define NFIRING_COLS	9
 extern const struct column firing_cols[NFIRING_COLS];
-int		 firing_row(struct rows *t, const struct threshold *th,
+int		 firing_row(const struct report *r, struct rows *t, const struct threshold *th,
 		     const struct series *s, const struct firing *f);
 /*
  * th replayed over [from, to]: a row of t for each firing that reaches into

@@ -60,6 +60,14 @@ runtime_err(struct report *r, const char *fmt, ...)
 	return rc;
 }
 
+struct cell
+host_cell(const struct report *r, const char *host)
+{
+	const struct hfile *f = hist_source(&r->hist, host);
+
+	return f != NULL ? cell_host(f->name, f->netns) : cell_host(host, NULL);
+}
+
 /* The config gives thresholds, interval and the default database. */
 static int
 load_config(struct report *r)
@@ -84,11 +92,11 @@ load_config(struct report *r)
 size_t
 report_refused(struct report *r)
 {
-	struct hfile *f;
+	struct hdbfile *f;
 	size_t i, n = 0;
 
-	for (i = 0; i < r->hist.n; i++) {
-		f = &r->hist.f[i];
+	for (i = 0; i < r->hist.nfiles; i++) {
+		f = &r->hist.files[i];
 		if (f->why == NULL)
 			continue;
 		n++;
@@ -132,13 +140,13 @@ open_history(struct report *r)
 	const char *path, *s;
 	size_t i;
 
-	if (r->hist.n == 0) {
+	if (r->hist.nfiles == 0) {
 		if (hist_add(&r->hist, r->cfg->database) == -1)
 			return runtime_err(r, "out of memory");
 		r->db_from_config = 1;
 	}
-	for (i = 0; i < r->hist.n; i++) {
-		path = r->hist.f[i].path;
+	for (i = 0; i < r->hist.nfiles; i++) {
+		path = r->hist.files[i].path;
 		if (access(path, F_OK) == 0)
 			continue;
 		if (!r->db_from_config)
@@ -158,7 +166,9 @@ open_history(struct report *r)
 
 /*
  * --host is a pattern (SQLite GLOB: *, ?, [...], case-sensitive) that must
- * match a host in some database; each --group must be a group in one.
+ * match a host in some database, --netns one that must match a network
+ * namespace of those hosts (files before schema 5 have only 'host'); each
+ * --group must be a group in one. Then only the sources they match are read.
  */
 static int
 check_filters(struct report *r)
@@ -169,12 +179,19 @@ check_filters(struct report *r)
 	if (r->hist.host != NULL &&
 	    !hist_has_name(&r->hist, "host", r->hist.host, 1, known, sizeof(known)))
 		return usage_err(r, "--host '%s' matches no host; %s: %s", r->hist.host,
-		    r->hist.n > 1 ? "the databases have" : "the database has",
+		    r->hist.nfiles > 1 ? "the databases have" : "the database has",
 		    known[0] ? known : "none yet");
+	if (r->hist.netns != NULL &&
+	    !hist_has_name(&r->hist, "netns", r->hist.netns, 1, known, sizeof(known)))
+		return usage_err(r, "--netns '%s' matches no network namespace%s; %s: %s",
+		    r->hist.netns, r->hist.host ? " of the hosts --host matches" : "",
+		    r->hist.host ? "they have" : r->hist.nfiles > 1 ? "the databases have" :
+		    "the database has", known[0] ? known : "none yet");
 	for (g = 0; g < r->ngroup; g++)
 		if (!hist_has_name(&r->hist, "grp", r->group[g], 0, known, sizeof(known)))
 			return usage_err(r, "unknown group '%s'; the database has: %s",
 			    r->group[g], known[0] ? known : "no groups yet");
+	hist_select(&r->hist);
 	return 0;
 }
 

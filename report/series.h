@@ -44,9 +44,15 @@ struct kpoint {
 	uint32_t	 have;			/* bit i: v[i] stored */
 };
 
+/*
+ * A series' host is the label of its source, one network namespace of a
+ * host: the host name for the host's own ('host'), else NAME/NETNS.
+ */
+#define TT_SOURCE_MAX	(2 * TT_HOST_MAX)
+
 /* The samples (or the hourly rollups) of one host x group, ts ascending. */
 struct series {
-	char		 host[256];
+	char		 host[TT_SOURCE_MAX];	/* the source's label */
 	char		 group[TT_NAME_MAX];
 	struct point	*p;
 	size_t		 n, cap;
@@ -124,6 +130,12 @@ int		 series_push_hour(struct series *s, const struct hour *h);
 int		 series_push_kernel(struct series *s, const struct kpoint *k);
 size_t		 series_samples(const struct series *s);
 struct series	*dataset_series(struct dataset *d, const char *host, const char *group);
+/*
+ * The same, d->s[*guess] first: rows that cycle through the same series
+ * find each in one try. *guess moves to the one after.
+ */
+struct series	*series_for(struct dataset *d, size_t *guess, const char *host,
+		     const char *group);
 /* Every series of from appended to d's of the same host and group; from is left empty. */
 int		 dataset_take(struct dataset *d, struct dataset *from);
 /* Every series' points and hours sorted by ts, one per ts (copies merged). */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The seeds of fuzz_dbread: a small real database (3 h at 60 s of 2 groups,
 # with accept queues and the kernel's context, the last half hour with
-# breakdowns, 512-byte pages, rollback mode)
-# and the hostile variants that tests/integration/test_hostile.sh tries, into
-# tests/fuzz/corpus/dbread/.
+# breakdowns, 512-byte pages, rollback mode), the same with three network
+# namespaces, and the hostile variants that tests/integration/test_hostile.sh
+# tries, into tests/fuzz/corpus/dbread/.
 #   tests/fuzz/dbread-seeds.sh BUILD_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -79,4 +79,22 @@ variant bk-negative "UPDATE breakdown_count SET count = -1 WHERE ts = (SELECT ma
 variant bk-range "UPDATE sample_breakdown SET port_range = 0 WHERE ts = (SELECT max(ts) FROM sample_breakdown)"
 variant cw-age "UPDATE close_wait_age SET age = -5 WHERE ts = (SELECT max(ts) FROM close_wait_age)"
 variant owner-comm "UPDATE owner SET comm = 'a' || char(10) || 'b' WHERE ts = (SELECT max(ts) FROM owner)"
+# schema 5: the host's own namespace and two more of the same host, with
+# counts, context and breakdowns of their own; then hostile host rows
+variant netns "INSERT INTO host (id, name, netns) VALUES (2, 'fuzz', 'ttns-a'),
+	(3, 'fuzz', '/kubepods.slice/kubepods-pod1.slice/cri-containerd-1a2b3c4d5e6f.scope');
+INSERT INTO sample SELECT ts, h.id, flags, duration_us, sockets FROM sample, host AS h
+	WHERE sample.host = 1 AND h.id > 1;
+INSERT INTO counts SELECT ts, h.id, grp, established * h.id, syn_sent, syn_recv, fin_wait1,
+	fin_wait2, time_wait + h.id, close, close_wait * h.id, last_ack, listen, closing, listeners,
+	queued, backlog, max_fill, full FROM counts, host AS h WHERE counts.host = 1 AND h.id > 1;
+CREATE TEMP TABLE k AS SELECT * FROM sample_kernel WHERE host = 1;
+UPDATE k SET host = 2, ListenOverflows = ListenOverflows * 2;
+INSERT INTO sample_kernel SELECT * FROM k;
+INSERT INTO sample_breakdown SELECT ts, 2, port_range FROM sample_breakdown WHERE host = 1;
+INSERT INTO breakdown_count SELECT ts, 2, grp, state, bkey, count + 1, err FROM breakdown_count
+	WHERE host = 1;"
+variant netns-two-names "INSERT INTO host (name, netns) VALUES ('other', 'ttns-a')"
+variant netns-esc "INSERT INTO host (name, netns) VALUES ('fuzz', 'a' || char(27) || '[2J')"
+variant netns-empty "INSERT INTO host (name, netns) VALUES ('fuzz', '')"
 ls -l "$out"

@@ -104,7 +104,13 @@ CMDS="trend --since 3d --step 1h" hostile hourly-zero \
 	"an hourly rollup at ts $((T / 3600 * 3600)), group all: not an hour's start, 1 to 3600 samples"
 hostile many-hosts "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
 	INSERT INTO host (name) SELECT 'h' || i FROM n" \
-	"holds more than one host; one file holds one host"
+	"holds two hosts, 'web-01' and 'h1'; one file holds one host"
+# schema 5: a host row per network namespace, all of one host, each labelled
+hostile many-netns "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+	INSERT INTO host (name, netns) SELECT 'web-01', 'ns' || i FROM n" \
+	"holds more than 4096 network namespaces of host web-01"
+hostile netns-escape "INSERT INTO host (name, netns) VALUES ('web-01', 'a' || char(27) || '[2J' || char(13) || char(10) || 'TCPTALLY OK: forged')" \
+	"host web-01: a network namespace label (host row 2) that is not 1 to 255 bytes of printable UTF-8"
 hostile host-escape "UPDATE host SET name = 'web-01' || char(27) || '[2J' || char(13) || char(10) || 'TCPTALLY OK: forged'" \
 	"its host name is not 1 to 255 bytes of printable UTF-8"
 hostile group-quote "UPDATE grp SET name = 'a'';x=1;' WHERE name = 'web'" \

@@ -199,6 +199,113 @@ test_openmetrics(void **state)
 	assert_string_equal(buf, "esc\xef\xbf\xbd" "cr\xef\xbf\xbd");
 }
 
+static const struct column hcols[] = {
+	{ "host", "host", "host", COL_HOST, NULL, NULL, 0, NULL, 0 },
+	{ "n", "n", "n", COL_INT, NULL, NULL, 1, NULL, 0 },
+};
+
+/* Rows of (host, netns, n) into t: netns NULL is the host's own. */
+static void
+hfill(struct rows *t, const char *const (*src)[2], size_t n)
+{
+	struct cell row[2];
+	size_t i;
+
+	rows_init(t, hcols, 2);
+	for (i = 0; i < n; i++) {
+		row[0] = cell_host(src[i][0], src[i][1]);
+		row[1] = cell_int((int64_t)i);
+		assert_int_equal(rows_add(t, row, 0), 0);
+	}
+}
+
+static char *
+print(const struct rows *t, int format, size_t *len)
+{
+	FILE *f = tmpfile();
+	char *out;
+
+	assert_non_null(f);
+	if (format == FMT_HTML)
+		html_rows(f, t);
+	else
+		rows_print(t, format, f);
+	out = slurp(f, len);
+	fclose(f);
+	return out;
+}
+
+/*
+ * A host column (COL_HOST): in tables the series label, a long netns cut in
+ * its middle; in CSV the host name, and a netns column only when some row
+ * is of another namespace than the host's own; in JSON always "netns".
+ */
+static void
+test_host_column(void **state)
+{
+	static const char *const own[][2] = { { "web-1", NULL }, { "web-2", "host" } };
+	static const char *const ns[][2] = {
+		{ "web-1", NULL },
+		{ "web-1", "ttns-a" },
+		{ "web-1", "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234"
+		    ".slice/cri-containerd-1a2b3c4d5e6f7a8b9c0d1e2f.scope" },
+		{ "web-1", "ev\x1b[2Jil" },
+	};
+	struct rows t;
+	size_t len;
+	char *out, buf[600];
+
+	(void)state;
+	hfill(&t, own, 2);
+	out = print(&t, FMT_CSV, &len);
+	assert_string_equal(out, "host,n\nweb-1,0\nweb-2,1\n");
+	free(out);
+	out = print(&t, FMT_JSON, &len);
+	assert_string_equal(out, "[\n  {\"host\": \"web-1\", \"netns\": \"host\", \"n\": 0},\n"
+	    "  {\"host\": \"web-2\", \"netns\": \"host\", \"n\": 1}\n]\n");
+	free(out);
+	rows_free(&t);
+
+	hfill(&t, ns, 4);
+	out = print(&t, FMT_CSV, &len);
+	assert_non_null(strstr(out, "host,netns,n\nweb-1,host,0\nweb-1,ttns-a,1\n"
+	    "web-1,/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice/"
+	    "cri-containerd-1a2b3c4d5e6f7a8b9c0d1e2f.scope,2\n"));
+	free(out);
+	out = print(&t, FMT_JSON, &len);
+	no_controls(out, len, 6);
+	assert_non_null(strstr(out, "{\"host\": \"web-1\", \"netns\": \"ttns-a\", \"n\": 1}"));
+	assert_non_null(strstr(out, "\"netns\": \"/kubepods.slice/kubepods-burstable.slice/"
+	    "kubepods-burstable-pod1234.slice/cri-containerd-1a2b3c4d5e6f7a8b9c0d1e2f.scope\""));
+	free(out);
+	out = print(&t, FMT_TABLE, &len);
+	no_controls(out, len, 5);
+	assert_non_null(strstr(out, "\nweb-1      "));
+	assert_non_null(strstr(out, "\nweb-1/ttns-a  "));
+	/* the start and the end of a long label, the middle cut */
+	assert_non_null(strstr(out, "\nweb-1//kubepods.slice/kube\u2026"
+	    "4d5e6f7a8b9c0d1e2f.scope  "));
+	assert_null(strstr(out, "pod1234"));
+	assert_non_null(strstr(out, "web-1/ev\\x1b[2Jil"));
+	free(out);
+	out = print(&t, FMT_HTML, &len);
+	assert_non_null(strstr(out, "<td>web-1/ttns-a</td>"));
+	assert_non_null(strstr(out, "<td>web-1//kubepods.slice/kube\u2026"
+	    "4d5e6f7a8b9c0d1e2f.scope</td>"));
+	free(out);
+	rows_free(&t);
+
+	/* the cut never splits a character */
+	host_label("h", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	    "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	    "\u00e9\u00e9\u00e9\u00e9\u00e9", buf, sizeof(buf));
+	assert_string_equal(buf, "h/\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	    "\u00e9\u00e9\u2026\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+	    "\u00e9\u00e9\u00e9");
+	assert_string_equal(host_label("h", "host", buf, sizeof(buf)), "h");
+	assert_string_equal(host_label("h", NULL, buf, sizeof(buf)), "h");
+}
+
 int
 main(void)
 {
@@ -208,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_nagios),
 		cmocka_unit_test(test_openmetrics),
+		cmocka_unit_test(test_host_column),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

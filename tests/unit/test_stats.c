@@ -244,8 +244,8 @@ test_dataset(void **state)
 	struct dataset d;
 	struct series *a, *b;
 	struct point pt;
-	char longhost[400];
-	size_t i;
+	char longhost[TT_SOURCE_MAX + 100];
+	size_t i, guess;
 
 	(void)state;
 	memset(&d, 0, sizeof(d));
@@ -280,6 +280,20 @@ test_dataset(void **state)
 	assert_int_equal(strlen(b->host), sizeof(b->host) - 1);
 	assert_ptr_equal(dataset_series(&d, longhost, "all"), b);
 	assert_int_equal(d.n, 23);
+
+	/* series_for: the guess first, then the one after it; else found or made */
+	guess = 4;
+	assert_ptr_equal(series_for(&d, &guess, "h3", "web"), &d.s[4]);
+	assert_int_equal(guess, 5);
+	assert_ptr_equal(series_for(&d, &guess, "h4", "web"), &d.s[5]);
+	assert_ptr_equal(series_for(&d, &guess, "web1", "all"), &d.s[0]);
+	assert_int_equal(guess, 1);
+	assert_ptr_equal(series_for(&d, &guess, longhost, "all"), &d.s[22]);
+	assert_int_equal(guess, 0);	/* after the last: the first */
+	assert_non_null(b = series_for(&d, &guess, "web1/ttns-a", "all"));
+	assert_int_equal(d.n, 24);
+	assert_string_equal(b->host, "web1/ttns-a");
+	assert_int_equal(guess, 0);
 
 	dataset_free(&d);
 	assert_null(d.s);
