@@ -138,6 +138,31 @@ done
 	fail "two namespaces have the same ActiveOpens: the test cannot tell them apart"
 echo "    the kernel context of each namespace is its own (ActiveOpens $(for n in "${NSES[@]}"; do printf '%s ' "$(opens "$n")"; done))"
 
+echo "--- the report: --netns '$pfx-*' now, and check naming the namespace"
+cat >>"$cfg" <<YAML
+thresholds:
+  - name: cw-high
+    state: CLOSE_WAIT
+    above: 50
+    severity: critical
+YAML
+"$REPORT" -c "$cfg" --netns "$pfx-*" now >"$TT_TMP/now.out" || fail "now --netns exited $?"
+sed 's/^/    /' "$TT_TMP/now.out" | sed -n '1,20p'
+for n in a b c; do
+	grep -q "^it-ns/$pfx-$n " "$TT_TMP/now.out" || fail "now --netns: no line of $pfx-$n"
+done
+! grep -q "^it-ns " "$TT_TMP/now.out" || fail "now --netns '$pfx-*' shows the host's own namespace"
+rc=0
+"$REPORT" -c "$cfg" check >"$TT_TMP/check.out" || rc=$?
+sed 's/^/    /' "$TT_TMP/check.out"
+assert_eq "$rc" 2 "check: CLOSE_WAIT above 50 in $pfx-b (60)"
+assert_eq "$(grep -c '^CRITICAL' "$TT_TMP/check.out")" 1 "check: findings (only $pfx-b passes 50)"
+grep -q "^CRITICAL cw-high: host it-ns, netns $pfx-b, group all, CLOSE_WAIT 60 > 50" "$TT_TMP/check.out" ||
+	fail "check does not name the namespace: $(cat "$TT_TMP/check.out")"
+rc=0
+"$REPORT" -c "$cfg" --netns "$pfx-a" check >/dev/null || rc=$?
+assert_eq "$rc" 0 "check --netns $pfx-a (30 CLOSE_WAIT)"
+
 echo "--- as a daemon: $pfx-c deleted between two samples, $pfx-d added"
 write_cfg "[host, \"name:$pfx-*\"]" 1s
 log="$TT_TMP/daemon.log"
