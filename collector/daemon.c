@@ -264,6 +264,7 @@ sample_one(struct collector *co, int64_t ts, struct diag *d, struct cwage *cw,
 	unsigned flags;
 	int rc;
 
+	*dump_ns = 0;
 	if (store_source(&co->store, netns != NULL ? netns : "host") == -1) {
 		log_warnx("%s: netns %s: %s", co->store.path, netns, store_errmsg(&co->store));
 		return -1;
@@ -277,12 +278,10 @@ sample_one(struct collector *co, int64_t ts, struct diag *d, struct cwage *cw,
 	if (rc == -1) {
 		log_warn("sample %lld%s%s: socket dump failed; slot recorded as missed",
 		    (long long)ts, netns != NULL ? ", netns " : "", netns != NULL ? netns : "");
-		if (netns != NULL)
+		if (netns != NULL)	/* its own slot; take_sample records ours */
 			store_missed(&co->store, &ts, 1);
-		else {
+		else
 			note_missed(co, ts);
-			flush_missed(co);
-		}
 		return -1;
 	}
 	if (co->cfg->context) {	/* in the dump's slot: the counters of the same moment */
@@ -307,17 +306,32 @@ sample_one(struct collector *co, int64_t ts, struct diag *d, struct cwage *cw,
 	if (co->store_failing)
 		log_warnx("%s: storing works again", co->store.path);
 	co->store_failing = 0;
-	if (netns == NULL) {	/* the textfile is of the collector's own namespace */
-		flush_missed(co);
+	if (netns == NULL)	/* the textfile is of the collector's own namespace */
 		textfile_write(co->cfg, &co->tally, kc, ts, clock_ns(CLOCK_MONOTONIC) - t0);
-	}
 	log_sample(co, netns, ts, dur, flags);
 	return 0;
 }
 
+/* The sample of namespace e, entered: its socket made there the first time. */
+static int
+sample_in(struct collector *co, struct nsent *e, int64_t ts, int64_t *dump_ns)
+{
+	if (!e->diag_ok && diag_open(&e->diag, co->diag.mode) == -1) {
+		log_warn("netns %s: cannot open a NETLINK_SOCK_DIAG socket in it", e->label);
+		return -1;
+	}
+	e->diag_ok = 1;
+	if (e->cw == NULL && (e->cw = calloc(1, sizeof(*e->cw))) != NULL &&
+	    cwage_init(e->cw) == -1) {
+		free(e->cw);
+		e->cw = NULL;
+	}
+	return sample_one(co, ts, &e->diag, e->cw, e->label, dump_ns);
+}
+
 /*
- * The other namespaces' samples for slot ts (and ours, when listed): each
- * entered in turn, dumped with its own socket, stored under its label.
+ * The namespaces' samples for slot ts (ours too, when listed): each other
+ * one entered in turn, dumped with its own socket, stored under its label.
  * 0 some stored, 1 all already stored, -1 some failed; -2 the process could
  * not come back to its own namespace (it must stop).
  */
@@ -342,25 +356,15 @@ sample_namespaces(struct collector *co, int64_t ts, int64_t *dump_ns)
 	}
 	for (i = 0; i < nsset.n; i++) {
 		e = &nsset.e[i];
-		if (e->self) {
+		if (e->self)
 			rc = sample_one(co, ts, &co->diag, cw_ready ? &cwage : NULL, NULL, &dns);
-			goto tell;
-		}
-		if (e->bad || ns_enter(&nsset, e) == -1)
+		else if (e->bad || ns_enter(&nsset, e) == -1)
 			continue;
-		if (!e->diag_ok && diag_open(&e->diag, co->diag.mode) == -1)
-			log_warn("netns %s: cannot open a NETLINK_SOCK_DIAG socket in it", e->label);
-		else
-			e->diag_ok = 1;
-		if (e->cw == NULL && (e->cw = calloc(1, sizeof(*e->cw))) != NULL &&
-		    cwage_init(e->cw) == -1) {
-			free(e->cw);
-			e->cw = NULL;
+		else {
+			rc = sample_in(co, e, ts, &dns);
+			if (ns_leave(&nsset) == -1)
+				return -2;
 		}
-		rc = e->diag_ok ? sample_one(co, ts, &e->diag, e->cw, e->label, &dns) : -1;
-		if (ns_leave(&nsset) == -1)
-			return -2;
-tell:
 		*dump_ns += dns;
 		stored += rc == 0;
 		skipped += rc == 1;
@@ -368,7 +372,6 @@ tell:
 	}
 	if (store_source(&co->store, "host") == -1)
 		failed++;
-	flush_missed(co);	/* also when the collector's own is not sampled */
 	if (failed > 0)
 		return -1;
 	return stored == 0 && skipped > 0 ? 1 : 0;
@@ -400,6 +403,8 @@ take_sample(struct collector *co, int64_t ts)
 		    "(net.ipv4.tcp_child_ehash_entries, see tcptally-collector(8))",
 		    (double)dump_ns / 1e9, (long long)co->cfg->interval);
 	}
+	if (rc != -2)	/* the slots missed, ours: in every namespace without a sample then */
+		flush_missed(co);
 	if (rc == 0)
 		co->taken++;
 	return rc;
