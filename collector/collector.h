@@ -94,8 +94,10 @@ struct store {
 	 */
 	char		 txn_err[256];
 	sqlite3_stmt	*ins_limit, *ins_kernel;
-	struct klimits	 limits;	/* the newest stored, to store only changes */
-	/* the network namespaces stored to: each its host row and its limits */
+	/*
+	 * The network namespaces stored to, each its host row and the newest
+	 * limits stored (only changes are stored); cur's row is host_id.
+	 */
 	char		*host;
 	struct store_src *src;
 	size_t		 nsrc, cur;

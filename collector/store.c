@@ -72,9 +72,9 @@ prepare_sample(struct store *s)
 	return store_prepare(s, sql, &s->ins_kernel);
 }
 
-/* The newest stored value of each limit of this host: only changes are stored. */
+/* The newest stored value of each limit of host row id: only changes are stored. */
 static int
-load_limits(struct store *s)
+load_limits(struct store *s, int64_t id, struct klimits *l)
 {
 	sqlite3_stmt *st;
 	int i;
@@ -82,13 +82,13 @@ load_limits(struct store *s)
 	if (store_prepare(s, "SELECT value FROM klimit WHERE host = ?1 AND name = ?2"
 	    " ORDER BY ts DESC LIMIT 1", &st) == -1)
 		return -1;
-	memset(&s->limits, 0, sizeof(s->limits));
+	memset(l, 0, sizeof(*l));
 	for (i = 0; i < TT_NKLIMITS; i++) {
-		sqlite3_bind_int64(st, 1, s->host_id);
+		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_text(st, 2, klimit_name(i), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
-			s->limits.v[i] = sqlite3_column_int64(st, 0);
-			s->limits.have |= 1u << i;
+			l->v[i] = sqlite3_column_int64(st, 0);
+			l->have |= 1u << i;
 		}
 		sqlite3_reset(st);
 	}
@@ -136,18 +136,19 @@ store_open(struct store *s, const char *path, const char *host, char *err, size_
 	    store_prepare(s, "ROLLBACK", &s->rollback) == -1 ||
 	    prepare_sample(s) == -1 || prepare_counts(s) == -1 ||
 	    store_prepare(s, sql_limit, &s->ins_limit) == -1 || store_bk_prepare(s) == -1 ||
-	    (s->host_id = db_name_id(s->db, "host", host)) == -1 || load_limits(s) == -1 ||
 	    (s->host = strdup(host)) == NULL ||
-	    (s->src = calloc(1, sizeof(*s->src))) == NULL ||
-	    (s->src[0].netns = strdup("host")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
-		store_close(s);
-		return -1;
-	}
-	s->src[0].id = s->host_id;	/* the collector's own namespace */
-	s->src[0].limits = s->limits;
-	s->nsrc = 1;
+	    (s->src = calloc(1, sizeof(*s->src))) == NULL)
+		goto fail;
+	s->nsrc = 1;	/* the collector's own namespace */
+	if ((s->src[0].netns = strdup("host")) == NULL ||
+	    (s->host_id = s->src[0].id = db_name_id(s->db, "host", host)) == -1 ||
+	    load_limits(s, s->host_id, &s->src[0].limits) == -1)
+		goto fail;
 	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+	store_close(s);
+	return -1;
 }
 
 int
@@ -156,8 +157,6 @@ store_source(struct store *s, const char *netns)
 	struct store_src *ns;
 	size_t i;
 
-	if (strcmp(s->src[s->cur].netns, netns) == 0)
-		return 0;
 	for (i = 0; i < s->nsrc && strcmp(s->src[i].netns, netns) != 0; i++)
 		;
 	if (i == s->nsrc) {	/* new: its row, and the limits it last stored */
@@ -165,22 +164,16 @@ store_source(struct store *s, const char *netns)
 			return -1;
 		s->src = ns;
 		memset(&ns[i], 0, sizeof(ns[i]));
-		s->src[s->cur].limits = s->limits;
 		if ((ns[i].netns = strdup(netns)) == NULL ||
-		    (s->host_id = ns[i].id = db_host_id(s->db, s->host, netns)) == -1 ||
-		    load_limits(s) == -1) {
+		    (ns[i].id = db_host_id(s->db, s->host, netns)) == -1 ||
+		    load_limits(s, ns[i].id, &ns[i].limits) == -1) {
 			free(ns[i].netns);
-			s->host_id = s->src[s->cur].id;
-			s->limits = s->src[s->cur].limits;
 			return -1;
 		}
-		ns[i].limits = s->limits;
 		s->nsrc++;
 	}
-	s->src[s->cur].limits = s->limits;
 	s->cur = i;
 	s->host_id = s->src[i].id;
-	s->limits = s->src[i].limits;
 	return 0;
 }
 
@@ -244,7 +237,7 @@ insert_limits(struct store *s, int64_t ts, const struct klimits *l, struct klimi
 	sqlite3_stmt *st = s->ins_limit;
 	int i;
 
-	*now = s->limits;
+	*now = s->src[s->cur].limits;
 	for (i = 0; i < TT_NKLIMITS; i++) {
 		if (!((l->have >> i) & 1) ||
 		    ((now->have >> i) & 1 && now->v[i] == l->v[i]))
@@ -311,7 +304,7 @@ store_sample(struct store *s, int64_t ts, const struct tally *t, const struct kc
 	if (run(s->commit) != SQLITE_DONE)
 		goto fail;
 	if (kc != NULL)
-		s->limits = stored;	/* only once they are on disk */
+		s->src[s->cur].limits = stored;	/* only once they are on disk */
 	return 0;
 fail:
 	abort_txn(s);
