@@ -244,10 +244,9 @@ scan_procs(const struct nsset *s, struct found *fl, uint64_t want, long *lowpid)
 			closedir(dir);
 			return -1;
 		}
-		if (f->lowpid == 0 || pid < f->lowpid) {
+		if (f->lowpid == 0 || pid < f->lowpid) {	/* a name, if any, is put last */
 			f->lowpid = pid;
-			if (f->path[0] == '\0' || strncmp(f->path, s->proc, strlen(s->proc)) == 0)
-				snprintf(f->path, sizeof(f->path), "%s/%ld/ns/net", s->proc, pid);
+			snprintf(f->path, sizeof(f->path), "%s/%ld/ns/net", s->proc, pid);
 		}
 	}
 	closedir(dir);
