@@ -23,6 +23,7 @@
 #include "tcptally/db.h"
 #include "tcptally/timeutil.h"
 #include "collector.h"
+#include "bpfiter.h"
 #include "cgroup.h"
 #include "netns.h"
 
@@ -137,6 +138,7 @@ struct collector {
 	struct tally	 tally;
 	struct breakdown *bk;		/* NULL: breakdowns off */
 	struct owners	*ow;		/* NULL: owners off */
+	struct bpfiter	*bpf;		/* NULL: sock_diag counts */
 	struct context	 context;	/* the kernel's counters, when cfg->context */
 	struct kcontext	 kc;
 	char		 host[TT_HOST_MAX];
@@ -249,6 +251,31 @@ find_owners(struct collector *co)
 }
 
 /*
+ * One walk of the current namespace's sockets into co->tally, by the
+ * backend in use. When the BPF one fails and the config said auto, the
+ * rest of the process counts with sock_diag, from this sample on.
+ */
+static int
+count_sockets(struct collector *co, struct diag *d, unsigned *flags)
+{
+	char why[512];
+
+	if (co->bpf == NULL)
+		return diag_sample(d, &co->tally, &co->matcher, flags);
+	if (bpfiter_sample(co->bpf, &co->tally, &co->matcher, flags, why, sizeof(why)) == 0)
+		return 0;
+	if (co->cfg->backend == BACKEND_BPF) {
+		log_warnx("backend bpf: %s", why);
+		return -1;
+	}
+	log_warnx("backend auto: the BPF iterator failed (%s); counting with sock_diag "
+	    "from now on", why);
+	bpfiter_close(co->bpf);
+	co->bpf = NULL;
+	return diag_sample(d, &co->tally, &co->matcher, flags);
+}
+
+/*
  * Take and store the sample of one namespace for slot ts, from d (a netlink
  * socket made in it), when the process is in it. netns: its label, NULL for
  * the collector's own. 0 ok, 1 a sample for that second is already stored
@@ -273,7 +300,7 @@ sample_one(struct collector *co, int64_t ts, struct diag *d, struct cwage *cw,
 		read_port_range(&co->context, co->bk);
 	co->tally.cw = cw;
 	tally_begin(&co->tally, ts);
-	rc = diag_sample(d, &co->tally, &co->matcher, &flags);
+	rc = count_sockets(co, d, &flags);
 	*dump_ns = clock_ns(CLOCK_MONOTONIC) - t0;
 	if (rc == -1) {
 		log_warn("sample %lld%s%s: socket dump failed; slot recorded as missed",
@@ -448,6 +475,33 @@ diag_mode(void)
 	return DIAG_LEGACY;
 }
 
+/*
+ * backend: auto tries the BPF iterator and says once why it cannot; bpf
+ * must have it. Its tables are the groups', so a reload loads it anew.
+ */
+static int
+open_backend(struct collector *co, const struct config *cfg)
+{
+	static char said[512];
+	char why[512];
+
+	if (cfg->backend == BACKEND_SOCK_DIAG)
+		return 0;
+	co->bpf = bpfiter_open(&co->matcher, co->bk != NULL, why, sizeof(why));
+	if (co->bpf != NULL)
+		return 0;
+	if (cfg->backend == BACKEND_BPF) {
+		log_warnx("backend bpf: cannot use the BPF iterator: %s; use `backend: auto` "
+		    "or `backend: sock_diag` to count with sock_diag instead", why);
+		return -1;
+	}
+	if (strcmp(said, why) != 0)
+		log_warnx("backend auto: the BPF iterator is not available (%s); counting "
+		    "with sock_diag", why);
+	snprintf(said, sizeof(said), "%s", why);
+	return 0;
+}
+
 static int
 setup(struct collector *co, struct config *cfg)
 {
@@ -484,6 +538,8 @@ setup(struct collector *co, struct config *cfg)
 		if (cfg->breakdown_cgroups > 0)
 			cg_find();
 	}
+	if (open_backend(co, cfg) == -1)
+		return -1;
 	if (store_open(&co->store, cfg->database, co->host, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return -1;
@@ -505,6 +561,8 @@ teardown(struct collector *co)
 {
 	retain_close(&co->retain);
 	store_close(&co->store);
+	bpfiter_close(co->bpf);
+	co->bpf = NULL;
 	matcher_free(&co->matcher);
 	tally_free(&co->tally);
 	if (co->bk != NULL)
@@ -590,6 +648,7 @@ do_reload(struct collector *co)
 	co->tally = nw->tally;
 	co->bk = nw->bk;
 	co->ow = nw->ow;
+	co->bpf = nw->bpf;
 	memcpy(co->host, nw->host, sizeof(co->host));
 	free(nw);
 	log_info("SIGHUP: reloaded %s: database %s, interval %llds, %zu group%s",
@@ -815,9 +874,10 @@ collector_run(struct config *cfg, const struct collector_opts *o)
 		log_warnx("out of memory");
 		goto out;
 	}
-	log_info("tcptally-collector %s: database %s, host %s, interval %llds, %zu group%s",
-	    TT_VERSION_STRING, co->cfg->database, co->host, (long long)co->cfg->interval,
-	    co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s");
+	log_info("tcptally-collector %s: database %s, host %s, interval %llds, %zu group%s, "
+	    "counting with %s", TT_VERSION_STRING, co->cfg->database, co->host,
+	    (long long)co->cfg->interval, co->cfg->ngroups, co->cfg->ngroups == 1 ? "" : "s",
+	    co->bpf != NULL ? "the BPF iterator" : "sock_diag");
 	future_report(co->store.db, co->cfg->database,
 	    (clock_real_ns() + 500000000) / 1000000000);
 	if (o->once) {

@@ -229,7 +229,7 @@ parse_groups(struct ctx *x, const yaml_node_t *n)
 }
 
 enum { K_DATABASE, K_INTERVAL, K_HOST, K_RETENTION, K_MAX_SIZE, K_TEXTFILE,
-    K_CONTEXT, K_BREAKDOWN, K_OWNERS, K_GROUPS, K_THRESHOLDS, K_NAMESPACES };
+    K_CONTEXT, K_BREAKDOWN, K_OWNERS, K_GROUPS, K_THRESHOLDS, K_NAMESPACES, K_BACKEND };
 
 /* on or off (YAML's true, false, yes and no too); -1 after the error is noted. */
 static int
@@ -250,6 +250,21 @@ get_switch(struct cfgyaml *y, const yaml_node_t *n, const char *key, int *out)
 			return *out = 0, 0;
 	cfg_perr(y, n, "'%s' is on or off, not '%s'", key, s);
 	return -1;
+}
+
+/* backend: auto | sock_diag | bpf */
+static void
+get_backend(struct cfgyaml *y, const yaml_node_t *n, int *out)
+{
+	const char *s;
+	int b;
+
+	if ((s = cfg_scalar(y, n, "backend", "auto, sock_diag or bpf")) == NULL)
+		return;
+	if ((b = backend_parse(s)) == -1)
+		cfg_perr(y, n, "backend is auto, sock_diag or bpf, not '%s'", s);
+	else
+		*out = b;
 }
 
 /* breakdown: { cgroups: K, peers: K }, each 0 (off) .. TT_BREAKDOWN_MAX */
@@ -392,7 +407,7 @@ parse_top(void *arg, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "database", "interval", "host",
 	    "retention", "max_size", "textfile", "context", "breakdown", "owners", "groups",
-	    "thresholds", "namespaces", NULL };
+	    "thresholds", "namespaces", "backend", NULL };
 	static const char *const rkeys[] = { "raw", "hourly", NULL };
 	struct ctx *x = arg;
 	struct cfgyaml *y = &x->y;
@@ -461,6 +476,8 @@ parse_top(void *arg, const yaml_node_t *root)
 		parse_owners(y, v, c);
 	if ((v = f.val[K_NAMESPACES]) != NULL)
 		parse_namespaces(y, v, c);
+	if ((v = f.val[K_BACKEND]) != NULL)
+		get_backend(y, v, &c->backend);
 	/* Groups first: thresholds refer to them. */
 	if ((v = f.val[K_GROUPS]) != NULL)
 		parse_groups(x, v);
@@ -469,6 +486,25 @@ parse_top(void *arg, const yaml_node_t *root)
 	    "thresholds (- name: ...)", sizeof(*c->thresholds))) != NULL)
 		for (it = ITEMS(v).start; it < ITEMS(v).top; it++)
 			cfg_threshold(x, cfg_node(y, *it), c->nthresholds++);
+}
+
+int
+backend_parse(const char *s)
+{
+	static const char *const names[] = { [BACKEND_AUTO] = "auto",
+	    [BACKEND_SOCK_DIAG] = "sock_diag", [BACKEND_BPF] = "bpf" };
+	int i;
+
+	for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+backend_name(int b)
+{
+	return b == BACKEND_BPF ? "bpf" : b == BACKEND_SOCK_DIAG ? "sock_diag" : "auto";
 }
 
 struct config *

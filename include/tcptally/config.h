@@ -78,6 +78,9 @@ struct nsspec {
 	int		 line;			/* where it was given */
 };
 
+/* `backend:`, how the sockets are counted. */
+enum { BACKEND_AUTO, BACKEND_SOCK_DIAG, BACKEND_BPF };
+
 struct config {
 	char		*path;			/* NULL for built-in defaults */
 	char		*database;
@@ -94,6 +97,7 @@ struct config {
 	int		 owners_top;		/* processes stored per group */
 	struct nsspec	*namespaces;		/* what to sample; none given: [host] */
 	size_t		 nnamespaces;
+	int		 backend;		/* BACKEND_*; default auto */
 	struct group	*groups;		/* user groups, `all` not included */
 	size_t		 ngroups;
 	struct threshold *thresholds;
@@ -115,6 +119,9 @@ void		 config_print_errors(const char *path, const struct errlist *errs);
 /* -c, else $TCPTALLY_CONFIG, else /etc/tcptally/tcptally.yaml if it exists, else NULL (defaults). */
 const char	*config_locate(const char *opt);
 void		 config_free(struct config *c);
+/* "auto", "sock_diag", "bpf" -> BACKEND_*, -1 for anything else; and back. */
+int		 backend_parse(const char *s);
+const char	*backend_name(int backend);
 int		 config_group_index(const struct config *c, const char *name); /* 0 = all, 1.. user, -1 */
 
 #endif

@@ -14,6 +14,7 @@
 #define SAMPLE_SUSPECT	0x02	/* interrupted twice: counts kept but may be off */
 #define SAMPLE_MISSED	0x04	/* slot missed: no counts */
 #define SAMPLE_IMPORTED	0x08	/* written by --import, not sampled here */
+#define SAMPLE_BPF	0x10	/* counted by the BPF iterator backend, not sock_diag */
 /* The same as SQL literals, for statements built at compile time. */
 #define TT_SQL_(x)		#x
 #define TT_SQL(x)		TT_SQL_(x)

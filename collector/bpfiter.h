@@ -1,0 +1,34 @@
+/*
+ * bpfiter.c: the BPF backend. A BPF iterator over the TCP sockets counts
+ * them into group x state in the kernel (collector/bpf/tally.bpf.c); only
+ * the sockets user space must see whole (CLOSE_WAIT, LISTEN; every one
+ * when breakdowns are on) are copied, as records, and tallied here.
+ */
+#ifndef COLLECTOR_BPFITER_H
+#define COLLECTOR_BPFITER_H
+
+#include <stddef.h>
+
+#include "tally.h"
+
+struct bpfiter;
+
+/*
+ * Load the program for matcher m (its groups) and attach the iterator.
+ * all: copy every socket (breakdowns need each one's keys). NULL with a
+ * reason in why (no BTF, too old a kernel, no privilege, the verifier's
+ * refusal, or a build without it).
+ */
+struct bpfiter	*bpfiter_open(const struct matcher *m, int all, char *why, size_t whylen);
+void		 bpfiter_close(struct bpfiter *b);
+/*
+ * One walk of the TCP sockets of the calling thread's network namespace
+ * into t: as diag_sample(). -1 with errno and a reason in why.
+ */
+int		 bpfiter_sample(struct bpfiter *b, struct tally *t, const struct matcher *m,
+		     unsigned *flags, char *why, size_t whylen);
+/* Pure: the records in buf[0..len) into t; the bytes of a partial one at the end. */
+size_t		 bpfiter_records(const void *buf, size_t len, struct tally *t,
+		     const struct matcher *m, uint64_t *bad);
+
+#endif
