@@ -7,7 +7,9 @@
 # unchanged, the old samples have no accept queues, kernel context or
 # breakdowns (NULL or no rows, not 0), and the new sample has all three.
 # Since schema 5 every view ends in a `netns` column: old rows read the same
-# with `host` there (old(): a view's rows with it checked and cut off).
+# with `host` there (old(): a view's rows with it checked and cut off). Since
+# schema 6 `samples` ends in `backend` after it, checked on its own (cols5:
+# the columns each view had before).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 : "${REPORT:?REPORT must point at tcptally-report}"
@@ -18,6 +20,22 @@ tt_netns
 # the namespace `host`, which is cut off.
 old() {
 	q "$1" | awk -v what="$1" '{ if (sub(/\|host$/, "") != 1) { print "no netns host: " $0 > "/dev/stderr"; exit 1 } print }'
+}
+# The columns view $1 had in schema 5, in order: all but samples.backend (schema 6).
+cols5() {
+	q "SELECT name FROM pragma_table_info('$1') WHERE NOT ('$1' = 'samples' AND name = 'backend')
+		ORDER BY cid" | paste -sd, -
+}
+# How many rows of samples up to ts $1 have each backend (NULL: a missed slot).
+backends() {
+	q "SELECT backend, count(*) FROM samples WHERE ts <= $1 GROUP BY backend ORDER BY backend"
+}
+# The backend of the newest sample, and what its flags say it must be: bpf
+# when the BPF iterator counted it (flags & 16, backend: auto may pick it), else sock_diag.
+new_backend() {
+	assert_eq "$(q "SELECT backend FROM samples WHERE ts = $1")" \
+		"$(q "SELECT CASE WHEN flags & 16 THEN 'bpf' ELSE 'sock_diag' END FROM sample WHERE ts = $1")" \
+		"the new sample's backend"
 }
 TT_DB="$TT_TMP/up.db"
 cp "$here/fixtures/schema2.db" "$TT_DB"
@@ -61,7 +79,7 @@ grep -q "no sample with breakdowns between .*: breakdowns are off (breakdown: in
 
 echo "--- the collector upgrades it on its next sample"
 in_ns "$COLLECTOR" -c "$cfg" --once -q || fail "--once on the old database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade"
+assert_eq "$(q "PRAGMA user_version")" 6 "the schema after the upgrade"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade"
 assert_eq "$(old "SELECT * FROM state_counts WHERE ts <= $old_last ORDER BY ts, host, grp, state")" \
 	"$(cat "$TT_TMP/before.txt")" "every old row through state_counts ($nrows rows)"
@@ -88,6 +106,9 @@ assert_eq "$(q "SELECT count(*) FROM breakdown WHERE ts <= $old_last")" 0 "old s
 # the namespace holds no socket: a sample with breakdowns, and no rows in them
 assert_eq "$(q "SELECT port_range FROM sample_breakdown WHERE ts = $new")" 28232 \
 	"the new sample's breakdowns, with the namespace's port range"
+assert_eq "$(backends "$old_last")" "$(printf 'import|288\nsock_diag|3')" \
+	"samples.backend of the old rows: the day imported, three sampled"
+new_backend "$new"
 
 echo "--- the report reads both: old rows as before, the new sample with its context"
 "$REPORT" -d "$TT_DB" trend --since 2d --step 1h --format csv >"$TT_TMP/trend.csv" ||
@@ -99,12 +120,12 @@ grep -qx "no group had a listener" "$TT_TMP/l.out" &&
 "$REPORT" -d "$TT_DB" now >"$TT_TMP/now.out" || fail "now after the upgrade"
 grep -q "^the kernel (the whole host" "$TT_TMP/now.out" || fail "now: no kernel section: $(cat "$TT_TMP/now.out")"
 echo "    $nrows state rows and $(wc -l <"$TT_TMP/hourly-before.txt") hourly rows of schema 2 read" \
-	"the same after the upgrade to schema 5"
+	"the same after the upgrade to schema 6"
 
 # The release before the breakdowns (fixtures/schema3.db, written by eea1e0d:
 # a day imported, then three samples with accept queues and the kernel's
-# context): every row of every view reads the same after the upgrade to 4.
-echo "--- schema 3: the report reads it as it is; --once upgrades it to 5"
+# context): every row of every view reads the same after the upgrade.
+echo "--- schema 3: the report reads it as it is; --once upgrades it to 6"
 TT_DB="$TT_TMP/up3.db"
 cp "$here/fixtures/schema3.db" "$TT_DB"
 chmod 600 "$TT_DB"
@@ -127,22 +148,24 @@ rc=0
 assert_eq "$rc" 1 "who on schema 3"
 assert_eq "$(q "PRAGMA user_version")" 3 "the report changed nothing"
 in_ns "$COLLECTOR" -c "$cfg" --once -q 2>/dev/null || fail "--once on the schema-3 database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade from 3"
+assert_eq "$(q "PRAGMA user_version")" 6 "the schema after the upgrade from 3"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade from 3"
 for v in $VIEWS3; do
-	assert_eq "$(old "SELECT * FROM $v WHERE $(upto $v) ORDER BY 1, 2, 3, 4")" "$(cat "$TT_TMP/v3-$v.txt")" \
+	assert_eq "$(old "SELECT $(cols5 $v) FROM $v WHERE $(upto $v) ORDER BY 1, 2, 3, 4")" "$(cat "$TT_TMP/v3-$v.txt")" \
 		"$v: every row of schema 3 ($(wc -l <"$TT_TMP/v3-$v.txt") rows)"
 	[ -s "$TT_TMP/v3-$v.txt" ] || fail "$v: the fixture has no rows in it"
 done
 assert_eq "$(q "SELECT count(*) FROM sample_breakdown WHERE ts > $old3")" 1 "the new sample's breakdowns"
 assert_eq "$(q "SELECT count(*) FROM breakdown WHERE ts <= $old3")" 0 "old samples: no breakdowns"
-echo "    $(cat "$TT_TMP"/v3-*.txt | wc -l) rows of 7 views of schema 3 read the same after the upgrade to 5"
+assert_eq "$(backends "$old3")" "$(printf 'import|288\nsock_diag|3')" "schema 3: samples.backend of the old rows"
+new_backend "$(q "SELECT max(ts) FROM sample")"
+echo "    $(cat "$TT_TMP"/v3-*.txt | wc -l) rows of 7 views of schema 3 read the same after the upgrade to 6"
 
 # The release before the namespaces (fixtures/schema4.db, written by 98017a2:
 # the day imported, three samples with breakdowns, ages, owners, context):
-# every row of all 12 views reads the same after the upgrade to 5, under the
+# every row of all 12 views reads the same after the upgrade, under the
 # namespace `host`, and the host table is one row (old-release, host).
-echo "--- schema 4: the report reads it as it is; --once upgrades it to 5"
+echo "--- schema 4: the report reads it as it is; --once upgrades it to 6"
 TT_DB="$TT_TMP/up4.db"
 cp "$here/fixtures/schema4.db" "$TT_DB"
 chmod 600 "$TT_DB"
@@ -163,14 +186,86 @@ done
 "$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT >"$TT_TMP/w4.out" || fail "who on schema 4 exited $?"
 assert_eq "$(q "PRAGMA user_version")" 4 "the report changed nothing"
 in_ns "$COLLECTOR" -c "$cfg" --once -q 2>/dev/null || fail "--once on the schema-4 database exited $?"
-assert_eq "$(q "PRAGMA user_version")" 5 "the schema after the upgrade from 4"
+assert_eq "$(q "PRAGMA user_version")" 6 "the schema after the upgrade from 4"
 assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade from 4"
 assert_eq "$(q "SELECT name, netns FROM host")" "old-release|host" "the host row, in the namespace host"
 for v in $VIEWS4; do
-	assert_eq "$(old "SELECT * FROM $v WHERE $(upto $v) ORDER BY ${BY[$v]}")" \
+	assert_eq "$(old "SELECT $(cols5 $v) FROM $v WHERE $(upto $v) ORDER BY ${BY[$v]}")" \
 		"$(cat "$TT_TMP/v4-$v.txt")" "$v: every row of schema 4 ($(wc -l <"$TT_TMP/v4-$v.txt") rows)"
 done
 "$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT >"$TT_TMP/w5.out" || fail "who after the upgrade exited $?"
 grep -Eq "^\(id [0-9]+\) +0 +3 " "$TT_TMP/w5.out" || fail "who after the upgrade: $(cat "$TT_TMP/w5.out")"
-echo "    $(cat "$TT_TMP"/v4-*.txt | wc -l) rows of 12 views of schema 4 read the same after the upgrade to 5"
-echo "OK: schema 2, 3 and 4 databases upgrade in place"
+assert_eq "$(backends "$old4")" "$(printf 'import|288\nsock_diag|3')" "schema 4: samples.backend of the old rows"
+new_backend "$(q "SELECT max(ts) FROM sample")"
+echo "    $(cat "$TT_TMP"/v4-*.txt | wc -l) rows of 12 views of schema 4 read the same after the upgrade to 6"
+
+# The release before the backends (fixtures/schema5.db, written by c922d3c:
+# the day imported, then four samples of two namespaces, `host` and
+# `fx5-side`, with breakdowns, ages, owners, context, and two slots missed
+# between them): every row of all 12 views reads the same after the upgrade
+# to 6, in its namespace, and samples.backend says how each row was taken:
+# 'import' for the day imported, 'sock_diag' for what the collector sampled,
+# NULL for the slots it missed.
+echo "--- schema 5: the report reads it as it is; --once upgrades it to 6"
+TT_DB="$TT_TMP/up5.db"
+cp "$here/fixtures/schema5.db" "$TT_DB"
+chmod 600 "$TT_DB"
+sed -i "s#^database: .*#database: $TT_DB#" "$cfg"
+assert_eq "$(q "PRAGMA user_version")" 5 "the schema-5 fixture's schema"
+VIEWS5=$VIEWS4
+old5=$(q "SELECT max(ts) FROM sample")
+# (the new sample, of the namespace host, may join that namespace's newest hour only)
+upto() { case $1 in state_counts_hourly) echo "(ts < $old5 - $old5 % 3600 OR netns <> 'host')" ;;
+	*) echo "ts <= $old5" ;; esac; }
+declare -A BY5
+for v in $VIEWS5; do
+	BY5[$v]=$(byall "$v")
+	q "SELECT * FROM $v WHERE $(upto $v) ORDER BY ${BY5[$v]}" >"$TT_TMP/v5-$v.txt"
+	[ -s "$TT_TMP/v5-$v.txt" ] || fail "$v: the schema-5 fixture has no rows in it"
+	grep -q '|fx5-side$' "$TT_TMP/v5-$v.txt" || fail "$v: the schema-5 fixture has no rows of fx5-side in it"
+done
+# what each row's flags say its backend is: missed (4), imported (8), else sampled
+q "SELECT s.ts, h.netns, CASE WHEN s.flags & 4 THEN '' WHEN s.flags & 8 THEN 'import'
+	ELSE 'sock_diag' END FROM sample AS s JOIN host AS h ON h.id = s.host ORDER BY 1, 2" \
+	>"$TT_TMP/backend5.txt"
+assert_eq "$(q "SELECT count(*) FROM sample WHERE flags & 16")" 0 "no sample of schema 5 has flag 16"
+# (who per namespace: CLOSE_WAIT now and at its peak)
+who5() {
+	"$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT --netns "$1" >"$TT_TMP/w.out" ||
+		fail "who --netns $1 exited $?"
+	grep -Eq "^\(id [0-9]+\) +$2 +$3 " "$TT_TMP/w.out" || fail "who --netns $1: $(cat "$TT_TMP/w.out")"
+}
+who5 host 3 3
+who5 fx5-side 2 2
+"$REPORT" -d "$TT_DB" listeners --since 36500d --netns fx5-side >"$TT_TMP/l5.out" ||
+	fail "listeners --netns fx5-side on schema 5 exited $?"
+grep -Eq "^web +1 +0 +8 " "$TT_TMP/l5.out" || fail "listeners on schema 5: $(cat "$TT_TMP/l5.out")"
+assert_eq "$(q "PRAGMA user_version")" 5 "the report changed nothing"
+in_ns "$COLLECTOR" -c "$cfg" --once -q 2>/dev/null || fail "--once on the schema-5 database exited $?"
+assert_eq "$(q "PRAGMA user_version")" 6 "the schema after the upgrade from 5"
+assert_eq "$(q "PRAGMA integrity_check")" ok "integrity after the upgrade from 5"
+assert_eq "$(q "SELECT name, netns FROM host ORDER BY id")" "$(printf 'old-release|host\nold-release|fx5-side')" \
+	"the host rows, one per namespace"
+assert_eq "$(q "SELECT name FROM pragma_table_info('samples') ORDER BY cid" | paste -sd, -)" \
+	"ts,host,missed,retried,suspect,duration_ms,sockets,netns,backend" "the columns of samples"
+for v in $VIEWS5; do
+	assert_eq "$(q "SELECT $(cols5 $v) FROM $v WHERE $(upto $v) ORDER BY ${BY5[$v]}")" \
+		"$(cat "$TT_TMP/v5-$v.txt")" "$v: every row of schema 5 ($(wc -l <"$TT_TMP/v5-$v.txt") rows)"
+done
+assert_eq "$(q "SELECT ts, netns, backend FROM samples WHERE ts <= $old5 ORDER BY 1, 2")" \
+	"$(cat "$TT_TMP/backend5.txt")" "samples.backend of every row of schema 5, as its flags say"
+assert_eq "$(backends "$old5")" "$(printf '|4\nimport|288\nsock_diag|8')" \
+	"samples.backend: 2 slots missed in 2 namespaces, the day imported, 4 samples in 2 namespaces"
+assert_eq "$(q "SELECT count(*) FROM samples WHERE (backend IS NULL) != missed")" 0 \
+	"backend is NULL exactly for the missed slots"
+new5=$(q "SELECT max(ts) FROM sample")
+[ "$new5" -gt "$old5" ] || fail "no new sample"
+new_backend "$new5"
+who5 host 0 3
+who5 fx5-side 2 2
+"$REPORT" -d "$TT_DB" listeners --since 36500d --netns fx5-side >"$TT_TMP/l6.out" ||
+	fail "listeners --netns fx5-side after the upgrade exited $?"
+grep -Eq "^web +1 +0 +8 " "$TT_TMP/l6.out" || fail "listeners after the upgrade: $(cat "$TT_TMP/l6.out")"
+echo "    $(cat "$TT_TMP"/v5-*.txt | wc -l) rows of 12 views of schema 5 read the same after the upgrade to 6;" \
+	"$(wc -l <"$TT_TMP/backend5.txt") samples rows with their backend"
+echo "OK: schema 2, 3, 4 and 5 databases upgrade in place"
