@@ -57,10 +57,11 @@ bpfiter_records(const void *buf, size_t len, struct tally *t, const struct match
 #ifndef TT_HAVE_BPF
 
 struct bpfiter *
-bpfiter_open(const struct matcher *m, int all, char *why, size_t whylen)
+bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t whylen)
 {
 	(void)m;
 	(void)all;
+	(void)cgroups;
 	snprintf(why, whylen, "this tcptally-collector was built without it (meson "
 	    "-Dbpf: it needs clang, libbpf-dev and bpftool; see the meson summary)");
 	errno = ENOTSUP;
@@ -114,14 +115,18 @@ struct bpfiter {
 static int
 libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	char *text = NULL, *line, *next;
 
-	if (level == LIBBPF_DEBUG || log_level() < LOG_LVL_DEBUG)
+	if (level == LIBBPF_DEBUG || log_level() < LOG_LVL_DEBUG ||
+	    vasprintf(&text, fmt, ap) == -1)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	if (line[0] != '\0')
-		log_debug("libbpf: %s", line);
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line != '\0')
+			log_debug("%s", line);
+	}
+	free(text);
 	return 0;
 }
 
@@ -181,8 +186,8 @@ fill_tries(struct bpfiter *b, const struct bpf_tables *t, char *why, size_t whyl
 }
 
 static int
-set_tables(struct bpfiter *b, const struct matcher *m, int all, struct bpf_tables *t,
-    char *why, size_t whylen)
+set_tables(struct bpfiter *b, const struct matcher *m, int all, int cgroups,
+    struct bpf_tables *t, char *why, size_t whylen)
 {
 	const char *e = NULL;
 	size_t side;
@@ -192,6 +197,7 @@ set_tables(struct bpfiter *b, const struct matcher *m, int all, struct bpf_table
 		return -1;
 	}
 	b->skel->rodata->emit = all ? TTB_EMIT_ALL : TTB_EMIT_FEW;
+	b->skel->rodata->want_cgroup = cgroups;
 	memcpy((void *)b->skel->rodata->fam, t->fam, sizeof(t->fam));
 	memcpy((void *)b->skel->rodata->has_addr, t->has_addr, sizeof(t->has_addr));
 	memcpy((void *)b->skel->rodata->pcls, t->pcls, sizeof(t->pcls));
@@ -206,7 +212,7 @@ set_tables(struct bpfiter *b, const struct matcher *m, int all, struct bpf_table
 }
 
 struct bpfiter *
-bpfiter_open(const struct matcher *m, int all, char *why, size_t whylen)
+bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t whylen)
 {
 	struct bpf_tables *t = NULL;
 	struct bpfiter *b;
@@ -227,7 +233,7 @@ bpfiter_open(const struct matcher *m, int all, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot open its embedded object: %s", strerror(errno));
 		goto fail;
 	}
-	if (set_tables(b, m, all, t, why, whylen) == -1)
+	if (set_tables(b, m, all, cgroups, t, why, whylen) == -1)
 		goto fail;
 	if ((err = tally_bpf__load(b->skel)) != 0) {
 		err = -err;

@@ -15,11 +15,13 @@ struct bpfiter;
 
 /*
  * Load the program for matcher m (its groups) and attach the iterator.
- * all: copy every socket (breakdowns need each one's keys). NULL with a
+ * all: copy every socket (breakdowns need each one's keys); cgroups: with
+ * its cgroup id (the breakdown by cgroup). NULL with a
  * reason in why (no BTF, too old a kernel, no privilege, the verifier's
  * refusal, or a build without it).
  */
-struct bpfiter	*bpfiter_open(const struct matcher *m, int all, char *why, size_t whylen);
+struct bpfiter	*bpfiter_open(const struct matcher *m, int all, int cgroups, char *why,
+		     size_t whylen);
 void		 bpfiter_close(struct bpfiter *b);
 /*
  * One walk of the TCP sockets of the calling thread's network namespace

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load (read-only to the program). */
 const volatile __u32 emit = TTB_EMIT_FEW;
+const volatile __u32 want_cgroup;	/* records carry the cgroup id (breakdown by cgroup) */
 const volatile __u64 fam[2];		/* groups accepting IPv4, IPv6 sockets */
 const volatile __u64 has_addr[2];	/* groups with local, remote address conditions */
 const volatile __u16 pcls[2][65536];	/* local, remote port -> class */
@@ -41,6 +42,13 @@ const volatile __u64 cmask[2][TTB_CLASSES];	/* class -> groups */
 __u64 counts[TTB_GROUPS + 1][TTB_STATES];
 __u64 unknown;		/* counted sockets in a state outside 1..11 */
 __u64 shown;		/* for the ticks */
+
+/*
+ * The groups an address meets on each side, for the addresses seen
+ * lately: most sockets share a few local addresses and often their
+ * peers, so the tries are asked once per address, not once per socket.
+ */
+struct ttb_acache acache[2][TTB_ACACHE];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -64,57 +72,142 @@ lowest_bit(__u64 mask)
 	return debruijn[(((mask & -mask) * 0x03f79d71b4cb0a89ULL) >> 58) & 63];
 }
 
-/* The groups whose address conditions on one side addr meets (a trie's key). */
+/*
+ * The groups whose address conditions on one side the address (a trie
+ * key's, as two words) meets: those with none there, and those the trie
+ * says, through the cache.
+ */
 static __always_inline __u64
-side_mask(void *trie, int side, int v6, struct ttb_key *k)
+side_mask(void *trie, int side, int v6, __u64 a0, __u64 a1)
 {
-	struct ttb_val *v = bpf_map_lookup_elem(trie, k);
-	__u64 m = ~has_addr[side];
+	struct ttb_acache *e;
+	struct ttb_val *v;
+	struct ttb_key k;
+	__u64 h;
 
-	if (v != NULL)
-		m |= v->mask[v6 & 1];
-	return m;
+	h = ((a0 ^ (a0 >> 29)) + a1) * 0x9e3779b97f4a7c15ULL;
+	e = &acache[side & 1][(h >> 56) & (TTB_ACACHE - 1)];
+	if (!e->used || e->a[0] != a0 || e->a[1] != a1) {
+		k.prefixlen = 128;
+		__builtin_memcpy(k.addr, &a0, 8);
+		__builtin_memcpy(k.addr + 8, &a1, 8);
+		v = bpf_map_lookup_elem(trie, &k);
+		e->a[0] = a0;
+		e->a[1] = a1;
+		e->mask[0] = v != NULL ? v->mask[0] : 0;
+		e->mask[1] = v != NULL ? v->mask[1] : 0;
+		e->used = 1;
+	}
+	return ~has_addr[side] | e->mask[v6 & 1];
 }
 
-static __always_inline void
-key_of(struct ttb_key *k, int v6, const __u8 *a)
+/* Two 32-bit words, in memory order, as one 64-bit one (endian-neutral). */
+static __always_inline __u64
+pair(__u32 w0, __u32 w1)
 {
-	k->prefixlen = 128;
+	__u32 w[2] = { w0, w1 };
+	__u64 a;
+
+	__builtin_memcpy(&a, w, 8);
+	return a;
+}
+
+/* A side's address as its trie key's two words: IPv4 v4-mapped. */
+static __always_inline void
+local_words(struct sock_common *skc, int v6, __u64 *a0, __u64 *a1)
+{
 	if (v6) {
-		__builtin_memcpy(k->addr, a, 16);
+		*a0 = pair(skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0],
+		    skc->skc_v6_rcv_saddr.in6_u.u6_addr32[1]);
+		*a1 = pair(skc->skc_v6_rcv_saddr.in6_u.u6_addr32[2],
+		    skc->skc_v6_rcv_saddr.in6_u.u6_addr32[3]);
 	} else {
-		__builtin_memset(k->addr, 0, 10);
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		__builtin_memcpy(k->addr + 12, a, 4);
+		*a0 = 0;
+		*a1 = pair(bpf_htonl(0xffff), skc->skc_rcv_saddr);
 	}
 }
 
-/* A full socket's inode, as sock_i_ino() reads it. */
-static __always_inline __u32
-inode_of(struct sock *sk)
+static __always_inline void
+remote_words(struct sock_common *skc, int v6, __u64 *a0, __u64 *a1)
 {
-	struct socket *so = BPF_CORE_READ(sk, sk_socket);
-	struct socket_alloc *sa;
-	unsigned long ino = 0;
+	if (v6) {
+		*a0 = pair(skc->skc_v6_daddr.in6_u.u6_addr32[0],
+		    skc->skc_v6_daddr.in6_u.u6_addr32[1]);
+		*a1 = pair(skc->skc_v6_daddr.in6_u.u6_addr32[2],
+		    skc->skc_v6_daddr.in6_u.u6_addr32[3]);
+	} else {
+		*a0 = 0;
+		*a1 = pair(bpf_htonl(0xffff), skc->skc_daddr);
+	}
+}
 
-	if (so == NULL)
-		return 0;
-	sa = (struct socket_alloc *)((char *)so - bpf_core_field_offset(struct socket_alloc, socket));
-	bpf_probe_read_kernel(&ino, sizeof(ino), &sa->vfs_inode.i_ino);
-	return (__u32)ino;
+/*
+ * A socket user space sees whole, with what it uses of it: a listener's
+ * queue, a CLOSE_WAIT socket's cookie (its age), inode and uid (its
+ * owners), and the cgroup when breakdowns want it. Full sockets only have
+ * these; the others say 0, as sock_diag does. On overflow of the read
+ * buffer it is not written, and shown again at the next read.
+ */
+static __always_inline void
+emit_rec(struct bpf_iter__tcp *ctx, struct sock_common *skc, __u32 state, int v6)
+{
+	struct ttb_rec r = {};
+	struct tcp_sock *tp;
+	__u32 *w;
+
+	r.family = v6 ? AF_INET6 : AF_INET;
+	r.state = (__u8)state;
+	r.sport = skc->skc_num;
+	r.dport = bpf_ntohs(skc->skc_dport);
+	if (v6) {
+		w = (__u32 *)r.src;
+		w[0] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0];
+		w[1] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[1];
+		w[2] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[2];
+		w[3] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[3];
+		w = (__u32 *)r.dst;
+		w[0] = skc->skc_v6_daddr.in6_u.u6_addr32[0];
+		w[1] = skc->skc_v6_daddr.in6_u.u6_addr32[1];
+		w[2] = skc->skc_v6_daddr.in6_u.u6_addr32[2];
+		w[3] = skc->skc_v6_daddr.in6_u.u6_addr32[3];
+	} else {
+		((__u32 *)r.src)[0] = skc->skc_rcv_saddr;
+		((__u32 *)r.dst)[0] = skc->skc_daddr;
+	}
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp != NULL) {
+		struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+
+		if (state == TCP_LISTEN) {
+			r.rqueue = sk->sk_ack_backlog;
+			r.wqueue = sk->sk_max_ack_backlog;
+		}
+		if (state == TCP_CLOSE_WAIT) {
+			struct socket *so = sk->sk_socket;
+
+			r.uid = ctx->uid;
+			/* the socket's inode is its file's (sock_alloc_file) */
+			if (so != NULL && so->file != NULL)
+				r.inode = (__u32)so->file->f_inode->i_ino;
+		}
+		if (want_cgroup) {
+			struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+
+			if (cg != NULL)
+				r.cgroup = cg->kn->id;
+		}
+	}
+	if (state == TCP_CLOSE_WAIT)
+		r.cookie = bpf_get_socket_cookie(skc);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 }
 
 SEC("iter/tcp")
 int tally(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct seq_file *seq = ctx->meta->seq;
 	struct tcp_timewait_sock *tw;
-	struct tcp_sock *tp;
-	struct ttb_rec r = {};
-	struct ttb_key k;
-	__u64 mask;
+	__u64 mask, a0, a1;
 	__u32 state, g, i;
 	int v6;
 
@@ -128,35 +221,9 @@ int tally(struct bpf_iter__tcp *ctx)
 	} else if (state == TCP_NEW_SYN_RECV) {
 		state = TCP_SYN_RECV;
 	}
-	r.family = (__u8)skc->skc_family;
-	r.state = (__u8)state;
-	r.sport = skc->skc_num;
-	r.dport = bpf_ntohs(skc->skc_dport);
-	v6 = r.family == AF_INET6;
-	if (v6) {
-		BPF_CORE_READ_INTO(&r.src, skc, skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&r.dst, skc, skc_v6_daddr);
-	} else {
-		__builtin_memcpy(r.src, &skc->skc_rcv_saddr, 4);
-		__builtin_memcpy(r.dst, &skc->skc_daddr, 4);
-	}
-
+	v6 = skc->skc_family == AF_INET6;
 	if (emit == TTB_EMIT_ALL || state == TCP_CLOSE_WAIT || state == TCP_LISTEN) {
-		/* Whole, as sock_diag says it: full sockets only have these. */
-		tp = bpf_skc_to_tcp_sock(skc);
-		if (tp != NULL) {
-			struct sock *sk = &tp->inet_conn.icsk_inet.sk;
-
-			if (state == TCP_LISTEN) {
-				r.rqueue = sk->sk_ack_backlog;
-				r.wqueue = sk->sk_max_ack_backlog;
-			}
-			r.uid = ctx->uid;
-			r.inode = inode_of(sk);
-			r.cgroup = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-		}
-		r.cookie = bpf_get_socket_cookie(skc);
-		bpf_seq_write(seq, &r, sizeof(r));	/* on overflow: shown again */
+		emit_rec(ctx, skc, state, v6);
 		return 0;
 	}
 
@@ -164,23 +231,26 @@ int tally(struct bpf_iter__tcp *ctx)
 	if ((++shown & 0xffff) == 0) {
 		struct ttb_rec tick = {};
 
-		if (bpf_seq_write(seq, &tick, sizeof(tick)) != 0)
+		if (bpf_seq_write(ctx->meta->seq, &tick, sizeof(tick)) != 0)
 			return 0;	/* shown again: not counted yet */
 	}
-	if (state < 1 || state >= TTB_STATES) {
+	if (state < 1 || state > 11) {
 		unknown++;
 		return 0;
 	}
+	/* The verifier may not see the test above in the register used below. */
+	barrier_var(state);
+	state &= TTB_STATES - 1;
 	counts[0][state]++;
-	mask = cmask[0][pcls[0][r.sport] & (TTB_CLASSES - 1)] &
-	    cmask[1][pcls[1][r.dport] & (TTB_CLASSES - 1)] & fam[v6];
+	mask = cmask[0][pcls[0][skc->skc_num] & (TTB_CLASSES - 1)] &
+	    cmask[1][pcls[1][bpf_ntohs(skc->skc_dport)] & (TTB_CLASSES - 1)] & fam[v6];
 	if (mask & has_addr[0]) {
-		key_of(&k, v6, r.src);
-		mask &= side_mask(&laddr, 0, v6, &k);
+		local_words(skc, v6, &a0, &a1);
+		mask &= side_mask(&laddr, 0, v6, a0, a1);
 	}
 	if (mask & has_addr[1]) {
-		key_of(&k, v6, r.dst);
-		mask &= side_mask(&raddr, 1, v6, &k);
+		remote_words(skc, v6, &a0, &a1);
+		mask &= side_mask(&raddr, 1, v6, a0, a1);
 	}
 	for (i = 0; i < TTB_GROUPS && mask != 0; i++) {
 		g = lowest_bit(mask) & (TTB_GROUPS - 1);

@@ -13,7 +13,7 @@
 #endif
 
 #define TTB_GROUPS	64	/* user groups (TT_MAX_GROUPS); row 0 of counts is `all` */
-#define TTB_STATES	12	/* counts[g][state], state 1..11 */
+#define TTB_STATES	16	/* counts[g][state & 15]: state 1..11, the rest room for the verifier */
 #define TTB_CLASSES	4096	/* port classes a side (more: the backend is refused) */
 #define TTB_CIDRS	4096	/* trie entries a side */
 
@@ -35,6 +35,18 @@ struct ttb_key {
  */
 struct ttb_val {
 	__u64		 mask[2];
+};
+
+/*
+ * An entry of the program's address cache (direct-mapped, TTB_ACACHE a
+ * side; the program's alone, zero at load): an address, as its trie key's
+ * two words, and the trie's answer for it.
+ */
+#define TTB_ACACHE	256
+struct ttb_acache {
+	__u64		 a[2];
+	__u64		 mask[2];	/* for IPv4, IPv6 sockets; 0 when no prefix holds it */
+	__u64		 used;
 };
 
 /*

@@ -27,7 +27,7 @@
 			"FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, " \
 			"LISTEN, CLOSING"
 #define TOPKEYS		"database, interval, host, retention, max_size, textfile, context, " \
-			"breakdown, owners, groups, thresholds, namespaces"
+			"breakdown, owners, groups, thresholds, namespaces, backend"
 #define MAXMSG		16
 
 struct bad {
@@ -437,6 +437,10 @@ static const struct bad bads[] = {
 	    "every state: no 'state' goes with it",
 	    F ":5:5: threshold 't': 'peer_port_share_above' cannot be combined with "
 	    "'oldest_above'; use one threshold per condition" } },
+	{ "backend_bad", "backend: ebpf\n",
+	  { F ":1:10: backend is auto, sock_diag or bpf, not 'ebpf'" } },
+	{ "backend_list", "backend: [bpf]\n",
+	  { F ":1:10: 'backend' must be auto, sock_diag or bpf, not a list" } },
 	{ "namespaces_empty", "namespaces: []\n",
 	  { F ":1:13: namespaces: [] samples nothing; leave the key out to sample the "
 	    "collector's own namespace ([host])" } },
@@ -665,7 +669,30 @@ test_namespaces(void **state)
 	config_free(c);
 	c = load_ok("database: x.db\n");
 	assert_int_equal(c->nnamespaces, 0);
+	assert_int_equal(c->backend, BACKEND_AUTO);
 	config_free(c);
+}
+
+/* backend: each name, and back; the default is auto. */
+static void
+test_backend(void **state)
+{
+	static const char *const names[] = { "auto", "sock_diag", "bpf" };
+	char text[64];
+	struct config *c;
+	int b;
+
+	(void)state;
+	for (b = BACKEND_AUTO; b <= BACKEND_BPF; b++) {
+		snprintf(text, sizeof(text), "backend: %s\n", names[b]);
+		c = load_ok(text);
+		assert_int_equal(c->backend, b);
+		assert_string_equal(backend_name(c->backend), names[b]);
+		assert_int_equal(backend_parse(names[b]), b);
+		config_free(c);
+	}
+	assert_int_equal(backend_parse("BPF"), -1);
+	assert_int_equal(backend_parse(""), -1);
 }
 
 static void
@@ -900,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_namespaces),
+		cmocka_unit_test(test_backend),
 		cmocka_unit_test(test_context_thresholds),
 		cmocka_unit_test(test_breakdown_thresholds),
 		cmocka_unit_test(test_locate),
