@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,8 @@ bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t wh
 	close(fd);
 	bpftab_free(t);
 	free(t);
+	/* libbpf has freed the kernel's BTF (megabytes, for CO-RE): give it back */
+	malloc_trim(0);
 	return b;
 fail:
 	if (t != NULL)
