@@ -13,6 +13,7 @@ cat >"$TT_TMP/tcptally.yaml" <<YAML
 database: $TT_DB
 interval: 10s
 host: it-counts
+backend: sock_diag      # test_bpf.sh holds the BPF backend to the same counts
 groups:
   - name: srv-range
     local_ports: ["8000-8015"]
