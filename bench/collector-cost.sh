@@ -15,6 +15,11 @@
 # Then a second population of the same size whose clients come from 12,000
 # addresses (PEERS_SRC): about 100k distinct peers, more than the collector
 # keeps exactly, for the breakdowns' cost and memory when keys overflow.
+# The BPF backend (backend: bpf) on the default config, 16 groups, and 16
+# groups without breakdowns: --once (which pays for loading the program, once
+# a process), and per sample in a running collector: (--samples 5 - --samples
+# 1) / 4, beside sock_diag's. Its counts equal sock_diag's, every group and
+# state, and ss's.
 # Prints the median CPU seconds, the ratio to the reference and peak RSS, and
 # checks that the collector's counts equal ss at that size.
 # BASELINE=DIR adds the collector of another build (say, before a change) to
@@ -63,11 +68,13 @@ populate() {	# args for tcptally-populate; prints the ready line
 }
 
 write_configs() {
-	printf 'database: %s/default.db\ninterval: 10s\nhost: bench\n' "$tmp" >"$tmp/default.yaml"
+	printf 'database: %s/default.db\ninterval: 10s\nhost: bench\nbackend: sock_diag\n' "$tmp" \
+	    >"$tmp/default.yaml"
 	cat >"$tmp/groups.yaml" <<YAML
 database: $tmp/groups.db
 interval: 10s
 host: bench
+backend: sock_diag
 groups:
   - { name: web, local_ports: [80, 443, "8000-8099"] }
   - { name: srv-8000, local_ports: [8000] }
@@ -95,6 +102,17 @@ YAML
 	sed "s#/nobk.db#/noctx.db#; s#^host: bench#host: bench\ncontext: off#" "$tmp/nobk.yaml" \
 	    >"$tmp/noctx.yaml"
 	"$COLLECTOR" -c "$tmp/noctx.yaml" --check-config >/dev/null
+	# The BPF backend, on the same three configs.
+	for c in default groups nobk; do
+		sed "s#/$c.db#/$c-bpf.db#; s#^backend: sock_diag#backend: bpf#" "$tmp/$c.yaml" \
+		    >"$tmp/$c-bpf.yaml"
+		"$COLLECTOR" -c "$tmp/$c-bpf.yaml" --check-config >/dev/null
+	done
+	# A running collector's cost per sample: interval 1s, for --samples N.
+	for c in groups nobk groups-bpf nobk-bpf; do
+		sed "s#/$c.db#/run-$c.db#; s#^interval: 10s#interval: 1s#" "$tmp/$c.yaml" >"$tmp/run-$c.yaml"
+		"$COLLECTOR" -c "$tmp/run-$c.yaml" --check-config >/dev/null
+	done
 	# The baseline build writes its own databases.
 	sed "s#/default.db#/base.db#" "$tmp/default.yaml" >"$tmp/base.yaml"
 	sed "s#/groups.db#/base16.db#" "$tmp/groups.yaml" >"$tmp/base16.yaml"
@@ -108,14 +126,20 @@ declare -A CMD=(
 	[once-16]="$COLLECTOR -q -c $tmp/groups.yaml --once"
 	[once-16-nobk]="$COLLECTOR -q -c $tmp/nobk.yaml --once"
 	[once-16-noctx]="$COLLECTOR -q -c $tmp/noctx.yaml --once"
+	[once-bpf]="$COLLECTOR -q -c $tmp/default-bpf.yaml --once"
+	[once-16-bpf]="$COLLECTOR -q -c $tmp/groups-bpf.yaml --once"
+	[once-16-nobk-bpf]="$COLLECTOR -q -c $tmp/nobk-bpf.yaml --once"
 	[ss]="sh -c 'ss -tan | awk \"NR > 1 {++S[\\\$1]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 	[netstat]="sh -c 'netstat -n | awk \"/^tcp/ {++S[\\\$NF]} END {for (a in S) print a, S[a]}\" >/dev/null'"
 )
-ORDER=(ref ref-nocap ref-v2 once once-16 once-16-nobk once-16-noctx ss netstat)
+ORDER=(ref ref-nocap ref-v2 once once-16 once-16-nobk once-16-noctx once-bpf once-16-bpf
+	once-16-nobk-bpf ss netstat)
 LABEL=([0]="reference: one legacy TCPDIAG_GETSOCK walk" "the same without CAP_NET_ADMIN"
 	"sock_diag v2, one dump per family"
 	"tcptally-collector --once, default config" "tcptally-collector --once, 16 groups"
 	"the same, breakdowns off" "the same, breakdowns and context off"
+	"backend bpf: --once, default config" "backend bpf: --once, 16 groups"
+	"backend bpf: the same, breakdowns off"
 	"ss -tan | awk" "netstat -n | awk")
 if [ -n "$BASELINE" ]; then
 	CMD[base]="$BASELINE/tcptally-collector -q -c $tmp/base.yaml --once"
@@ -133,23 +157,76 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 maxcol2() { awk '$2 > m { m = $2 } END { print m + 0 }'; }
 
 # The collector's counts for `all` at its newest sample, against ss, by state.
-check_counts() {
-	local db=$1 want got
+check_counts() {	# database [config]
+	local db=$1 cfg=${2:-$tmp/default.yaml} want got
 	want=$(ip netns exec "$ns" ss -Htan | awk '{ c[$1]++ } END {
 		split("ESTAB SYN-SENT SYN-RECV FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT UNCONN CLOSE-WAIT LAST-ACK LISTEN CLOSING", s, " ");
 		for (i = 1; i <= 11; i++) printf "%d ", c[s[i]] }')
-	ip netns exec "$ns" "$COLLECTOR" -q -c "$tmp/default.yaml" --once
+	ip netns exec "$ns" "$COLLECTOR" -q -c "$cfg" --once
 	got=$(sqlite3 "$db" "SELECT c.established, c.syn_sent, c.syn_recv, c.fin_wait1, c.fin_wait2,
 		c.time_wait, c.close, c.close_wait, c.last_ack, c.listen, c.closing FROM counts c
 		JOIN grp g ON g.id = c.grp WHERE g.name = 'all' ORDER BY c.ts DESC LIMIT 1" | tr '|' ' ')
 	got="$got "
 	after=$(ip netns exec "$ns" ss -Htan | wc -l)
 	if [ "$want" = "$got" ]; then
-		echo "counts: collector == ss for all 11 states ($want)"
+		echo "counts: collector ($(sqlite3 "$db" "SELECT backend FROM samples ORDER BY ts DESC LIMIT 1")) == ss for all 11 states ($want)"
 	else
 		echo "counts: MISMATCH collector [$got] ss [$want] (ss after: $after sockets)"
 		return 1
 	fi
+}
+
+# Both backends' newest samples, every group and state, against each other,
+# and `all` against ss: default config and 16 groups.
+same_backends() {
+	local c a b n
+	for c in default groups; do
+		ip netns exec "$ns" "$COLLECTOR" -q -c "$tmp/$c.yaml" --once
+		ip netns exec "$ns" "$COLLECTOR" -q -c "$tmp/$c-bpf.yaml" --once
+		a=$(sqlite3 "$tmp/$c.db" "SELECT grp, state, count FROM state_counts WHERE ts = (SELECT max(ts) FROM sample)")
+		b=$(sqlite3 "$tmp/$c-bpf.db" "SELECT grp, state, count FROM state_counts WHERE ts = (SELECT max(ts) FROM sample)")
+		n=$(echo "$a" | wc -l)
+		if [ "$a" = "$b" ] && [ -n "$a" ]; then
+			echo "counts, $c config: bpf == sock_diag, $n group x state counts, $(sqlite3 "$tmp/$c-bpf.db" \
+			    "SELECT sockets FROM samples ORDER BY ts DESC LIMIT 1") sockets ($(sqlite3 "$tmp/$c-bpf.db" \
+			    "SELECT backend FROM samples ORDER BY ts DESC LIMIT 1"))"
+		else
+			echo "counts, $c config: MISMATCH bpf against sock_diag:"
+			diff <(echo "$a") <(echo "$b") | head
+			return 1
+		fi
+	done
+	check_counts "$tmp/default-bpf.db" "$tmp/default-bpf.yaml"
+}
+
+# A running collector's CPU per sample, without what starting costs (the
+# BPF backend loads its program once): (--samples 5 - --samples 1) / 4.
+steady() {
+	local c k r
+	echo "== a running collector, per sample: (--samples 5 - --samples 1) / 4, ${STEADY_ROUNDS:=5} rounds"
+	rm -f "$tmp/ref.cost"
+	for ((r = 1; r <= STEADY_ROUNDS; r++)); do
+		measure ref
+		for c in nobk nobk-bpf groups groups-bpf; do
+			for k in 1 5; do
+				ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/run-$c.yaml" --samples $k \
+				    >>"$tmp/run-$c-$k.cost" 2>/dev/null
+			done
+		done
+		printf '.'
+	done
+	echo
+	ref=$(median <"$tmp/ref.cost")
+	for c in nobk nobk-bpf groups groups-bpf; do
+		paste "$tmp/run-$c-1.cost" "$tmp/run-$c-5.cost" | awk '{ print ($3 - $1) / 4 }' >"$tmp/run-$c.per"
+	done
+	printf 'per sample, 16 groups, breakdowns off: sock_diag %.3fx the reference, bpf %.3fx (bound 0.70)\n' \
+		"$(calc "$(median <"$tmp/run-nobk.per") / $ref")" "$(calc "$(median <"$tmp/run-nobk-bpf.per") / $ref")"
+	printf 'per sample, 16 groups, breakdowns on: sock_diag %.3fx the reference, bpf %.3fx\n' \
+		"$(calc "$(median <"$tmp/run-groups.per") / $ref")" "$(calc "$(median <"$tmp/run-groups-bpf.per") / $ref")"
+	printf 'peak RSS of --samples 5: sock_diag %.1f MB, bpf %.1f MB; breakdowns on: %.1f MB, %.1f MB\n' \
+		"$(calc "$(maxcol2 <"$tmp/run-nobk-5.cost") / 1024")" "$(calc "$(maxcol2 <"$tmp/run-nobk-bpf-5.cost") / 1024")" \
+		"$(calc "$(maxcol2 <"$tmp/run-groups-5.cost") / 1024")" "$(calc "$(maxcol2 <"$tmp/run-groups-bpf-5.cost") / 1024")"
 }
 
 write_configs
@@ -161,6 +238,12 @@ sleep 1
 small_rss=$(ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/groups.yaml" --once | awk '{ print $2 }')
 small_rss_def=$(ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/default.yaml" --once | awk '{ print $2 }')
 echo "   collector, 16 groups: $small_rss KiB; default config: $small_rss_def KiB"
+# What loading the BPF program costs a process: --once at 1k sockets, each backend.
+for ((r = 1; r <= 5; r++)); do
+	ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/nobk.yaml" --once >>"$tmp/load-sd.cost"
+	ip netns exec "$ns" "$RUNCOST" "$COLLECTOR" -q -c "$tmp/nobk-bpf.yaml" --once >>"$tmp/load-bpf.cost"
+	sleep 1
+done
 
 echo "== population"
 new_ns
@@ -206,6 +289,18 @@ printf 'collector RSS, 16 groups: %.1f MB at %s sockets, %.1f MB at 1k: ratio %.
 check_counts "$tmp/default.db"
 printf 'peak RSS, 16 groups and context on: %.1f MB (bound 8 MB)\n' "$(calc "$big_rss / 1024")"
 printf 'peak RSS, 16 groups, breakdowns off: %.1f MB\n' "$(calc "$(maxcol2 <"$tmp/once-16-nobk.cost") / 1024")"
+
+echo "== the BPF backend"
+same_backends
+bpf16=$(median <"$tmp/once-16-nobk-bpf.cost")
+printf 'backend bpf, --once (a process that loads the program: about %.0f ms of it), 16 groups, breakdowns off: %.3fx the reference; breakdowns on %.3fx; default config %.3fx\n' \
+	"$(calc "1000 * ($(median <"$tmp/load-bpf.cost") - $(median <"$tmp/load-sd.cost"))")" \
+	"$(calc "$bpf16 / $ref")" "$(calc "$(median <"$tmp/once-16-bpf.cost") / $ref")" \
+	"$(calc "$(median <"$tmp/once-bpf.cost") / $ref")"
+printf 'peak RSS, backend bpf, --once: 16 groups %.1f MB, breakdowns off %.1f MB (the kernel BTF libbpf reads to load it)\n' \
+	"$(calc "$(maxcol2 <"$tmp/once-16-bpf.cost") / 1024")" \
+	"$(calc "$(maxcol2 <"$tmp/once-16-nobk-bpf.cost") / 1024")"
+steady
 # Bytes in use (dbstat: page bytes less their unused space) per sample of
 # the default config, in the tables of each: the breakdowns against the rest.
 used() { sqlite3 "$tmp/default.db" "SELECT sum(pgsize - unused) / (SELECT count(*) FROM sample) FROM dbstat WHERE name IN ($1)"; }
