@@ -57,6 +57,12 @@ bpfiter_records(const void *buf, size_t len, struct tally *t, const struct match
 
 #ifndef TT_HAVE_BPF
 
+int
+bpfiter_built(void)
+{
+	return 0;
+}
+
 struct bpfiter *
 bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t whylen)
 {
@@ -104,6 +110,12 @@ bpfiter_sample(struct bpfiter *b, struct tally *t, const struct matcher *m, unsi
 
 #define BTF_PATH	"/sys/kernel/btf/vmlinux"
 #define RBUF		(sizeof(struct ttb_rec) * 1024)	/* the kernel's 32 KiB and more */
+
+int
+bpfiter_built(void)
+{
+	return 1;
+}
 
 struct bpfiter {
 	struct tally_bpf *skel;

@@ -13,6 +13,9 @@
 
 struct bpfiter;
 
+/* 1 when this build has the BPF backend (meson -Dbpf), else 0. */
+int		 bpfiter_built(void);
+
 /*
  * Load the program for matcher m (its groups) and attach the iterator.
  * all: copy every socket (breakdowns need each one's keys); cgroups: with

@@ -9,6 +9,7 @@
 
 #include "tcptally/db.h"
 #include "collector.h"
+#include "bpfiter.h"
 #include "import.h"
 
 static const char usage_text[] =
@@ -18,7 +19,10 @@ static const char usage_text[] =
 "\n"
 "Counts this network namespace's TCP sockets (and those of the namespaces the\n"
 "config's `namespaces:` names) per state every `interval`, for the group `all`\n"
-"and every configured group, and stores one sample in SQLite.\n"
+"and every configured group, and stores one sample in SQLite. The config's\n"
+"`backend:` counts with a sock_diag dump, or with a BPF iterator inside the\n"
+"kernel (auto, the default: BPF where it loads, else sock_diag; -V lists the\n"
+"backends built in).\n"
 "\n"
 "  -c, --config FILE   config file (default: $TCPTALLY_CONFIG, then\n"
 "                      /etc/tcptally/tcptally.yaml if present, else built-in\n"
@@ -209,7 +213,8 @@ main(int argc, char *argv[])
 			level = LOG_LVL_QUIET;
 			break;
 		case 'V':
-			printf("tcptally-collector %s\n", TT_VERSION_STRING);
+			printf("tcptally-collector %s (backends: sock_diag%s)\n", TT_VERSION_STRING,
+			    bpfiter_built() ? ", bpf" : "");
 			return 0;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -249,7 +249,11 @@ done
 
 echo "--- --version, --help for every command"
 assert_eq "$("$REPORT" --version)" "tcptally-report 0.1.0" "tcptally-report --version"
-assert_eq "$("$COLLECTOR" --version)" "tcptally-collector 0.1.0" "tcptally-collector --version"
+case $("$COLLECTOR" --version) in
+"tcptally-collector 0.1.0 (backends: sock_diag, bpf)") [ "${HAVE_BPF:-}" = 1 ] || fail "--version says bpf in a build without it" ;;
+"tcptally-collector 0.1.0 (backends: sock_diag)") [ "${HAVE_BPF:-}" = 0 ] || fail "--version lacks bpf in a build with it" ;;
+*) fail "tcptally-collector --version: $("$COLLECTOR" --version)" ;;
+esac
 "$REPORT" --help | grep -q "^Examples:" || fail "tcptally-report --help has no examples"
 for c in now trend daily at diff check backtest export; do
 	out=$("$REPORT" "$c" --help) || fail "$c --help exited $?"
