@@ -21,6 +21,31 @@
 #include "bpfiter.h"
 #include "bpfmaps.h"
 
+/* Pure: each slot's counts to `all` and to every group of its mask. */
+void
+bpfiter_slots(const struct ttb_mslot *slot, size_t n, struct tally *t)
+{
+	uint64_t mask, c;
+	size_t i, s;
+	unsigned g;
+
+	for (i = 0; i < n; i++) {
+		if (!slot[i].used)
+			continue;
+		for (s = 1; s <= TT_NSTATES; s++) {
+			if ((c = slot[i].count[s]) == 0)
+				continue;
+			t->count[0][s] += c;
+			t->total += c;
+			for (mask = slot[i].mask; mask != 0; mask &= mask - 1) {
+				g = (unsigned)__builtin_ctzll(mask);
+				if (g + 1 < t->ngroups)
+					t->count[g + 1][s] += c;
+			}
+		}
+	}
+}
+
 /* Pure: the records of one read, tallied like sock_diag's replies. */
 size_t
 bpfiter_records(const void *buf, size_t len, struct tally *t, const struct matcher *m,
@@ -64,11 +89,13 @@ bpfiter_built(void)
 }
 
 struct bpfiter *
-bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t whylen)
+bpfiter_open(const struct matcher *m, int all, int cgroups, int owners, char *why,
+    size_t whylen)
 {
 	(void)m;
 	(void)all;
 	(void)cgroups;
+	(void)owners;
 	snprintf(why, whylen, "this tcptally-collector was built without it (meson "
 	    "-Dbpf: it needs clang, libbpf-dev and bpftool; see the meson summary)");
 	errno = ENOTSUP;
@@ -199,7 +226,7 @@ fill_tries(struct bpfiter *b, const struct bpf_tables *t, char *why, size_t whyl
 }
 
 static int
-set_tables(struct bpfiter *b, const struct matcher *m, int all, int cgroups,
+set_tables(struct bpfiter *b, const struct matcher *m, int all, int cgroups, int owners,
     struct bpf_tables *t, char *why, size_t whylen)
 {
 	const char *e = NULL;
@@ -211,6 +238,7 @@ set_tables(struct bpfiter *b, const struct matcher *m, int all, int cgroups,
 	}
 	b->skel->rodata->emit = all ? TTB_EMIT_ALL : TTB_EMIT_FEW;
 	b->skel->rodata->want_cgroup = cgroups;
+	b->skel->rodata->want_owner = owners;
 	memcpy((void *)b->skel->rodata->fam, t->fam, sizeof(t->fam));
 	memcpy((void *)b->skel->rodata->has_addr, t->has_addr, sizeof(t->has_addr));
 	memcpy((void *)b->skel->rodata->pcls, t->pcls, sizeof(t->pcls));
@@ -225,7 +253,8 @@ set_tables(struct bpfiter *b, const struct matcher *m, int all, int cgroups,
 }
 
 struct bpfiter *
-bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t whylen)
+bpfiter_open(const struct matcher *m, int all, int cgroups, int owners, char *why,
+    size_t whylen)
 {
 	struct bpf_tables *t = NULL;
 	struct bpfiter *b;
@@ -246,7 +275,7 @@ bpfiter_open(const struct matcher *m, int all, int cgroups, char *why, size_t wh
 		snprintf(why, whylen, "cannot open its embedded object: %s", strerror(errno));
 		goto fail;
 	}
-	if (set_tables(b, m, all, cgroups, t, why, whylen) == -1)
+	if (set_tables(b, m, all, cgroups, owners, t, why, whylen) == -1)
 		goto fail;
 	if ((err = tally_bpf__load(b->skel)) != 0) {
 		err = -err;
@@ -309,6 +338,7 @@ add_counts(const struct bpfiter *b, struct tally *t)
 			if (g == 0)
 				t->total += k->counts[0][s];
 		}
+	bpfiter_slots(k->mslots, TTB_MSLOTS, t);
 	t->total += k->unknown;
 	t->unknown_state += k->unknown;
 }
@@ -326,6 +356,7 @@ bpfiter_sample(struct bpfiter *b, struct tally *t, const struct matcher *m, unsi
 	*flags = SAMPLE_BPF;
 	tally_reset(t);
 	memset(k->counts, 0, sizeof(k->counts));
+	memset(k->mslots, 0, sizeof(k->mslots));
 	k->unknown = 0;
 	b->have = 0;
 	if ((fd = bpf_iter_create(bpf_link__fd(b->link))) < 0) {

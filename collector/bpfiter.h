@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "bpf/tally_bpf.h"
 #include "tally.h"
 
 struct bpfiter;
@@ -19,12 +20,13 @@ int		 bpfiter_built(void);
 /*
  * Load the program for matcher m (its groups) and attach the iterator.
  * all: copy every socket (breakdowns need each one's keys); cgroups: with
- * its cgroup id (the breakdown by cgroup). NULL with a
+ * its cgroup id (the breakdown by cgroup); owners: CLOSE_WAIT sockets with
+ * their inode and uid. NULL with a
  * reason in why (no BTF, too old a kernel, no privilege, the verifier's
  * refusal, or a build without it).
  */
-struct bpfiter	*bpfiter_open(const struct matcher *m, int all, int cgroups, char *why,
-		     size_t whylen);
+struct bpfiter	*bpfiter_open(const struct matcher *m, int all, int cgroups, int owners,
+		     char *why, size_t whylen);
 void		 bpfiter_close(struct bpfiter *b);
 /*
  * One walk of the TCP sockets of the calling thread's network namespace
@@ -32,6 +34,8 @@ void		 bpfiter_close(struct bpfiter *b);
  */
 int		 bpfiter_sample(struct bpfiter *b, struct tally *t, const struct matcher *m,
 		     unsigned *flags, char *why, size_t whylen);
+/* Pure: the kernel's mask slots' counts into t (`all` and each group of a mask). */
+void		 bpfiter_slots(const struct ttb_mslot *slot, size_t n, struct tally *t);
 /* Pure: the records in buf[0..len) into t; the bytes of a partial one at the end. */
 size_t		 bpfiter_records(const void *buf, size_t len, struct tally *t,
 		     const struct matcher *m, uint64_t *bad);

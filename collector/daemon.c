@@ -487,8 +487,8 @@ open_backend(struct collector *co, const struct config *cfg)
 
 	if (cfg->backend == BACKEND_SOCK_DIAG)
 		return 0;
-	co->bpf = bpfiter_open(&co->matcher, co->bk != NULL, cfg->breakdown_cgroups > 0, why,
-	    sizeof(why));
+	co->bpf = bpfiter_open(&co->matcher, co->bk != NULL, cfg->breakdown_cgroups > 0,
+	    cfg->owners_above > 0, why, sizeof(why));
 	if (co->bpf != NULL)
 		return 0;
 	if (cfg->backend == BACKEND_BPF) {

@@ -33,13 +33,15 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by user space before load (read-only to the program). */
 const volatile __u32 emit = TTB_EMIT_FEW;
 const volatile __u32 want_cgroup;	/* records carry the cgroup id (breakdown by cgroup) */
+const volatile __u32 want_owner;	/* CLOSE_WAIT records carry inode and uid (owners) */
 const volatile __u64 fam[2];		/* groups accepting IPv4, IPv6 sockets */
 const volatile __u64 has_addr[2];	/* groups with local, remote address conditions */
 const volatile __u16 pcls[2][65536];	/* local, remote port -> class */
 const volatile __u64 cmask[2][TTB_CLASSES];	/* class -> groups */
 
 /* Reset by user space before each walk, read after it. */
-__u64 counts[TTB_GROUPS + 1][TTB_STATES];
+struct ttb_mslot mslots[TTB_MSLOTS];
+__u64 counts[TTB_GROUPS + 1][TTB_STATES];	/* the sockets no slot took */
 __u64 unknown;		/* counted sockets in a state outside 1..11 */
 __u64 shown;		/* for the ticks */
 
@@ -182,7 +184,7 @@ emit_rec(struct bpf_iter__tcp *ctx, struct sock_common *skc, __u32 state, int v6
 			r.rqueue = sk->sk_ack_backlog;
 			r.wqueue = sk->sk_max_ack_backlog;
 		}
-		if (state == TCP_CLOSE_WAIT) {
+		if (state == TCP_CLOSE_WAIT && want_owner) {
 			struct socket *so = sk->sk_socket;
 
 			r.uid = ctx->uid;
@@ -207,8 +209,9 @@ int tally(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_timewait_sock *tw;
+	struct ttb_mslot *e;
 	__u64 mask, a0, a1;
-	__u32 state, g, i;
+	__u32 state, g, i, h;
 	int v6;
 
 	if (skc == NULL)
@@ -241,7 +244,6 @@ int tally(struct bpf_iter__tcp *ctx)
 	/* The verifier may not see the test above in the register used below. */
 	barrier_var(state);
 	state &= TTB_STATES - 1;
-	counts[0][state]++;
 	mask = cmask[0][pcls[0][skc->skc_num] & (TTB_CLASSES - 1)] &
 	    cmask[1][pcls[1][bpf_ntohs(skc->skc_dport)] & (TTB_CLASSES - 1)] & fam[v6];
 	if (mask & has_addr[0]) {
@@ -252,6 +254,20 @@ int tally(struct bpf_iter__tcp *ctx)
 		remote_words(skc, v6, &a0, &a1);
 		mask &= side_mask(&raddr, 1, v6, a0, a1);
 	}
+	h = (__u32)((mask * 0x9e3779b97f4a7c15ULL) >> 56);
+	for (i = 0; i < TTB_MPROBE; i++) {
+		e = &mslots[(h + i) & (TTB_MSLOTS - 1)];
+		if (!e->used) {
+			e->used = 1;
+			e->mask = mask;
+		} else if (e->mask != mask) {
+			continue;
+		}
+		e->count[state]++;
+		return 0;
+	}
+	/* No slot: group by group. */
+	counts[0][state]++;
 	for (i = 0; i < TTB_GROUPS && mask != 0; i++) {
 		g = lowest_bit(mask) & (TTB_GROUPS - 1);
 		mask &= mask - 1;

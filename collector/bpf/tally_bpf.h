@@ -50,6 +50,21 @@ struct ttb_acache {
 };
 
 /*
+ * The program counts a socket into the slot of its groups' mask, one add a
+ * socket; user space spreads each slot's counts over the mask's groups
+ * after the walk. Open addressing, TTB_MSLOTS slots, TTB_MPROBE probes: a
+ * socket that finds no slot (more distinct masks than that) is counted
+ * group by group into counts[][] instead.
+ */
+#define TTB_MSLOTS	256
+#define TTB_MPROBE	8
+struct ttb_mslot {
+	__u64		 mask;		/* the user groups (bit g: group g) */
+	__u64		 used;
+	__u64		 count[16];	/* [state], as counts[][] */
+};
+
+/*
  * The record of one socket that user space sees whole: CLOSE_WAIT (their
  * ages and owners), LISTEN (accept queues), and every socket when
  * breakdowns are on. 72 bytes: what sock_diag would have said of it.

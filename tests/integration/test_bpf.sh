@@ -221,6 +221,41 @@ for v in "listen_queues:grp, listeners, queued, backlog, max_fill, full" \
 		"$name from bpf without breakdowns"
 done
 
+echo "--- more distinct group masks than the kernel's slots: counted group by group"
+# Group b takes the local ports of 32768-65535 with bit b set (b = 4..13):
+# the clients' ephemeral ports make up to 1024 masks, beyond 256 slots.
+for c in sd bpf; do
+	{
+		echo "database: $TT_TMP/bits-$c.db"
+		echo "host: it-bpf"
+		echo "backend: $( [ $c = sd ] && echo sock_diag || echo bpf )"
+		echo "breakdown: { cgroups: 0, peers: 0 }"
+		echo "groups:"
+		for b in 4 5 6 7 8 9 10 11 12 13; do
+			printf '  - name: bit%d\n    local_ports: [' "$b"
+			awk -v b="$b" 'BEGIN { w = 2 ^ b; sep = ""
+				for (p = 32768 + w; p < 65536; p += 2 * w) { printf "%s\"%d-%d\"", sep, p, p + w - 1; sep = ", " } }'
+			echo "]"
+		done
+	} >"$TT_TMP/bits-$c.yaml"
+done
+sleep 1
+n=0
+for attempt in 1 2 3; do
+	before=$(ip netns exec "$TT_NS" ss -Htan | wc -l)
+	in_ns "$COLLECTOR" -c "$TT_TMP/bits-sd.yaml" --once -q || fail "bits, sock_diag"
+	in_ns "$COLLECTOR" -c "$TT_TMP/bits-bpf.yaml" --once -q || fail "bits, bpf"
+	a=$(sqlite3 "$TT_TMP/bits-sd.db" "SELECT grp, state, count FROM state_counts WHERE ts = (SELECT max(ts) FROM sample)")
+	b=$(sqlite3 "$TT_TMP/bits-bpf.db" "SELECT grp, state, count FROM state_counts WHERE ts = (SELECT max(ts) FROM sample)")
+	[ "$(ip netns exec "$TT_NS" ss -Htan | wc -l)" = "$before" ] && break
+	sleep 1
+done
+assert_eq "$b" "$a" "10 bit groups, bpf against sock_diag"
+masks=$(ip netns exec "$TT_NS" ss -Htan | awk '{ n = split($4, a, ":"); p = a[n]
+	if (p >= 32768) { m[int(p / 16) % 1024] = 1 } } END { print length(m) }')
+[ "$masks" -gt 256 ] || fail "only $masks distinct masks: the slots did not overflow"
+echo "    $masks distinct masks of 10 groups (256 slots): $(echo "$a" | wc -l) group x state counts the same"
+
 echo "--- the iterator sees only the namespace it is opened in"
 OTHER="tt-it-bpf-other-$$"
 ip netns add "$OTHER"

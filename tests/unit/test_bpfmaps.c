@@ -2,7 +2,8 @@
  * The BPF backend's tables for a config (bpfmaps.c) against the user-space
  * matcher and the groups' definitions: the trie entries and their values
  * for a known config, the program's matching (as bpftab_match models it)
- * over random sockets, the limits; and the records it copies, tallied.
+ * over random sockets, the limits; and what it hands over, tallied: the
+ * records it copies and its mask slots.
  */
 #include <sys/socket.h>
 
@@ -446,6 +447,31 @@ test_records(void **state)
 	matcher_free(&m);
 }
 
+/* The kernel's mask slots spread over `all` and each group of a mask; unused slots skipped. */
+static void
+test_slots(void **state)
+{
+	struct ttb_mslot slot[4];
+	struct tally t;
+
+	(void)state;
+	assert_int_equal(tally_init(&t, 4), 0);	/* all + 3 groups */
+	memset(slot, 0, sizeof(slot));
+	slot[0].used = 1, slot[0].mask = 0x5, slot[0].count[TT_ESTABLISHED] = 3;
+	slot[0].count[TT_LISTEN] = 1;
+	slot[2].used = 1, slot[2].mask = 0, slot[2].count[TT_TIME_WAIT] = 2;
+	slot[3].mask = 0x7, slot[3].count[TT_ESTABLISHED] = 100;	/* not used: stale */
+	slot[1].used = 1, slot[1].mask = 0x2 | 1ULL << 40, slot[1].count[TT_ESTABLISHED] = 4;
+	bpfiter_slots(slot, 4, &t);
+	assert_true(t.total == 10);
+	assert_true(t.count[0][TT_ESTABLISHED] == 7 && t.count[0][TT_TIME_WAIT] == 2);
+	assert_true(t.count[0][TT_LISTEN] == 1);
+	assert_true(t.count[1][TT_ESTABLISHED] == 3 && t.count[1][TT_LISTEN] == 1);
+	assert_true(t.count[2][TT_ESTABLISHED] == 4);	/* bit 40: no such group */
+	assert_true(t.count[3][TT_ESTABLISHED] == 3 && t.count[3][TT_TIME_WAIT] == 0);
+	tally_free(&t);
+}
+
 int
 main(void)
 {
@@ -454,6 +480,7 @@ main(void)
 		cmocka_unit_test(test_match_equals_matcher),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_records),
+		cmocka_unit_test(test_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
