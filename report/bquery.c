@@ -124,7 +124,9 @@ take_row(struct acc *a, const struct hfile *f, sqlite3_stmt *st, int64_t newest)
 	    err > count || count_col(st, 5, 1, &sockets) == -1 ||
 	    count_col(st, 6, 1, &range) == -1 || range == 0 || range > 65536)
 		return -1;
-	if (s == NULL || strcmp(s->key, (const char *)key) != 0 || s->dir != dir) {
+	/* A key's rows come together, per source: another source's same key is its own. */
+	if (s == NULL || strcmp(s->key, (const char *)key) != 0 || s->dir != dir ||
+	    strcmp(s->host, f->host) != 0) {
 		if ((s = acc_new(a, f, (const char *)key, dir, newest)) == NULL)
 			return -2;
 		a->t0 = ts;

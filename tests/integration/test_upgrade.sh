@@ -237,6 +237,12 @@ who5() {
 }
 who5 host 3 3
 who5 fx5-side 2 2
+# Without --netns each namespace's cgroup is its own row, even with the same id
+# (they were once merged into one: host's peak beside fx5-side's count now).
+"$REPORT" -d "$TT_DB" who --since 36500d --state CLOSE_WAIT >"$TT_TMP/w.out" || fail "who exited $?"
+grep -Eq "^old-release +\(id [0-9]+\) +3 +3 " "$TT_TMP/w.out" &&
+	grep -Eq "^old-release/fx5-side +\(id [0-9]+\) +2 +2 " "$TT_TMP/w.out" ||
+	fail "who over both namespaces: $(cat "$TT_TMP/w.out")"
 "$REPORT" -d "$TT_DB" listeners --since 36500d --netns fx5-side >"$TT_TMP/l5.out" ||
 	fail "listeners --netns fx5-side on schema 5 exited $?"
 grep -Eq "^web +1 +0 +8 " "$TT_TMP/l5.out" || fail "listeners on schema 5: $(cat "$TT_TMP/l5.out")"
