@@ -189,9 +189,9 @@ cannot(char *why, size_t whylen)
 	int major = 0, minor = 0;
 
 	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
-	    (major < 5 || (major == 5 && minor < 9))) {
-		snprintf(why, whylen, "kernel %s is older than 5.9, which has no TCP "
-		    "iterator", u.release);
+	    (major < 5 || (major == 5 && minor < 12))) {
+		snprintf(why, whylen, "kernel %s is older than 5.12 (the TCP iterator "
+		    "came in 5.9, socket cookies for it in 5.12)", u.release);
 		return why;
 	}
 	if (access(BTF_PATH, R_OK) == -1) {
@@ -279,8 +279,10 @@ bpfiter_open(const struct matcher *m, int all, int cgroups, int owners, char *wh
 		goto fail;
 	if ((err = tally_bpf__load(b->skel)) != 0) {
 		err = -err;
-		if (err == EPERM)
-			snprintf(why, whylen, "no privilege to load it: %s", strerror(err));
+		if (err == EPERM)	/* cannot() saw the capabilities */
+			snprintf(why, whylen, "the kernel would not load it though the "
+			    "capabilities are there (lockdown, or a security module?): %s",
+			    strerror(err));
 		else if (err == ESRCH || err == ENOENT || err == ENOTSUP || err == EOPNOTSUPP)
 			snprintf(why, whylen, "the kernel has no TCP iterator it can attach to "
 			    "(%s)", strerror(err));

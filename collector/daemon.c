@@ -252,8 +252,9 @@ find_owners(struct collector *co)
 
 /*
  * One walk of the current namespace's sockets into co->tally, by the
- * backend in use. When the BPF one fails and the config said auto, the
- * rest of the process counts with sock_diag, from this sample on.
+ * backend in use. A failed BPF walk is tried once more, as a dump is; when
+ * that fails too and the config said auto, the rest of the process counts
+ * with sock_diag, from this sample on.
  */
 static int
 count_sockets(struct collector *co, struct diag *d, unsigned *flags)
@@ -264,11 +265,16 @@ count_sockets(struct collector *co, struct diag *d, unsigned *flags)
 		return diag_sample(d, &co->tally, &co->matcher, flags);
 	if (bpfiter_sample(co->bpf, &co->tally, &co->matcher, flags, why, sizeof(why)) == 0)
 		return 0;
+	log_warnx("backend %s: %s; trying once more", backend_name(co->cfg->backend), why);
+	if (bpfiter_sample(co->bpf, &co->tally, &co->matcher, flags, why, sizeof(why)) == 0) {
+		*flags |= SAMPLE_RETRIED;
+		return 0;
+	}
 	if (co->cfg->backend == BACKEND_BPF) {
 		log_warnx("backend bpf: %s", why);
 		return -1;
 	}
-	log_warnx("backend auto: the BPF iterator failed (%s); counting with sock_diag "
+	log_warnx("backend auto: the BPF iterator failed again (%s); counting with sock_diag "
 	    "from now on", why);
 	bpfiter_close(co->bpf);
 	co->bpf = NULL;
@@ -489,8 +495,10 @@ open_backend(struct collector *co, const struct config *cfg)
 		return 0;
 	co->bpf = bpfiter_open(&co->matcher, co->bk != NULL, cfg->breakdown_cgroups > 0,
 	    cfg->owners_above > 0, why, sizeof(why));
-	if (co->bpf != NULL)
+	if (co->bpf != NULL) {
+		said[0] = '\0';	/* a later failure is said again */
 		return 0;
+	}
 	if (cfg->backend == BACKEND_BPF) {
 		log_warnx("backend bpf: cannot use the BPF iterator: %s; use `backend: auto` "
 		    "or `backend: sock_diag` to count with sock_diag instead", why);
@@ -652,9 +660,10 @@ do_reload(struct collector *co)
 	co->bpf = nw->bpf;
 	memcpy(co->host, nw->host, sizeof(co->host));
 	free(nw);
-	log_info("SIGHUP: reloaded %s: database %s, interval %llds, %zu group%s",
-	    co->config_path, cfg->database, (long long)cfg->interval, cfg->ngroups,
-	    cfg->ngroups == 1 ? "" : "s");
+	log_info("SIGHUP: reloaded %s: database %s, interval %llds, %zu group%s, counting "
+	    "with %s", co->config_path, cfg->database, (long long)cfg->interval,
+	    cfg->ngroups, cfg->ngroups == 1 ? "" : "s",
+	    co->bpf != NULL ? "the BPF iterator" : "sock_diag");
 }
 
 static int

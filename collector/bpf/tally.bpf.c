@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: ISC OR GPL-2.0-only
 /*
  * The BPF backend's program: an iterator over the TCP sockets of the
- * network namespace its reader opened it in (iter/tcp, Linux 5.9+), which
+ * network namespace its reader opened it in (iter/tcp; Linux 5.12+, which
+ * gave iterators bpf_get_socket_cookie), which
  * counts each socket into group x state here, in the kernel, and copies
  * nothing per socket but the few user space must see whole (tally_bpf.h).
  *
@@ -15,7 +16,8 @@
  * One reader walks at a time (user space reads each iterator to its end
  * before the next), so the counters need no atomics. A socket whose record
  * does not fit the read buffer is shown again on the next read: it counts
- * only once its record is written, and a counted socket writes nothing.
+ * only once its record is written (or its tick), and it is either counted
+ * here or written, never both.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,7 +41,7 @@ const volatile __u64 has_addr[2];	/* groups with local, remote address condition
 const volatile __u16 pcls[2][65536];	/* local, remote port -> class */
 const volatile __u64 cmask[2][TTB_CLASSES];	/* class -> groups */
 
-/* Reset by user space before each walk, read after it. */
+/* Reset by user space before each walk (but `shown`), read after it. */
 struct ttb_mslot mslots[TTB_MSLOTS];
 __u64 counts[TTB_GROUPS + 1][TTB_STATES];	/* the sockets no slot took */
 __u64 unknown;		/* counted sockets in a state outside 1..11 */
@@ -103,6 +105,19 @@ side_mask(void *trie, int side, int v6, __u64 a0, __u64 a1)
 	return ~has_addr[side] | e->mask[v6 & 1];
 }
 
+/*
+ * A port in host order, bounded where the verifier can see it: after a
+ * byte swap some kernels know nothing of the value.
+ */
+static __always_inline __u32
+port_of(__be16 p)
+{
+	__u32 v = bpf_ntohs(p);
+
+	barrier_var(v);
+	return v & 0xffff;
+}
+
 /* Two 32-bit words, in memory order, as one 64-bit one (endian-neutral). */
 static __always_inline __u64
 pair(__u32 w0, __u32 w1)
@@ -160,7 +175,7 @@ emit_rec(struct bpf_iter__tcp *ctx, struct sock_common *skc, __u32 state, int v6
 	r.family = v6 ? AF_INET6 : AF_INET;
 	r.state = (__u8)state;
 	r.sport = skc->skc_num;
-	r.dport = bpf_ntohs(skc->skc_dport);
+	r.dport = port_of(skc->skc_dport);
 	if (v6) {
 		w = (__u32 *)r.src;
 		w[0] = skc->skc_v6_rcv_saddr.in6_u.u6_addr32[0];
@@ -189,10 +204,18 @@ emit_rec(struct bpf_iter__tcp *ctx, struct sock_common *skc, __u32 state, int v6
 
 			r.uid = ctx->uid;
 			/* the socket's inode is its file's (sock_alloc_file) */
-			if (so != NULL && so->file != NULL)
-				r.inode = (__u32)so->file->f_inode->i_ino;
+			/* sock_i_ino(): the inode allocated with the socket */
+			if (so != NULL) {
+				struct socket_alloc *sa = (void *)((char *)so -
+				    bpf_core_field_offset(struct socket_alloc, socket));
+				unsigned long ino = 0;
+
+				bpf_probe_read_kernel(&ino, sizeof(ino), &sa->vfs_inode.i_ino);
+				r.inode = (__u32)ino;
+			}
 		}
-		if (want_cgroup) {
+		/* sock_cgroup_data holds a cgroup pointer since Linux 5.15 */
+		if (want_cgroup && bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
 			struct cgroup *cg = sk->sk_cgrp_data.cgroup;
 
 			if (cg != NULL)
@@ -208,7 +231,7 @@ SEC("iter/tcp")
 int tally(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct tcp_timewait_sock *tw;
+	struct inet_timewait_sock *tw;
 	struct ttb_mslot *e;
 	__u64 mask, a0, a1;
 	__u32 state, g, i, h;
@@ -218,9 +241,12 @@ int tally(struct bpf_iter__tcp *ctx)
 		return 0;
 	state = skc->skc_state;
 	if (state == TCP_TIME_WAIT) {
-		tw = bpf_skc_to_tcp_timewait_sock(skc);
-		if (tw != NULL)
-			state = tw->tw_sk.tw_substate;
+		/*
+		 * A probe read, not bpf_skc_to_tcp_timewait_sock(): that knows
+		 * IPv6 timewait sockets only when IPv6 is built in, not a module.
+		 */
+		tw = (void *)skc;
+		state = BPF_CORE_READ(tw, tw_substate);
 	} else if (state == TCP_NEW_SYN_RECV) {
 		state = TCP_SYN_RECV;
 	}
@@ -244,8 +270,8 @@ int tally(struct bpf_iter__tcp *ctx)
 	/* The verifier may not see the test above in the register used below. */
 	barrier_var(state);
 	state &= TTB_STATES - 1;
-	mask = cmask[0][pcls[0][skc->skc_num] & (TTB_CLASSES - 1)] &
-	    cmask[1][pcls[1][bpf_ntohs(skc->skc_dport)] & (TTB_CLASSES - 1)] & fam[v6];
+	mask = cmask[0][pcls[0][skc->skc_num & 0xffff] & (TTB_CLASSES - 1)] &
+	    cmask[1][pcls[1][port_of(skc->skc_dport)] & (TTB_CLASSES - 1)] & fam[v6];
 	if (mask & has_addr[0]) {
 		local_words(skc, v6, &a0, &a1);
 		mask &= side_mask(&laddr, 0, v6, a0, a1);
