@@ -52,9 +52,9 @@ hostile() {
 		[ "$rc" -lt 124 ] || fail "$name: $cmd crashed or hung (exit $rc): ${got#*$'\t'}"
 		case $cmd in check) [ "$rc" = 3 ] ;; *) [ "$rc" = 1 ] ;; esac ||
 			fail "$name: $cmd exit $rc: ${got#*$'\t'}"
-		echo "$got" | grep -qF -- "$db: $want" ||
+		grep -qF -- "$db: $want" <<<"$got" ||
 			fail "$name: $cmd: want '$db: $want' in: ${got#*$'\t'}"
-		if echo "$got" | grep -qP '[\x00-\x08\x0b-\x1f\x7f]'; then
+		if grep -qP '[\x00-\x08\x0b-\x1f\x7f]' <<<"$got"; then
 			fail "$name: $cmd printed a control character"
 		fi
 	done
@@ -157,17 +157,17 @@ hostile states "UPDATE state SET name = 'OPEN' WHERE id = 1" "its table of state
 # A file that is not SQLite, one cut short, a device.
 head -c 70000 /dev/urandom >"$TT_TMP/h-random.db"
 got=$(report -d "$TT_TMP/h-random.db" now)
-echo "$got" | grep -qF "$TT_TMP/h-random.db: not an SQLite database" || fail "random bytes: $got"
+grep -qF "$TT_TMP/h-random.db: not an SQLite database" <<<"$got" || fail "random bytes: $got"
 head -c $(($(stat -c %s "$base") / 2)) "$base" >"$TT_TMP/h-cut.db"
 got=$(report -d "$TT_TMP/h-cut.db" trend --since 4d)
-[ "${got%%$'\t'*}" = 1 ] && echo "$got" | grep -qF "$TT_TMP/h-cut.db: " || fail "a file cut short: $got"
+[ "${got%%$'\t'*}" = 1 ] && grep -qF "$TT_TMP/h-cut.db: " <<<"$got" || fail "a file cut short: $got"
 got=$(report -d /dev/zero now)
 assert_eq "$got" "1	tcptally-report: /dev/zero: not a database file (not a regular file)" "-d /dev/zero"
 echo "  not SQLite, cut short, /dev/zero: refused"
 
 echo "--- a file past its time budget is given up on, with its name"
 got=$(TCPTALLY_TEST_FILE_BUDGET_MS=1 report -d "$base" trend --since 4d --step 1m --format csv)
-echo "$got" | grep -qF "$base: gave up after 0.001 s (its time budget)" || fail "budget: $got"
+grep -qF "$base: gave up after 0.001 s (its time budget)" <<<"$got" || fail "budget: $got"
 
 echo "--- what a database legitimately gains is read: ANALYZE's tables"
 cp "$base" "$TT_TMP/analyzed.db"
