@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tally.h"
+#include "naive_groups.h"
 
 enum { G_WEB, G_V6, G_REMOTE10, G_MANY, G_COMBO, NG };
 
@@ -237,46 +238,6 @@ test_no_groups(void **state)
 	assert_true(t.count[0][TT_LISTEN] == (uint64_t)UINT32_MAX + 1);
 	tally_free(&t);
 	matcher_free(&m);
-}
-
-/* A group's conditions read straight from its definition. */
-static int
-ports_in(const struct portrange *r, size_t n, uint16_t port)
-{
-	size_t i;
-
-	if (n == 0)
-		return 1;
-	for (i = 0; i < n; i++)
-		if (port >= r[i].lo && port <= r[i].hi)
-			return 1;
-	return 0;
-}
-
-static uint64_t
-naive_groups(const struct config *c, const struct tt_sock *s)
-{
-	uint64_t mask = 0;
-	size_t g;
-
-	for (g = 0; g < c->ngroups; g++) {
-		const struct group *gr = &c->groups[g];
-
-		if ((gr->family == FAM_IPV4 && s->family != AF_INET) ||
-		    (gr->family == FAM_IPV6 && s->family != AF_INET6))
-			continue;
-		if (!ports_in(gr->local_ports, gr->nlocal_ports, s->sport) ||
-		    !ports_in(gr->remote_ports, gr->nremote_ports, s->dport))
-			continue;
-		if (gr->nlocal_addrs > 0 &&
-		    !cidr_list_match(gr->local_addrs, gr->nlocal_addrs, s->family, s->src))
-			continue;
-		if (gr->nremote_addrs > 0 &&
-		    !cidr_list_match(gr->remote_addrs, gr->nremote_addrs, s->family, s->dst))
-			continue;
-		mask |= 1ULL << g;
-	}
-	return mask;
 }
 
 /*
