@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Is it about to hurt: a listener with listen(fd, 4) that never accepts, hit
-# by 50 connection attempts, beside one that accepts everything, in a private
+# by 50 connection attempts and then one more every 0.1 s (so that every
+# sample's interval holds overflows, not only those the SYN retries happen
+# to fall in), beside one that accepts everything, in a private
 # namespace. The stored accept queues equal what ss shows (Recv-Q, Send-Q),
 # the flooded group's fill is 1.0 with one listener full, the healthy one's
 # 0; the kernel's ListenOverflows, as /proc/net/netstat has it, is stored and
@@ -40,10 +42,10 @@ YAML
 "$COLLECTOR" -c "$cfg" --check-config >/dev/null || fail "the test's config is refused"
 
 # The population: a listener that never accepts (backlog 4) and one that
-# accepts everything; 50 clients at the first, 10 at the second. It holds
-# until its stdin closes.
+# accepts everything; 50 clients at the first, then one every 0.1 s, 10 at
+# the second. It holds until its stdin closes.
 cat >"$TT_TMP/flood.py" <<'PY'
-import socket, sys, threading
+import socket, sys, threading, time
 a = socket.socket(); a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 a.bind(("127.0.0.1", 9100)); a.listen(4)
 b = socket.socket(); b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -63,6 +65,16 @@ for port, n in ((9100, 50), (9200, 10)):
         except BlockingIOError:
             pass
         clients.append(c)
+def keep_flooding():
+    while True:
+        time.sleep(0.1)
+        c = socket.socket(); c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", 9100))
+        except BlockingIOError:
+            pass
+        clients.append(c)
+threading.Thread(target=keep_flooding, daemon=True).start()
 print("ready", flush=True)
 sys.stdin.read()
 PY
