@@ -188,7 +188,8 @@ for attempt in 1 2 3; do
 done
 total=$(echo "$TT_STILL" | awk '$1 == "all" { for (i = 2; i <= NF; i++) t += $i } END { print t }')
 read -r _ e _ _ _ fw2 tws _ cws _ l _ <<<"$(echo "$TT_STILL" | grep '^all ')"
-[ "$e" -ge "$est" ] && [ "$cws" -ge "$cw" ] && [ "$fw2" -ge "$cw" ] && [ "$tws" -ge "$tw" ] &&
+# (0.5% fewer TIME_WAIT allowed: the kernel may end one early; counts are held to ss)
+[ "$e" -ge "$est" ] && [ "$cws" -ge "$cw" ] && [ "$fw2" -ge "$cw" ] && [ "$tws" -ge $((tw * 995 / 1000)) ] &&
 	[ "$l" -ge 40 ] || fail "population too small: $(echo "$TT_STILL" | grep '^all ')"
 [ "$(echo "$TT_STILL" | awk '$1 == "mapped-srv" { print $2 }')" -ge 40 ] ||
 	fail "no v4-mapped sockets: $(echo "$TT_STILL" | grep '^mapped-srv ')"
